@@ -1,0 +1,136 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { toNodeHandler } from "better-auth/node";
+import type { Env } from "./env.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createDatabase, type Database } from "./db/index.ts";
+import { migrate } from "./db/migrate.ts";
+import { resolveSecrets } from "./secrets.ts";
+import { createAuth, type Auth } from "./auth/auth.ts";
+import { loadCatalog } from "./providers/catalog.ts";
+import { createRealtime, type Realtime } from "./realtime/pubsub.ts";
+import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from "./graphql/yoga.ts";
+import { createWebSocketServer } from "./graphql/ws.ts";
+import { healthz, readyz } from "./http/probes.ts";
+import type { Services } from "./graphql/context.ts";
+
+/** A connect-style handler, such as SvelteKit adapter-node's `handler`. */
+export type WebHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+export type AppOptions = {
+  env: Env;
+  logger?: Logger;
+  /** The SvelteKit handler that serves every other path; without it those paths answer 404. */
+  web?: WebHandler;
+  /** An already open database (tests); otherwise one is created from env. */
+  db?: Database;
+  migrationsDir?: string;
+};
+
+export type App = {
+  env: Env;
+  logger: Logger;
+  db: Database;
+  auth: Auth;
+  realtime: Realtime;
+  yoga: GraphQLServer;
+  server: Server;
+  listen(port?: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+};
+
+export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "strict-origin-when-cross-origin",
+  "x-frame-options": "DENY",
+  "cross-origin-opener-policy": "same-origin",
+};
+
+/**
+ * Composes the whole server without listening: database (migrated), auth, GraphQL over HTTP,
+ * SSE and WebSocket, probes and the web handler, on one node:http server. Tests call this.
+ */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { env } = options;
+  const logger = options.logger ?? createLogger({ level: env.LOG_LEVEL });
+  const migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
+  const secrets = resolveSecrets(env, logger);
+  const db = options.db ?? (await createDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE }));
+  const migrated = await migrate(db, migrationsDir);
+  if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, "applied database migrations");
+
+  const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger });
+  const realtime = createRealtime();
+  const catalog = loadCatalog(env);
+  const services: Services = { prisma: db.prisma, auth, catalog, realtime, logger };
+  const yoga = createGraphQLServer({ env, services });
+  const ws = createWebSocketServer({ env, services, yoga });
+  const authHandler = toNodeHandler(auth);
+
+  const server = createServer((req, res) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    const path = (req.url ?? "/").split("?")[0]!;
+    const started = performance.now();
+    res.on("finish", () => {
+      // Path only: query strings can hold OAuth codes and states.
+      logger.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request");
+    });
+    const fail = (error: unknown) => {
+      logger.error({ err: error, path }, "request failed");
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end("Internal Server Error");
+    };
+    try {
+      if (path === GRAPHQL_PATH) return void Promise.resolve(yoga.handle(req, res)).catch(fail);
+      if (path === "/api/auth" || path.startsWith("/api/auth/")) return void Promise.resolve(authHandler(req, res)).catch(fail);
+      if (path === "/healthz") return healthz(res);
+      if (path === "/readyz") return void readyz(res, { db, migrationsDir }).catch(fail);
+      if (options.web) {
+        return options.web(req, res, () => {
+          res.writeHead(404, { "content-type": "text/plain" });
+          res.end("Not Found");
+        });
+      }
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("Not Found");
+    } catch (error) {
+      fail(error);
+    }
+  });
+  server.on("upgrade", (req, socket, head) => ws.handleUpgrade(req, socket, head));
+  server.on("clientError", (_err, socket) => socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"));
+
+  let closed = false;
+  return {
+    env,
+    logger,
+    db,
+    auth,
+    realtime,
+    yoga,
+    server,
+    listen(port = env.PORT, host = env.HOST) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          const address = server.address() as AddressInfo;
+          const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+          resolve(`http://${shownHost}:${address.port}`);
+        });
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await ws.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      if (!options.db) await db.close();
+    },
+  };
+}

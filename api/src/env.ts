@@ -1,0 +1,144 @@
+import { z } from "zod";
+
+// Every setting of the process, parsed once. Nothing else reads process.env (the SvelteKit side
+// gets what it needs from the server that embeds it). Each tunable has a default and a reason.
+
+const bool = (def: "on" | "off") => z.enum(["on", "off"]).default(def);
+const int = (def: number, min = 1, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const encryptionKeys = optional.superRefine((value, ctx) => {
+  if (!value) return;
+  const ids = new Set<string>();
+  for (const entry of value.split(",")) {
+    const [kid, key, ...rest] = entry.trim().split(":");
+    if (!kid || !key || rest.length > 0 || !/^[A-Za-z0-9_-]{1,32}$/.test(kid)) {
+      ctx.addIssue({ code: "custom", message: "ENCRYPTION_KEYS must be kid:base64key[,kid:base64key...] with ids of letters, digits, _ or -" });
+      return;
+    }
+    if (Buffer.from(key, "base64").length !== 32) {
+      ctx.addIssue({ code: "custom", message: `ENCRYPTION_KEYS key "${kid}" must be 32 bytes encoded in base64 (openssl rand -base64 32)` });
+      return;
+    }
+    if (ids.has(kid)) ctx.addIssue({ code: "custom", message: `ENCRYPTION_KEYS has key id "${kid}" twice` });
+    ids.add(kid);
+  }
+});
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    /** Postgres connection string; without it the app runs on PGlite in DATA_DIR. */
+    DATABASE_URL: optional,
+    /** Where the embedded database and generated development secrets live. */
+    DATA_DIR: z.string().default("./data"),
+    /** Optional: Redis carries subscription events between replicas. */
+    REDIS_URL: optional,
+    PORT: int(3000, 0, 65535),
+    /** Interface to listen on. */
+    HOST: z.string().default("0.0.0.0"),
+    /** The one origin browsers use; CORS, cookies, WebSocket Origin checks and redirect URIs derive from it. */
+    PUBLIC_URL: optional,
+    /** Extra origins allowed to call the API with credentials (for example the Vite dev server). Comma-separated. */
+    TRUSTED_ORIGINS: optional,
+    ENCRYPTION_KEYS: encryptionKeys,
+    /** Signs session cookies; at least 32 characters. */
+    AUTH_SECRET: optional.refine((v) => !v || v.length >= 32, "AUTH_SECRET must be at least 32 characters"),
+    SLACK_CLIENT_ID: optional,
+    SLACK_CLIENT_SECRET: optional,
+    HUBSPOT_CLIENT_ID: optional,
+    HUBSPOT_CLIENT_SECRET: optional,
+    GOOGLE_CLIENT_ID: optional,
+    GOOGLE_CLIENT_SECRET: optional,
+    SALESFORCE_CLIENT_ID: optional,
+    SALESFORCE_CLIENT_SECRET: optional,
+    /** YAML or JSON catalog that overrides built-in providers and adds oidc/oauth2 ones. */
+    PROVIDERS_FILE: optional,
+    /** auto: built-in emulators stand in for providers without credentials, outside production. */
+    SANDBOX: z.enum(["auto", "on", "off"]).default("auto"),
+    /** How often each connection is checked. */
+    HEALTH_CHECK_INTERVAL_SECONDS: int(300, 5),
+    /** Checks run at once per process; bounds outbound sockets and database connections. */
+    HEALTH_CHECK_CONCURRENCY: int(16, 1, 1000),
+    HEALTH_SCHEDULER: bool("on"),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Deepest selection set a GraphQL operation may have; the dashboard needs 6. */
+    GRAPHQL_MAX_DEPTH: int(10, 2, 100),
+    /** Aliases per operation; stops alias-multiplied work. */
+    GRAPHQL_MAX_ALIASES: int(15, 0, 1000),
+    /** Tokens per document; bounds parser work before validation runs. */
+    GRAPHQL_MAX_TOKENS: int(2000, 100, 100000),
+    /** Postgres pool size per process. */
+    DATABASE_POOL_SIZE: int(10, 1, 200),
+  })
+  .superRefine((env, ctx) => {
+    for (const p of ["SLACK", "HUBSPOT", "GOOGLE", "SALESFORCE"] as const) {
+      const id = env[`${p}_CLIENT_ID`];
+      const secret = env[`${p}_CLIENT_SECRET`];
+      if (id && !secret) ctx.addIssue({ code: "custom", path: [`${p}_CLIENT_SECRET`], message: `${p}_CLIENT_ID is set but ${p}_CLIENT_SECRET is not` });
+      if (secret && !id) ctx.addIssue({ code: "custom", path: [`${p}_CLIENT_ID`], message: `${p}_CLIENT_SECRET is set but ${p}_CLIENT_ID is not` });
+    }
+    if (env.PUBLIC_URL) {
+      try {
+        const u = new URL(env.PUBLIC_URL);
+        if (!/^https?:$/.test(u.protocol)) throw new Error();
+      } catch {
+        ctx.addIssue({ code: "custom", path: ["PUBLIC_URL"], message: "PUBLIC_URL must be an http(s) URL such as http://localhost:3000" });
+      }
+    }
+  });
+
+export type RawEnv = z.infer<typeof envSchema>;
+
+export type Env = RawEnv & {
+  PUBLIC_URL: string;
+  publicOrigin: string;
+  /** Origins allowed for credentialed browser requests (PUBLIC_URL plus TRUSTED_ORIGINS). */
+  trustedOrigins: string[];
+  /** Embedded mode: no DATABASE_URL, so PGlite in DATA_DIR. */
+  embedded: boolean;
+  /** Whether sandbox emulators may stand in for unconfigured built-in providers. */
+  sandboxEnabled: boolean;
+  /** A deployment must be given its secrets; only the embedded/sandbox default may generate them. */
+  mayGenerateSecrets: boolean;
+};
+
+export class EnvError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+/** Parses settings; throws EnvError naming every bad variable (never echoing a value). */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new EnvError(parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`));
+  }
+  const raw = parsed.data;
+  const publicUrl = (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT || 3000}`).replace(/\/+$/, "");
+  const publicOrigin = new URL(publicUrl).origin;
+  const extra = (raw.TRUSTED_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => new URL(o).origin);
+  const embedded = !raw.DATABASE_URL;
+  const production = raw.NODE_ENV === "production";
+  const sandboxEnabled = raw.SANDBOX === "on" || (raw.SANDBOX === "auto" && !production);
+  return {
+    ...raw,
+    PUBLIC_URL: publicUrl,
+    publicOrigin,
+    trustedOrigins: [...new Set([publicOrigin, ...extra])],
+    embedded,
+    sandboxEnabled,
+    // design.md: a deployment (a DATABASE_URL, or production outside sandbox mode) refuses to
+    // start without ENCRYPTION_KEYS and AUTH_SECRET.
+    mayGenerateSecrets: embedded && !(production && !sandboxEnabled),
+  };
+}

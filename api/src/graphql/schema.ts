@@ -1,0 +1,9 @@
+import { builder } from "./builder.ts";
+import "./types/enums.ts";
+import "./types/viewer.ts";
+import "./types/provider.ts";
+import "./types/integration.ts";
+import "./types/api-key.ts";
+import "./types/health.ts";
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,34 @@
+import { builder } from "../builder.ts";
+import { HealthStatusEnum, IntegrationStatusEnum } from "./enums.ts";
+import type { HealthEvent } from "../../realtime/pubsub.ts";
+import { pipe, filter } from "graphql-yoga";
+
+const HealthEventRef = builder.objectRef<HealthEvent>("HealthEvent").implement({
+  description: "A check result or a status change of one connection",
+  fields: (t) => ({
+    integrationId: t.exposeID("integrationId"),
+    providerId: t.exposeString("providerId"),
+    kind: t.exposeString("kind", { description: "check | connected | disconnected | reauth_required" }),
+    status: t.field({ type: IntegrationStatusEnum, resolve: (e) => e.status }),
+    healthStatus: t.field({ type: HealthStatusEnum, resolve: (e) => e.healthStatus }),
+    healthMessage: t.exposeString("healthMessage", { nullable: true }),
+    errorCode: t.exposeString("errorCode", { nullable: true }),
+    checkedAt: t.expose("checkedAt", { type: "DateTime" }),
+  }),
+});
+
+builder.subscriptionField("healthStatus", (t) =>
+  t.field({
+    type: HealthEventRef,
+    description: "Health events of one connection, or of the whole workspace when integrationId is omitted",
+    authScopes: { permission: { integration: ["read"] } },
+    args: { integrationId: t.arg.id({ required: false }) },
+    // The topic is the caller's own workspace: events of other workspaces never reach this stream.
+    subscribe: (_root, args, ctx) => {
+      const stream = ctx.realtime.subscribe("health:workspace", ctx.viewer.workspaceId);
+      const id = args.integrationId ? String(args.integrationId) : null;
+      return id ? pipe(stream, filter((e: HealthEvent) => e.integrationId === id)) : stream;
+    },
+    resolve: (event) => event,
+  }),
+);

@@ -1,0 +1,102 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { GraphQLError, type ExecutionArgs } from "graphql";
+import { WebSocketServer } from "ws";
+import { useServer } from "graphql-ws/use/ws";
+import type { Env } from "../env.ts";
+import { resolveViewer, type Viewer } from "../auth/viewer.ts";
+import type { Services } from "./context.ts";
+import { GRAPHQL_PATH, type GraphQLServer } from "./yoga.ts";
+
+type Extra = { request: IncomingMessage; viewer?: Viewer };
+type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+
+function headersOf(req: IncomingMessage, authorization?: string): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === "string") headers.set(name, value);
+    else if (Array.isArray(value)) headers.set(name, value.join(", "));
+  }
+  if (authorization) headers.set("authorization", authorization);
+  return headers;
+}
+
+/**
+ * graphql-ws on the /graphql path, executing through yoga's envelop so every plugin (armor
+ * limits, masking) applies the same as over HTTP. Authentication happens once, at
+ * connection_init: the session cookie of the upgrade request or `{ authorization: "Bearer …" }`.
+ */
+export function createWebSocketServer({ env, services, yoga }: { env: Env; services: Services; yoga: GraphQLServer }) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const server = useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      connectionInitWaitTimeout: 10_000,
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const authorization = typeof params.authorization === "string" ? params.authorization : typeof params.Authorization === "string" ? params.Authorization : undefined;
+        const viewer = await resolveViewer({ auth: services.auth, prisma: services.prisma, headers: headersOf(ctx.extra.request, authorization) }).catch(() => null);
+        if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
+        ctx.extra.viewer = viewer;
+        return true;
+      },
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          viewer: ctx.extra.viewer,
+          params: payload,
+        });
+        // Errors here are answered for this operation only; thrown, they would close the socket.
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError("Syntax error in the query")];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        try {
+          return {
+            schema,
+            document,
+            operationName: payload.operationName,
+            variableValues: payload.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          };
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError("Could not start the operation")];
+        }
+      },
+    },
+    wss,
+  );
+
+  /** Upgrade handler: only /graphql, and a browser's Origin must be one of ours. */
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? "").split("?")[0];
+    if (path !== GRAPHQL_PATH) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !env.trustedOrigins.includes(origin)) {
+      services.logger.warn({ origin }, "refused a WebSocket from a foreign origin");
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  }
+
+  return {
+    handleUpgrade,
+    wss,
+    async close() {
+      for (const client of wss.clients) client.close(1001, "Server shutting down");
+      await server.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { createYoga, createGraphQLError, type YogaInitialContext } from "graphql-yoga";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import type { Env } from "../env.ts";
+import { resolveViewer, type Viewer } from "../auth/viewer.ts";
+import { schema } from "./schema.ts";
+import type { Context, Services } from "./context.ts";
+
+export const GRAPHQL_PATH = "/graphql";
+
+/** What graphql-ws puts in the context: the viewer resolved once at connection_init. */
+export type WsInitialContext = { viewer?: Viewer };
+
+export function createGraphQLServer({ env, services }: { env: Env; services: Services }) {
+  const { logger } = services;
+  return createYoga<WsInitialContext & Partial<YogaInitialContext>, Context>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: env.NODE_ENV !== "production" ? { title: "Switchboard GraphQL" } : false,
+    // Only our own origins get CORS answers; others get no allow headers at all.
+    cors: (request) => {
+      const origin = request.headers.get("origin");
+      if (!origin || !env.trustedOrigins.includes(origin)) return false;
+      return { origin, credentials: true, methods: ["GET", "POST"], allowedHeaders: ["content-type", "authorization", "x-graphql-yoga-csrf"] };
+    },
+    maskedErrors: true,
+    logging: {
+      debug: (...args) => logger.debug({ component: "graphql" }, String(args[0])),
+      info: (...args) => logger.info({ component: "graphql" }, String(args[0])),
+      warn: (...args) => logger.warn({ component: "graphql" }, String(args[0])),
+      error: (...args) => logger.error({ component: "graphql", err: args[1] instanceof Error ? args[1] : undefined }, String(args[0])),
+    },
+    plugins: [
+      // A form or multipart POST (no preflight) must not run a mutation.
+      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
+      EnvelopArmorPlugin({
+        maxDepth: { n: env.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true },
+        maxAliases: { n: env.GRAPHQL_MAX_ALIASES },
+        maxTokens: { n: env.GRAPHQL_MAX_TOKENS },
+        maxDirectives: { n: 20 },
+        costLimit: { maxCost: 5000 },
+        blockFieldSuggestion: { enabled: true },
+      }),
+    ],
+    context: async (initial) => {
+      let viewer = initial.viewer;
+      if (!viewer && initial.request) {
+        viewer = (await resolveViewer({ auth: services.auth, prisma: services.prisma, headers: initial.request.headers })) ?? undefined;
+      }
+      if (!viewer) {
+        throw createGraphQLError("Sign in, or send an API key as Authorization: Bearer <key>.", {
+          extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="switchboard"' } } },
+        });
+      }
+      return { ...services, viewer };
+    },
+  });
+}
+
+export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
