@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -77,14 +77,61 @@ async function createPostgres(url: string, options: DatabaseOptions): Promise<Da
   };
 }
 
+export class DatabaseBusyError extends Error {
+  constructor(readonly dataDir: string, readonly pid: number) {
+    super(
+      `The embedded database in ${dataDir} is in use by another Switchboard process (pid ${pid}). ` +
+        `PGlite serves one process: stop the server first, or run with DATABASE_URL pointing at Postgres.`,
+    );
+    this.name = "DatabaseBusyError";
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** PGlite files must never be opened by two processes: take a pid lock file, replacing a stale one. */
+function lockDataDir(dir: string): () => void {
+  const file = resolve(dir, "pglite.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(readFileSync(file, "utf8").trim());
+      if (pid && (pid === process.pid || isAlive(pid))) throw new DatabaseBusyError(dir, pid);
+      rmSync(file, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new Error(`could not lock ${file}`);
+}
+
 async function createPglite(dataDir: string, options: DatabaseOptions): Promise<Database> {
   const { PGlite } = await import("@electric-sql/pglite");
   let location = dataDir;
+  let unlock = () => {};
   if (!dataDir.startsWith("memory://")) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
     location = resolve(dataDir, "pglite");
     mkdirSync(location, { recursive: true });
   }
-  const db = await PGlite.create(location);
+  let db;
+  try {
+    db = await PGlite.create(location);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const prisma = withQueryLog(
     new PrismaClient({ adapter: new PrismaPGlite(db), log: options.onQuery ? [{ emit: "event", level: "query" }] : [] }),
     options.onQuery,
@@ -107,6 +154,7 @@ async function createPglite(dataDir: string, options: DatabaseOptions): Promise<
     async close() {
       await prisma.$disconnect();
       await db.close();
+      unlock();
     },
   };
 }

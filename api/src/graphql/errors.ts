@@ -1,4 +1,5 @@
-import { GraphQLError } from "graphql";
+import { createGraphQLError } from "graphql-yoga";
+import type { GraphQLError } from "graphql";
 
 // Errors a client is meant to read (yoga masks every other error as "Unexpected error.").
 export const errorCodes = {
@@ -11,5 +12,7 @@ export const errorCodes = {
 export type ErrorCode = keyof typeof errorCodes;
 
 export function clientError(code: ErrorCode, message: string, status?: number): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...(status ? { http: { status } } : {}) } });
+  // createGraphQLError uses yoga's own graphql instance, so yoga never mistakes it for an
+  // unexpected error (and masks it) when two copies of graphql are loaded.
+  return createGraphQLError(message, { extensions: { code, ...(status ? { http: { status } } : {}) } });
 }

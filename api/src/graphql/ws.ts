@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { GraphQLError, type ExecutionArgs } from "graphql";
+import { createGraphQLError } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { Env } from "../env.ts";
@@ -10,6 +11,10 @@ import { GRAPHQL_PATH, type GraphQLServer } from "./yoga.ts";
 
 type Extra = { request: IncomingMessage; viewer?: Viewer };
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+
+function isGraphQLErrorLike(error: unknown): boolean {
+  return error instanceof Error && error.name === "GraphQLError";
+}
 
 function headersOf(req: IncomingMessage, authorization?: string): Headers {
   const headers = new Headers();
@@ -48,16 +53,13 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
           viewer: ctx.extra.viewer,
           params: payload,
         });
-        // Errors here are answered for this operation only; thrown, they would close the socket.
-        let document;
+        // Errors here are answered for this operation only: thrown, they would close the whole
+        // socket with 4500 and end every other subscription on it. Limits (graphql-armor) throw
+        // from parse and validate, so every step is guarded.
         try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError("Syntax error in the query")];
-        }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
-        try {
+          const document = parse(payload.query);
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
           return {
             schema,
             document,
@@ -67,7 +69,7 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
             rootValue: { execute, subscribe },
           };
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError("Could not start the operation")];
+          return [error instanceof GraphQLError || isGraphQLErrorLike(error) ? (error as GraphQLError) : createGraphQLError("Could not start the operation")];
         }
       },
     },

@@ -1,0 +1,112 @@
+import { parseArgs } from "node:util";
+import { parseEnv, EnvError } from "../env.ts";
+import { createLogger } from "../logger.ts";
+import { createDatabase, DatabaseBusyError, type Database } from "../db/index.ts";
+import { migrate } from "../db/migrate.ts";
+import { DEFAULT_MIGRATIONS_DIR } from "../app.ts";
+import { resolveSecrets } from "../secrets.ts";
+import { createAuth } from "../auth/auth.ts";
+import { createWorkspaceApiKey, ApiKeyError } from "../auth/api-keys.ts";
+
+// `pnpm admin <command>`: operator tasks against the same database and settings as the server.
+
+const USAGE = `Usage: pnpm admin <command> [options]
+
+Commands:
+  create-user --email EMAIL --password PASSWORD [--name NAME]
+      Create a user with a personal workspace they own.
+  create-api-key --email EMAIL --name NAME
+      Create an API key for the user's workspace; the key is printed once.
+
+Settings come from the environment, as for the server (DATABASE_URL, DATA_DIR, ...).`;
+
+class UsageError extends Error {}
+
+function required(values: Record<string, string | boolean | undefined>, name: string): string {
+  const value = values[name];
+  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`--${name} is required`);
+  return value.trim();
+}
+
+async function withServices<T>(fn: (s: { db: Database; auth: ReturnType<typeof createAuth> }) => Promise<T>): Promise<T> {
+  const env = parseEnv();
+  // The CLI's own logs go to stderr so stdout carries only the result (a key, an id).
+  const logger = createLogger({ level: env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL, destination: process.stderr as never });
+  const secrets = resolveSecrets(env, logger);
+  const db = await createDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
+  try {
+    await migrate(db, DEFAULT_MIGRATIONS_DIR);
+    const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger });
+    return await fn({ db, auth });
+  } finally {
+    await db.close();
+  }
+}
+
+async function createUser(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } }, strict: true });
+  const email = required(values, "email").toLowerCase();
+  const password = required(values, "password");
+  const name = typeof values.name === "string" && values.name.trim() ? values.name.trim() : email.split("@")[0]!;
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError("--email must be an email address");
+  if (password.length < 8) throw new UsageError("--password must be at least 8 characters");
+  await withServices(async ({ db, auth }) => {
+    const existing = await db.prisma.user.findUnique({ where: { email }, select: { id: true } });
+    if (existing) throw new UsageError(`a user with email ${email} already exists`);
+    const result = await auth.api.signUpEmail({ body: { email, password, name } });
+    const membership = await db.prisma.member.findFirst({ where: { userId: result.user.id }, include: { organization: true } });
+    console.log(JSON.stringify({ id: result.user.id, email, name, workspace: membership ? { id: membership.organizationId, name: membership.organization.name } : null }));
+  });
+}
+
+async function createApiKey(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { email: { type: "string" }, name: { type: "string" } }, strict: true });
+  const email = required(values, "email").toLowerCase();
+  const name = required(values, "name");
+  await withServices(async ({ db, auth }) => {
+    const user = await db.prisma.user.findUnique({ where: { email }, select: { id: true } });
+    if (!user) throw new UsageError(`no user with email ${email}`);
+    const membership = await db.prisma.member.findFirst({ where: { userId: user.id }, orderBy: { createdAt: "asc" } });
+    if (!membership) throw new UsageError(`${email} is not a member of any workspace`);
+    const created = await createWorkspaceApiKey({ auth, prisma: db.prisma, userId: user.id, workspaceId: membership.organizationId, name });
+    // The key on stdout alone, so `KEY=$(pnpm -s admin create-api-key ...)` works.
+    console.log(created.key);
+    console.error(`API key "${created.name}" (${created.start}…) created for workspace ${membership.organizationId}. It is shown only this once.`);
+  });
+}
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  "create-user": createUser,
+  "create-api-key": createApiKey,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === "help" || command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return command ? 0 : 64;
+  }
+  const run = commands[command];
+  if (!run) {
+    console.error(`Unknown command "${command}".\n\n${USAGE}`);
+    return 64;
+  }
+  try {
+    await run(args);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ApiKeyError || error instanceof DatabaseBusyError || error instanceof EnvError) {
+      console.error(`error: ${error.message}`);
+      return error instanceof UsageError ? 64 : 1;
+    }
+    if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
+      console.error(`error: ${error.message}\n\n${USAGE}`);
+      return 64;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`error: ${message}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

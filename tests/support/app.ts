@@ -1,0 +1,111 @@
+import { createServer } from "node:net";
+import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseEnv } from "@switchboard/api/env";
+import { buildApp, type App } from "@switchboard/api/app";
+import { createLogger } from "@switchboard/api/logger";
+import { createTestDatabase, type TestDatabase } from "./postgres.ts";
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function testSecrets() {
+  return {
+    ENCRYPTION_KEYS: `test1:${randomBytes(32).toString("base64")}`,
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+  };
+}
+
+export type TestApp = {
+  app: App;
+  url: string;
+  origin: string;
+  /** Every log line the server wrote, as text (for leak checks). */
+  logs: () => string;
+  db: TestDatabase | null;
+  signUp(options?: { email?: string; name?: string; password?: string }): Promise<{ cookie: string; email: string; userId: string; workspaceId: string }>;
+  gql<T = any>(query: string, options?: { cookie?: string; apiKey?: string; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<{ status: number; body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] } }>;
+  close(): Promise<void>;
+};
+
+/** Starts the composed server on a free port, on a fresh Postgres database or a fresh PGlite dir. */
+export async function startTestApp(options: { database: "postgres" | "pglite"; env?: Record<string, string> } = { database: "postgres" }): Promise<TestApp> {
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  const db = options.database === "postgres" ? await createTestDatabase("app") : null;
+  const dataDir = mkdtempSync(join(tmpdir(), "sb-test-"));
+  const env = parseEnv({
+    NODE_ENV: "test",
+    PORT: String(port),
+    PUBLIC_URL: origin,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "debug",
+    HEALTH_SCHEDULER: "off",
+    ...(db ? { DATABASE_URL: db.url } : {}),
+    ...testSecrets(),
+    ...options.env,
+  });
+  let logText = "";
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logText += chunk.toString();
+      cb();
+    },
+  });
+  const logger = createLogger({ level: "debug", destination: sink });
+  const app = await buildApp({ env, logger });
+  await app.listen(port, "127.0.0.1");
+  const url = `http://127.0.0.1:${port}`;
+
+  const gql: TestApp["gql"] = async (query, opts = {}) => {
+    const headers: Record<string, string> = { "content-type": "application/json", ...opts.headers };
+    if (opts.cookie) headers.cookie = opts.cookie;
+    if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+    const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables: opts.variables }) });
+    return { status: res.status, body: (await res.json()) as never };
+  };
+
+  let n = 0;
+  const signUp: TestApp["signUp"] = async (o = {}) => {
+    const email = o.email ?? `user${Date.now()}${n++}${randomBytes(2).toString("hex")}@example.test`;
+    const res = await fetch(`${url}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin },
+      body: JSON.stringify({ email, password: o.password ?? "correct horse battery", name: o.name ?? "Test User" }),
+    });
+    if (res.status !== 200) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    const { user } = (await res.json()) as { user: { id: string } };
+    const membership = await app.db.prisma.member.findFirstOrThrow({ where: { userId: user.id } });
+    return { cookie, email, userId: user.id, workspaceId: membership.organizationId };
+  };
+
+  return {
+    app,
+    url,
+    origin,
+    logs: () => logText,
+    db,
+    signUp,
+    gql,
+    async close() {
+      await app.close();
+      await db?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { sveltekit } from "@sveltejs/kit/vite";
+import { defineConfig } from "vite";
+
+// In `vite dev` the API runs as its own process; proxying keeps the browser on one origin so
+// the session cookie, better-auth's Origin check and the graphql-ws upgrade behave as in production.
+const apiUrl = process.env.SWITCHBOARD_API_URL ?? "http://127.0.0.1:3000";
+
+export default defineConfig({
+  plugins: [sveltekit()],
+  server: {
+    proxy: {
+      "/graphql": { target: apiUrl, ws: true },
+      "/api": { target: apiUrl },
+    },
+  },
+});
