@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { toNodeHandler } from "better-auth/node";
 import type { Env } from "./env.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createDatabase, type Database } from "./db/index.ts";
 import { migrate } from "./db/migrate.ts";
+import { DEFAULT_MIGRATIONS_DIR } from "./db/migrations-dir.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { createAuth, type Auth } from "./auth/auth.ts";
 import { loadCatalog } from "./providers/catalog.ts";
@@ -40,7 +40,7 @@ export type App = {
   close(): Promise<void>;
 };
 
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
+export { DEFAULT_MIGRATIONS_DIR } from "./db/migrations-dir.ts";
 
 const SECURITY_HEADERS: Record<string, string> = {
   "x-content-type-options": "nosniff",

@@ -1,14 +1,10 @@
 import { parseArgs } from "node:util";
-import { parseEnv, EnvError } from "../env.ts";
-import { createLogger } from "../logger.ts";
-import { createDatabase, DatabaseBusyError, type Database } from "../db/index.ts";
-import { migrate } from "../db/migrate.ts";
-import { DEFAULT_MIGRATIONS_DIR } from "../app.ts";
-import { resolveSecrets } from "../secrets.ts";
-import { createAuth } from "../auth/auth.ts";
-import { createWorkspaceApiKey, ApiKeyError } from "../auth/api-keys.ts";
+import type { Database } from "../db/index.ts";
+import type { Auth } from "../auth/auth.ts";
 
 // `pnpm admin <command>`: operator tasks against the same database and settings as the server.
+// Arguments are checked before the database, auth and Prisma modules load, so a typo is
+// answered at once.
 
 const USAGE = `Usage: pnpm admin <command> [options]
 
@@ -20,7 +16,9 @@ Commands:
 
 Settings come from the environment, as for the server (DATABASE_URL, DATA_DIR, ...).`;
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  override name = "UsageError";
+}
 
 function required(values: Record<string, string | boolean | undefined>, name: string): string {
   const value = values[name];
@@ -28,7 +26,20 @@ function required(values: Record<string, string | boolean | undefined>, name: st
   return value.trim();
 }
 
-async function withServices<T>(fn: (s: { db: Database; auth: ReturnType<typeof createAuth> }) => Promise<T>): Promise<T> {
+/** Errors whose message is meant for the operator as it is. */
+const KNOWN_ERRORS = new Set(["UsageError", "ApiKeyError", "DatabaseBusyError", "EnvError", "MissingSecretError", "MigrationError"]);
+
+async function withServices<T>(fn: (s: { db: Database; auth: Auth; createWorkspaceApiKey: typeof import("../auth/api-keys.ts").createWorkspaceApiKey }) => Promise<T>): Promise<T> {
+  const [{ parseEnv }, { createLogger }, { createDatabase }, { migrate }, { resolveSecrets }, { createAuth }, { createWorkspaceApiKey }] = await Promise.all([
+    import("../env.ts"),
+    import("../logger.ts"),
+    import("../db/index.ts"),
+    import("../db/migrate.ts"),
+    import("../secrets.ts"),
+    import("../auth/auth.ts"),
+    import("../auth/api-keys.ts"),
+  ]);
+  const { DEFAULT_MIGRATIONS_DIR } = await import("../db/migrations-dir.ts");
   const env = parseEnv();
   // The CLI's own logs go to stderr so stdout carries only the result (a key, an id).
   const logger = createLogger({ level: env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL, destination: process.stderr as never });
@@ -37,7 +48,7 @@ async function withServices<T>(fn: (s: { db: Database; auth: ReturnType<typeof c
   try {
     await migrate(db, DEFAULT_MIGRATIONS_DIR);
     const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger });
-    return await fn({ db, auth });
+    return await fn({ db, auth, createWorkspaceApiKey });
   } finally {
     await db.close();
   }
@@ -63,7 +74,7 @@ async function createApiKey(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { email: { type: "string" }, name: { type: "string" } }, strict: true });
   const email = required(values, "email").toLowerCase();
   const name = required(values, "name");
-  await withServices(async ({ db, auth }) => {
+  await withServices(async ({ db, auth, createWorkspaceApiKey }) => {
     const user = await db.prisma.user.findUnique({ where: { email }, select: { id: true } });
     if (!user) throw new UsageError(`no user with email ${email}`);
     const membership = await db.prisma.member.findFirst({ where: { userId: user.id }, orderBy: { createdAt: "asc" } });
@@ -95,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     await run(args);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ApiKeyError || error instanceof DatabaseBusyError || error instanceof EnvError) {
+    if (error instanceof Error && (error instanceof UsageError || KNOWN_ERRORS.has(error.name))) {
       console.error(`error: ${error.message}`);
       return error instanceof UsageError ? 64 : 1;
     }
