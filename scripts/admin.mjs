@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { generate, install, root } from "./lib.mjs";
 
+process.env.SB_STEPS_TO_STDERR = "1";
 const tsx = join(root, "api/node_modules/.bin/tsx");
 if (!existsSync(tsx)) install();
 generate();

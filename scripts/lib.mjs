@@ -8,12 +8,14 @@ import { fileURLToPath } from "node:url";
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const PNPM_VERSION = "10.34.8";
 
+// Progress goes to stderr, so a command's stdout carries only its result (`pnpm -s admin ...`).
 export function log(message) {
-  console.log(`\x1b[36m▸ ${message}\x1b[0m`);
+  console.error(`\x1b[36m▸ ${message}\x1b[0m`);
 }
 
 export function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", ...options, env: { ...process.env, ...options.env } });
+  const stdio = process.env.SB_STEPS_TO_STDERR ? ["inherit", 2, "inherit"] : "inherit";
+  const result = spawnSync(command, args, { cwd: root, stdio, ...options, env: { ...process.env, ...options.env } });
   if (result.error) throw result.error;
   if (result.status !== 0) {
     const error = new Error(`${command} ${args.join(" ")} exited with ${result.status ?? result.signal}`);

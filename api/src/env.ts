@@ -74,22 +74,28 @@ export const envSchema = z
     /** Postgres pool size per process. */
     DATABASE_POOL_SIZE: int(10, 1, 200),
   })
-  .superRefine((env, ctx) => {
-    for (const p of ["SLACK", "HUBSPOT", "GOOGLE", "SALESFORCE"] as const) {
-      const id = env[`${p}_CLIENT_ID`];
-      const secret = env[`${p}_CLIENT_SECRET`];
-      if (id && !secret) ctx.addIssue({ code: "custom", path: [`${p}_CLIENT_SECRET`], message: `${p}_CLIENT_ID is set but ${p}_CLIENT_SECRET is not` });
-      if (secret && !id) ctx.addIssue({ code: "custom", path: [`${p}_CLIENT_ID`], message: `${p}_CLIENT_SECRET is set but ${p}_CLIENT_ID is not` });
-    }
-    if (env.PUBLIC_URL) {
+;
+
+/** Checks across variables, run on the raw strings so they report even when a type check failed. */
+function crossChecks(source: Record<string, string | undefined>): string[] {
+  const issues: string[] = [];
+  const set = (name: string) => Boolean(source[name]?.trim());
+  for (const p of ["SLACK", "HUBSPOT", "GOOGLE", "SALESFORCE"]) {
+    if (set(`${p}_CLIENT_ID`) && !set(`${p}_CLIENT_SECRET`)) issues.push(`${p}_CLIENT_SECRET: ${p}_CLIENT_ID is set but ${p}_CLIENT_SECRET is not`);
+    if (set(`${p}_CLIENT_SECRET`) && !set(`${p}_CLIENT_ID`)) issues.push(`${p}_CLIENT_ID: ${p}_CLIENT_SECRET is set but ${p}_CLIENT_ID is not`);
+  }
+  for (const name of ["PUBLIC_URL", ...(source.TRUSTED_ORIGINS ? ["TRUSTED_ORIGINS"] : [])]) {
+    const values = name === "TRUSTED_ORIGINS" ? source[name]!.split(",").map((v) => v.trim()).filter(Boolean) : [source[name]?.trim()].filter(Boolean);
+    for (const value of values as string[]) {
+      let ok = false;
       try {
-        const u = new URL(env.PUBLIC_URL);
-        if (!/^https?:$/.test(u.protocol)) throw new Error();
-      } catch {
-        ctx.addIssue({ code: "custom", path: ["PUBLIC_URL"], message: "PUBLIC_URL must be an http(s) URL such as http://localhost:3000" });
-      }
+        ok = /^https?:$/.test(new URL(value).protocol);
+      } catch {}
+      if (!ok) issues.push(`${name}: must be http(s) URLs such as http://localhost:3000`);
     }
-  });
+  }
+  return issues;
+}
 
 export type RawEnv = z.infer<typeof envSchema>;
 
@@ -116,9 +122,8 @@ export class EnvError extends Error {
 /** Parses settings; throws EnvError naming every bad variable (never echoing a value). */
 export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new EnvError(parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`));
-  }
+  const issues = [...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`)), ...crossChecks(source)];
+  if (!parsed.success || issues.length > 0) throw new EnvError([...new Set(issues)]);
   const raw = parsed.data;
   const publicUrl = (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT || 3000}`).replace(/\/+$/, "");
   const publicOrigin = new URL(publicUrl).origin;

@@ -1,0 +1,61 @@
+import { expect, test, type Page } from "@playwright/test";
+
+const PROVIDERS = ["Slack", "HubSpot", "Google", "Salesforce"];
+
+function uniqueEmail(tag: string) {
+  return `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+}
+
+async function signUp(page: Page, email: string, password = "correct horse battery") {
+  await page.goto("/signup");
+  await page.getByLabel("Name").fill("Erin Example");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+test("sign up, land on the dashboard, and see the four providers not connected", async ({ page }) => {
+  await signUp(page, uniqueEmail("signup"));
+  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
+  await expect(page.getByRole("navigation").getByRole("link", { name: "Integrations" })).toBeVisible();
+
+  const cards = page.getByRole("article");
+  await expect(cards).toHaveCount(4);
+  for (const name of PROVIDERS) {
+    const card = page.getByRole("article", { name });
+    await expect(card).toBeVisible();
+    await expect(card.getByText("Not connected", { exact: true })).toBeVisible();
+    await expect(card.getByText("Unknown", { exact: true })).toBeVisible();
+    await expect(card.getByText("Sandbox", { exact: true })).toBeVisible();
+    await expect(card.getByRole("link", { name: "Connect" }).or(card.getByRole("button", { name: "Connect" }))).toBeVisible();
+    await expect(card.getByRole("button", { name: "Test connection" })).toBeDisabled();
+    await expect(card.getByRole("button", { name: "Disconnect" })).toBeDisabled();
+  }
+});
+
+test("signed-out pages redirect to sign-in, and signing in lands on the dashboard", async ({ page }) => {
+  const email = uniqueEmail("signin");
+  await signUp(page, email, "another good password");
+  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+
+  await page.goto("/dashboard/integrations");
+  await expect(page).toHaveURL(/\/login/);
+
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
+
+  await page.getByLabel("Password").fill("another good password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
+  await expect(page.getByRole("article", { name: "Slack" })).toBeVisible();
+});
+
+test("GraphQL answers 401 to a browser without a session", async ({ request }) => {
+  const res = await request.post("/graphql", { data: { query: "{ providers { id } }" } });
+  expect(res.status()).toBe(401);
+});
