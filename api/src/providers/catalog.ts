@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { Env } from "../env.ts";
 
@@ -94,6 +96,8 @@ export type CatalogProvider = ProviderDefinition & {
   clientId?: string;
   /** Never leaves the server: not in GraphQL, logs or errors. */
   clientSecret?: string;
+  /** OIDC issuer; endpoints come from its discovery document (type oidc). */
+  issuer?: string;
   /** Client credentials are set (from the environment or PROVIDERS_FILE). */
   configured: boolean;
   /** Served by the built-in emulator at /sandbox/<id> because no credentials are set. */
@@ -102,17 +106,131 @@ export type CatalogProvider = ProviderDefinition & {
   redirectUri: string;
 };
 
+export class CatalogError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CatalogError";
+  }
+}
+
+const url = z.string().url().refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL");
+const scopes = z.array(z.string().min(1).regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "scopes are printable ASCII without spaces or quotes"));
+const overrides = {
+  clientId: z.string().min(1).optional(),
+  clientSecret: z.string().min(1).optional(),
+  scopes: scopes.optional(),
+  authorizationUrl: url.optional(),
+  tokenUrl: url.optional(),
+  revocationUrl: url.optional(),
+  userinfoUrl: url.optional(),
+  apiBaseUrl: url.optional(),
+  name: z.string().min(1).max(60).optional(),
+  description: z.string().max(200).optional(),
+};
+
+/** An entry of PROVIDERS_FILE, keyed by provider id. */
+export const catalogEntrySchema = z.union([
+  z.object({ ...overrides, type: z.literal("oidc"), issuer: url, name: z.string().min(1).max(60), pkce: z.boolean().default(true) }).strict(),
+  z
+    .object({
+      ...overrides,
+      type: z.literal("oauth2"),
+      name: z.string().min(1).max(60),
+      authorizationUrl: url,
+      tokenUrl: url,
+      scopeSeparator: z.string().max(3).default(" "),
+      pkce: z.boolean().default(true),
+    })
+    .strict(),
+  z.object({ type: z.undefined().optional(), ...overrides }).strict(),
+]);
+
+export const catalogFileSchema = z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "provider ids are lower-case letters, digits, _ or -"), catalogEntrySchema);
+
+/** Reads PROVIDERS_FILE (YAML or JSON). Throws CatalogError naming the variable and the problem. */
+export function readCatalogFile(path: string): z.infer<typeof catalogFileSchema> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CatalogError(`PROVIDERS_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  let data: unknown;
+  try {
+    data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new CatalogError(`PROVIDERS_FILE: ${path} is not valid ${/\.json$/i.test(path) ? "JSON" : "YAML"}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const parsed = catalogFileSchema.safeParse(data ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new CatalogError(`PROVIDERS_FILE: ${path} is invalid:\n  - ${issues.join("\n  - ")}`);
+  }
+  return parsed.data;
+}
+
 export function redirectUriFor(env: Env, providerId: string): string {
   return `${env.PUBLIC_URL}/api/integrations/oauth/callback/${providerId}`;
 }
 
-/** The providers of this process: built-ins with their credentials from the environment. */
-export function loadCatalog(env: Env): CatalogProvider[] {
-  return BUILT_IN_PROVIDERS.map((def) => {
+export type SandboxWiring = {
+  endpoints: (publicUrl: string) => Record<string, Partial<Pick<ProviderDefinition, "authorizationUrl" | "tokenUrl" | "revocationUrl" | "userinfoUrl" | "apiBaseUrl">>>;
+  client: (providerId: string) => { clientId: string; clientSecret: string };
+};
+
+/**
+ * The providers of this process: built-ins with credentials from the environment, overridden
+ * and extended by PROVIDERS_FILE; built-ins left without credentials point at the sandbox
+ * emulators when sandbox mode allows it.
+ */
+export function loadCatalog(env: Env, sandbox?: SandboxWiring): CatalogProvider[] {
+  const file = env.PROVIDERS_FILE ? readCatalogFile(env.PROVIDERS_FILE) : {};
+  const providers: CatalogProvider[] = [];
+  for (const def of BUILT_IN_PROVIDERS) {
     const prefix = def.id.toUpperCase() as "SLACK" | "HUBSPOT" | "GOOGLE" | "SALESFORCE";
-    const clientId = env[`${prefix}_CLIENT_ID`];
-    const clientSecret = env[`${prefix}_CLIENT_SECRET`];
+    const entry = file[def.id];
+    if (entry?.type) throw new CatalogError(`PROVIDERS_FILE: "${def.id}" is a built-in provider; it takes overrides only, not a type`);
+    const clientId = env[`${prefix}_CLIENT_ID`] ?? entry?.clientId;
+    const clientSecret = env[`${prefix}_CLIENT_SECRET`] ?? entry?.clientSecret;
+    if (Boolean(clientId) !== Boolean(clientSecret)) {
+      throw new CatalogError(`${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET (or clientId and clientSecret of "${def.id}" in PROVIDERS_FILE) must be set together`);
+    }
     const configured = Boolean(clientId && clientSecret);
-    return { ...def, clientId, clientSecret, configured, sandbox: !configured && env.sandboxEnabled, redirectUri: redirectUriFor(env, def.id) };
-  });
+    const useSandbox = !configured && env.sandboxEnabled && Boolean(sandbox);
+    const sandboxed = useSandbox ? { ...sandbox!.endpoints(env.PUBLIC_URL)[def.id], ...sandbox!.client(def.id) } : {};
+    const { type: _t, ...fileOverrides } = entry ?? {};
+    providers.push({
+      ...def,
+      ...sandboxed,
+      ...stripUndefined(fileOverrides),
+      ...(configured ? { clientId, clientSecret } : {}),
+      configured,
+      sandbox: useSandbox,
+      redirectUri: redirectUriFor(env, def.id),
+    } as CatalogProvider);
+  }
+  for (const [id, entry] of Object.entries(file)) {
+    if (BUILT_IN_PROVIDERS.some((b) => b.id === id)) continue;
+    if (!entry.type) throw new CatalogError(`PROVIDERS_FILE: "${id}" is not a built-in provider, so it needs type: oidc or type: oauth2`);
+    if (Boolean(entry.clientId) !== Boolean(entry.clientSecret)) throw new CatalogError(`PROVIDERS_FILE: "${id}" has clientId without clientSecret (or the reverse)`);
+    const base = entry.type === "oidc" ? { authorizationUrl: `${entry.issuer}/authorize`, tokenUrl: `${entry.issuer}/token` } : {};
+    providers.push({
+      id,
+      description: entry.description ?? `Sign-in and API access through ${entry.name}`,
+      scopeSeparator: entry.type === "oauth2" ? entry.scopeSeparator : " ",
+      authorizationParams: {},
+      homepage: entry.type === "oidc" ? entry.issuer : new URL(entry.authorizationUrl!).origin,
+      ...base,
+      ...stripUndefined(entry),
+      scopes: entry.scopes ?? (entry.type === "oidc" ? ["openid", "offline_access"] : []),
+      configured: Boolean(entry.clientId && entry.clientSecret),
+      sandbox: false,
+      redirectUri: redirectUriFor(env, id),
+    } as CatalogProvider);
+  }
+  return providers;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

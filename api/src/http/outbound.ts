@@ -1,0 +1,54 @@
+// Every call to a provider goes through here: a timeout and a response size limit, so a slow,
+// hanging or oversized answer can never hold a request or a check for long, or fill memory.
+
+export type OutboundOptions = { timeoutMs?: number; maxBytes?: number };
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+export class OutboundError extends Error {
+  constructor(
+    readonly code: "timeout" | "network" | "too_large",
+    message: string,
+  ) {
+    super(message);
+    this.name = "OutboundError";
+  }
+}
+
+export async function outboundFetch(input: string | URL, init: RequestInit = {}, options: OutboundOptions = {}): Promise<Response> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  const host = new URL(input).host;
+  let response: Response;
+  try {
+    response = await fetch(input, { ...init, signal, redirect: "manual" });
+  } catch (error) {
+    if ((error as Error).name === "TimeoutError" || signal.aborted) throw new OutboundError("timeout", `${host} did not answer within ${timeoutMs} ms`);
+    throw new OutboundError("network", `could not reach ${host}`);
+  }
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw new OutboundError("too_large", `${host} answered with more than ${maxBytes} bytes`);
+  }
+  // Read the body under the same deadline and limit, then hand back a complete Response.
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    if (response.body) {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        size += chunk.byteLength;
+        if (size > maxBytes) throw new OutboundError("too_large", `${host} answered with more than ${maxBytes} bytes`);
+        chunks.push(chunk);
+      }
+    }
+  } catch (error) {
+    if (error instanceof OutboundError) throw error;
+    if (signal.aborted) throw new OutboundError("timeout", `${host} did not finish answering within ${timeoutMs} ms`);
+    throw new OutboundError("network", `the connection to ${host} broke`);
+  }
+  const body = response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks);
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
