@@ -27,7 +27,7 @@ test("sign up, land on the dashboard, and see the four providers not connected",
     await expect(card.getByText("Not connected", { exact: true })).toBeVisible();
     await expect(card.getByText("Unknown", { exact: true })).toBeVisible();
     await expect(card.getByText("Sandbox", { exact: true })).toBeVisible();
-    await expect(card.getByRole("link", { name: "Connect" }).or(card.getByRole("button", { name: "Connect" }))).toBeVisible();
+    await expect(card.getByRole("link", { name: "Connect", exact: true }).or(card.getByRole("button", { name: "Connect", exact: true }))).toBeVisible();
     await expect(card.getByRole("button", { name: "Test connection" })).toBeDisabled();
     await expect(card.getByRole("button", { name: "Disconnect" })).toBeDisabled();
   }

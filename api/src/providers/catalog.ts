@@ -196,8 +196,8 @@ export function loadCatalog(env: Env, sandbox?: SandboxWiring): CatalogProvider[
       throw new CatalogError(`${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET (or clientId and clientSecret of "${def.id}" in PROVIDERS_FILE) must be set together`);
     }
     const configured = Boolean(clientId && clientSecret);
-    const useSandbox = !configured && env.sandboxEnabled && Boolean(sandbox);
-    const sandboxed = useSandbox ? { ...sandbox!.endpoints(env.PUBLIC_URL)[def.id], ...sandbox!.client(def.id) } : {};
+    const useSandbox = !configured && env.sandboxEnabled;
+    const sandboxed = useSandbox && sandbox ? { ...sandbox!.endpoints(env.PUBLIC_URL)[def.id], ...sandbox!.client(def.id) } : {};
     const { type: _t, ...fileOverrides } = entry ?? {};
     providers.push({
       ...def,

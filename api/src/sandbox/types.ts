@@ -1,0 +1,117 @@
+import type { IncomingMessage } from "node:http";
+import type { Logger } from "../logger.ts";
+import type { SandboxProviderId } from "./catalog.ts";
+import type { BodyProblem, Reply } from "./http.ts";
+import type { ConsentRequest, Grant, Store } from "./store.ts";
+
+export const FAULT_MODES = ["ok", "unauthorized", "rate_limited", "server_error", "slow", "hang", "revoked"] as const;
+
+export type FaultMode = (typeof FAULT_MODES)[number];
+
+export type Fault = {
+  mode: FaultMode;
+  /** rate_limited: the Retry-After value (default 30). */
+  retryAfterSeconds?: number;
+  /** slow: how long to wait before answering (default 3000). */
+  delayMs?: number;
+};
+
+export type SandboxProviderOptions = {
+  /**
+   * Slack: token rotation (expiring access tokens plus refresh tokens, S4); HubSpot and
+   * Salesforce: a new refresh token on every refresh. Google has no such switch (its refresh
+   * tokens do not rotate, G2). Reusing a replaced refresh token revokes the grant.
+   */
+  rotateRefreshTokens?: boolean;
+  /** Overrides the documented access-token lifetime (tests of expiry); Salesforce default 7200. */
+  accessTokenLifetimeSeconds?: number;
+};
+
+export type SandboxStats = {
+  tokenRequests: { authorization_code: number; refresh_token: number };
+  apiCalls: number;
+  revocations: number;
+};
+
+export type ProviderRuntime = {
+  fault: Fault;
+  /** When the last `revoked` fault revoked every grant (the mode itself is a one-shot action). */
+  revokedAt?: number;
+  options: SandboxProviderOptions;
+  stats: SandboxStats;
+};
+
+export type SandboxContext = {
+  publicUrl: string;
+  origin: string;
+  now: () => number;
+  logger?: Logger;
+  store: Store;
+  runtime(provider: SandboxProviderId): ProviderRuntime;
+  /** `${publicUrl}/sandbox/<provider>` */
+  baseUrl(provider: SandboxProviderId): string;
+  /** The registered redirect URI of the app at that provider. */
+  callbackUrl(provider: SandboxProviderId): string;
+};
+
+/**
+ * authorize: the consent page (never faulted); token: the token endpoint (faulted, counted per
+ * grant type); api: API, identity and probe endpoints (faulted, counted); revoke: revocation
+ * (counted, not faulted, so disconnecting works during an outage drill).
+ */
+export type EndpointKind = "authorize" | "token" | "api" | "revoke";
+
+export type RouteInput = {
+  req: IncomingMessage;
+  url: URL;
+  /** Capture groups of the route's path pattern. */
+  match: string[];
+  /** Body parameters (and query parameters where the route reads both). */
+  params: URLSearchParams;
+};
+
+export type Route = {
+  methods: readonly string[];
+  /** Matched against the path after /sandbox/<provider>. */
+  path: string | RegExp;
+  kind: EndpointKind;
+  /** Slack's Web API reads arguments from the query string as well as the body. */
+  queryParams?: boolean;
+  /** Accepts application/json bodies as well as forms (Slack, S1). */
+  json?: boolean;
+  /** This endpoint's answer to a missing/invalid token, used by the "unauthorized" fault too. */
+  invalidToken?: () => Reply;
+  handle(input: RouteInput): Reply | Promise<Reply>;
+};
+
+export type AuthorizeOutcome =
+  /** Bad client or redirect URI: an error page, never a redirect (RFC 6749 §4.1.2.1). */
+  | { kind: "page"; status: number; title: string; message: string }
+  /** Any other problem, once the redirect URI is trusted. */
+  | { kind: "redirect"; redirectUri: string; params: Record<string, string | undefined> }
+  | { kind: "consent"; request: ConsentRequest }
+  /** Approve without asking (Salesforce immediate=true after an earlier approval). */
+  | { kind: "approve"; request: ConsentRequest };
+
+export type AuthorizeSpec = {
+  path: string;
+  /** Look of the consent page: the provider's colour and the fixed demo account. */
+  accent: string;
+  account: [label: string, value: string][];
+  validate(query: URLSearchParams): AuthorizeOutcome;
+  newCode(): string;
+  /** The scopes to grant given the ticked ones (Google adds earlier grants). */
+  grantScopes?(request: ConsentRequest, ticked: string[]): string[];
+  approvedParams?(grant: Grant): Record<string, string>;
+  deniedParams?: Record<string, string>;
+};
+
+export type ProviderModule = {
+  id: SandboxProviderId;
+  authorize: AuthorizeSpec;
+  routes: Route[];
+  /** Answers of the unauthorized / rate_limited / server_error faults for a token or API request. */
+  faultReply(input: { mode: "unauthorized" | "rate_limited" | "server_error"; kind: "token" | "api"; route: Route; params: URLSearchParams; retryAfterSeconds: number }): Reply;
+  /** A body that could not be parsed, in this provider's invalid_request shape. */
+  malformed(input: { kind: EndpointKind; problem: BodyProblem }): Reply;
+};
