@@ -8,7 +8,8 @@ import { migrate } from "./db/migrate.ts";
 import { DEFAULT_MIGRATIONS_DIR } from "./db/migrations-dir.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { createAuth, type Auth } from "./auth/auth.ts";
-import { loadCatalog } from "./providers/catalog.ts";
+import { loadCatalog, type SandboxWiring } from "./providers/catalog.ts";
+import { createVault, type Vault } from "./domain/vault/vault.ts";
 import { createRealtime, type Realtime } from "./realtime/pubsub.ts";
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from "./graphql/yoga.ts";
 import { createWebSocketServer } from "./graphql/ws.ts";
@@ -28,8 +29,12 @@ export type AppOptions = {
   migrationsDir?: string;
 };
 
+const sandboxWiring: SandboxWiring | undefined = undefined;
+
 export type App = {
   env: Env;
+  vault: Vault;
+  services: Services;
   logger: Logger;
   db: Database;
   auth: Auth;
@@ -58,14 +63,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? createLogger({ level: env.LOG_LEVEL });
   const migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
   const secrets = resolveSecrets(env, logger);
+  const vault = createVault(secrets.encryptionKeys);
+  // Settings and the catalog are checked before anything opens.
+  const catalog = loadCatalog(env, env.sandboxEnabled ? sandboxWiring : undefined);
   const db = options.db ?? (await createDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE }));
   const migrated = await migrate(db, migrationsDir);
   if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, "applied database migrations");
 
   const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger });
   const realtime = createRealtime();
-  const catalog = loadCatalog(env);
-  const services: Services = { prisma: db.prisma, auth, catalog, realtime, logger };
+  const allowHttp = env.NODE_ENV !== "production" || env.PUBLIC_URL.startsWith("http://");
+  const services: Services = { env, db, prisma: db.prisma, auth, vault, catalog, realtime, logger, allowHttp };
   const yoga = createGraphQLServer({ env, services });
   const ws = createWebSocketServer({ env, services, yoga });
   const authHandler = toNodeHandler(auth);
@@ -106,6 +114,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   let closed = false;
   return {
     env,
+    vault,
+    services,
     logger,
     db,
     auth,

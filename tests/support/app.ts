@@ -35,15 +35,22 @@ export type TestApp = {
   logs: () => string;
   db: TestDatabase | null;
   signUp(options?: { email?: string; name?: string; password?: string }): Promise<{ cookie: string; email: string; userId: string; workspaceId: string }>;
-  gql<T = any>(query: string, options?: { cookie?: string; apiKey?: string; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<{ status: number; body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] } }>;
+  gql<T = any>(
+    query: string,
+    options?: { cookie?: string; apiKey?: string; variables?: Record<string, unknown>; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }; setCookies: string[] }>;
   close(): Promise<void>;
 };
 
 /** Starts the composed server on a free port, on a fresh Postgres database or a fresh PGlite dir. */
-export async function startTestApp(options: { database: "postgres" | "pglite"; env?: Record<string, string> } = { database: "postgres" }): Promise<TestApp> {
-  const port = await freePort();
+export async function startTestApp(
+  options: { database: "postgres" | "pglite"; env?: Record<string, string>; port?: number; databaseUrl?: string } = { database: "postgres" },
+): Promise<TestApp> {
+  const port = options.port ?? (await freePort());
   const origin = `http://localhost:${port}`;
-  const db = options.database === "postgres" ? await createTestDatabase("app") : null;
+  // A second app on an existing database (another replica) passes databaseUrl and owns nothing.
+  const db = options.databaseUrl ? null : options.database === "postgres" ? await createTestDatabase("app") : null;
+  const databaseUrl = options.databaseUrl ?? db?.url;
   const dataDir = mkdtempSync(join(tmpdir(), "sb-test-"));
   const env = parseEnv({
     NODE_ENV: "test",
@@ -52,8 +59,8 @@ export async function startTestApp(options: { database: "postgres" | "pglite"; e
     DATA_DIR: dataDir,
     LOG_LEVEL: "debug",
     HEALTH_SCHEDULER: "off",
-    ...(db ? { DATABASE_URL: db.url } : {}),
-    ...testSecrets(),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...(options.env?.ENCRYPTION_KEYS ? {} : testSecrets()),
     ...options.env,
   });
   let logText = "";
@@ -73,7 +80,7 @@ export async function startTestApp(options: { database: "postgres" | "pglite"; e
     if (opts.cookie) headers.cookie = opts.cookie;
     if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
     const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables: opts.variables }) });
-    return { status: res.status, body: (await res.json()) as never };
+    return { status: res.status, body: (await res.json()) as never, setCookies: res.headers.getSetCookie() };
   };
 
   let n = 0;

@@ -5,5 +5,6 @@ import "./types/provider.ts";
 import "./types/integration.ts";
 import "./types/api-key.ts";
 import "./types/health.ts";
+import "./types/connection.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -11,8 +11,27 @@ export const GRAPHQL_PATH = "/graphql";
 /** What graphql-ws puts in the context: the viewer resolved once at connection_init. */
 export type WsInitialContext = { viewer?: Viewer };
 
+export function parseCookies(header: string | null | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? "").split(";")) {
+    const index = part.indexOf("=");
+    if (index <= 0) continue;
+    const name = part.slice(0, index).trim();
+    if (!cookies.has(name)) {
+      try {
+        cookies.set(name, decodeURIComponent(part.slice(index + 1).trim()));
+      } catch {
+        // a malformed cookie value is as good as none
+      }
+    }
+  }
+  return cookies;
+}
+
 export function createGraphQLServer({ env, services }: { env: Env; services: Services }) {
   const { logger } = services;
+  // Set-Cookie values resolvers ask for, by request, added to the response by a plugin below.
+  const responseCookies = new WeakMap<Request, string[]>();
   return createYoga<WsInitialContext & Partial<YogaInitialContext>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -32,6 +51,11 @@ export function createGraphQLServer({ env, services }: { env: Env; services: Ser
       error: (...args) => logger.error({ component: "graphql", err: args[1] instanceof Error ? args[1] : undefined }, String(args[0])),
     },
     plugins: [
+      {
+        onResponse({ request, response }) {
+          for (const cookie of responseCookies.get(request) ?? []) response.headers.append("set-cookie", cookie);
+        },
+      },
       // A form or multipart POST (no preflight) must not run a mutation.
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
       EnvelopArmorPlugin({
@@ -53,7 +77,16 @@ export function createGraphQLServer({ env, services }: { env: Env; services: Ser
           extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="switchboard"' } } },
         });
       }
-      return { ...services, viewer };
+      const request = initial.request;
+      const jar = request ? parseCookies(request.headers.get("cookie")) : new Map<string, string>();
+      const cookies = {
+        get: (name: string) => jar.get(name),
+        set: (header: string) => {
+          if (!request) return; // graphql-ws has no response to carry cookies
+          responseCookies.set(request, [...(responseCookies.get(request) ?? []), header]);
+        },
+      };
+      return { ...services, viewer, cookies };
     },
   });
 }

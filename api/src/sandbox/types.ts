@@ -55,11 +55,12 @@ export type SandboxContext = {
 };
 
 /**
- * authorize: the consent page (never faulted); token: the token endpoint (faulted, counted per
- * grant type); api: API, identity and probe endpoints (faulted, counted); revoke: revocation
- * (counted, not faulted, so disconnecting works during an outage drill).
+ * consent: the authorization page and its form (never faulted); token: the token endpoint
+ * (faulted, counted per grant type); api: API, identity and probe endpoints (faulted, counted);
+ * revoke: revocation (counted, not faulted, so disconnecting works during an outage drill);
+ * other: anything else (neither).
  */
-export type EndpointKind = "authorize" | "token" | "api" | "revoke";
+export type EndpointKind = "consent" | "token" | "api" | "revoke" | "other";
 
 export type RouteInput = {
   req: IncomingMessage;
@@ -102,7 +103,8 @@ export type AuthorizeSpec = {
   newCode(): string;
   /** The scopes to grant given the ticked ones (Google adds earlier grants). */
   grantScopes?(request: ConsentRequest, ticked: string[]): string[];
-  approvedParams?(grant: Grant): Record<string, string>;
+  /** Called once per approval; extra parameters for the success redirect (Google adds scope). */
+  approved?(grant: Grant): Record<string, string>;
   deniedParams?: Record<string, string>;
 };
 
@@ -114,4 +116,6 @@ export type ProviderModule = {
   faultReply(input: { mode: "unauthorized" | "rate_limited" | "server_error"; kind: "token" | "api"; route: Route; params: URLSearchParams; retryAfterSeconds: number }): Reply;
   /** A body that could not be parsed, in this provider's invalid_request shape. */
   malformed(input: { kind: EndpointKind; problem: BodyProblem }): Reply;
+  /** Forgets what the module remembers beyond the store (earlier consents, approvals). */
+  reset?(): void;
 };

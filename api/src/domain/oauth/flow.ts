@@ -1,0 +1,232 @@
+import * as oauth from "oauth4webapi";
+import type { PrismaClient, Prisma } from "../../generated/prisma/client.ts";
+import type { CatalogProvider } from "../../providers/catalog.ts";
+import { adapterFor, type AccountDetails } from "../../providers/adapters.ts";
+import type { Vault } from "../vault/vault.ts";
+import type { Realtime } from "../../realtime/pubsub.ts";
+import type { Logger } from "../../logger.ts";
+import { OutboundError } from "../../http/outbound.ts";
+import { authorizationServer, clientAuth, oauthClient, requestOptions } from "./client.ts";
+import { consumeOAuthState, createOAuthState, type StateProblem } from "./state.ts";
+import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "./errors.ts";
+import { sealTokens } from "../integrations/tokens.ts";
+import { recordAudit } from "../integrations/audit.ts";
+
+export type FlowServices = { prisma: PrismaClient; vault: Vault; realtime: Realtime; logger: Logger; allowHttp: boolean };
+
+export const DASHBOARD_PATH = "/dashboard/integrations";
+
+/** Starts a connection: a state row and the provider's authorization URL. */
+export async function beginConnection({
+  services,
+  provider,
+  workspaceId,
+  userId,
+  returnTo,
+  binding,
+}: {
+  services: FlowServices;
+  provider: CatalogProvider;
+  workspaceId: string;
+  userId: string;
+  returnTo?: string | null;
+  binding?: string | null;
+}): Promise<{ authorizationUrl: string; binding: string }> {
+  if (!provider.clientId || !provider.clientSecret) throw new OAuthFlowError("not_configured");
+  const as = await authorizationServer(provider, services.allowHttp);
+  const codeVerifier = provider.pkce ? oauth.generateRandomCodeVerifier() : null;
+  const created = await createOAuthState({
+    prisma: services.prisma,
+    vault: services.vault,
+    workspaceId,
+    userId,
+    providerId: provider.id,
+    codeVerifier,
+    returnTo: returnTo ?? null,
+    binding: binding ?? undefined,
+  });
+  const url = new URL(as.authorization_endpoint ?? provider.authorizationUrl);
+  url.searchParams.set("client_id", provider.clientId);
+  url.searchParams.set("redirect_uri", provider.redirectUri);
+  url.searchParams.set("response_type", "code");
+  if (provider.scopes.length > 0) url.searchParams.set("scope", provider.scopes.join(provider.scopeSeparator));
+  url.searchParams.set("state", created.state);
+  if (codeVerifier) {
+    url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(codeVerifier));
+    url.searchParams.set("code_challenge_method", "S256");
+  }
+  // OpenID Connect Core §11: offline_access is only honoured with prompt=consent.
+  if (provider.type === "oidc" && provider.scopes.includes("offline_access")) url.searchParams.set("prompt", "consent");
+  for (const [key, value] of Object.entries(provider.authorizationParams)) url.searchParams.set(key, value);
+  return { authorizationUrl: url.toString(), binding: created.binding };
+}
+
+const STATE_CODES: Record<StateProblem, OAuthErrorCode> = {
+  state_missing: "invalid_state",
+  state_invalid: "invalid_state",
+  state_wrong_provider: "invalid_state",
+  state_wrong_browser: "invalid_state",
+  state_wrong_user: "invalid_state",
+  state_expired: "state_expired",
+  state_used: "state_mismatch",
+};
+
+const PROVIDER_ERRORS = new Set<string>(["access_denied", "invalid_request", "invalid_scope", "unauthorized_client", "server_error", "temporarily_unavailable"]);
+
+export type CallbackOutcome = { redirectTo: string; integrationId?: string; error?: OAuthErrorCode };
+
+function withParams(path: string, params: Record<string, string>): string {
+  const url = new URL(path, "http://switchboard.invalid");
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.pathname + url.search + url.hash;
+}
+
+function failure(providerId: string, code: OAuthErrorCode, returnTo?: string | null): CallbackOutcome {
+  return { redirectTo: withParams(returnTo ?? DASHBOARD_PATH, { error: code, provider: providerId }), error: code };
+}
+
+/**
+ * Completes a connection from the provider's redirect. Every check on the state happens
+ * before any token request; the code is exchanged at most once (the state is consumed
+ * atomically first); the tokens are sealed before they are stored.
+ */
+export async function completeConnection({
+  services,
+  provider,
+  params,
+  binding,
+  userId,
+}: {
+  services: FlowServices;
+  provider: CatalogProvider;
+  params: URLSearchParams;
+  binding: string | null;
+  userId: string | null;
+}): Promise<CallbackOutcome> {
+  const { prisma, vault, logger } = services;
+  const consumed = await consumeOAuthState({ prisma, vault, state: params.get("state"), providerId: provider.id, binding, userId });
+  if (!consumed.ok) {
+    logger.warn({ provider: provider.id, problem: consumed.problem }, "refused an OAuth callback");
+    return failure(provider.id, STATE_CODES[consumed.problem], consumed.returnTo);
+  }
+  const returnTo = consumed.returnTo;
+  const providerError = params.get("error");
+  if (providerError) {
+    const code = (PROVIDER_ERRORS.has(providerError) ? providerError : "provider_error") as OAuthErrorCode;
+    logger.info({ provider: provider.id, error: providerError.slice(0, 64) }, "the provider answered the authorization with an error");
+    return failure(provider.id, code, returnTo);
+  }
+  try {
+    const as = await authorizationServer(provider, services.allowHttp);
+    const client = oauthClient(provider);
+    // Checks `state` again and the RFC 9207 `iss` parameter when it is sent or advertised.
+    let callbackParams: URLSearchParams;
+    try {
+      callbackParams = oauth.validateAuthResponse(as, client, params, params.get("state")!);
+    } catch (error) {
+      throw new OAuthFlowError("invalid_request", (error as Error).message.slice(0, 200));
+    }
+    if (!callbackParams.get("code")) throw new OAuthFlowError("missing_code");
+    const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth(provider), callbackParams, provider.redirectUri, consumed.codeVerifier ?? oauth.nopkce, requestOptions(provider, services.allowHttp));
+    const adapter = adapterFor(provider);
+    const tokens = await adapter.readTokenResponse({ provider, response, requested: provider.scopes, allowHttp: services.allowHttp, grant: "authorization_code" });
+    let account: AccountDetails | null = null;
+    let accountError: string | null = null;
+    const started = performance.now();
+    try {
+      account = await adapter.account({ provider, tokens, allowHttp: services.allowHttp });
+    } catch (error) {
+      accountError = error instanceof OAuthFlowError ? error.code : "account_fetch_failed";
+    }
+    const latencyMs = Math.round(performance.now() - started);
+    const integration = await saveConnection({ services, provider, workspaceId: consumed.workspaceId, userId: consumed.userId, tokens, account, accountError, latencyMs });
+    logger.info({ provider: provider.id, integrationId: integration.id, workspaceId: consumed.workspaceId }, "connected an integration");
+    return { redirectTo: withParams(returnTo ?? DASHBOARD_PATH, { connected: provider.id }), integrationId: integration.id };
+  } catch (error) {
+    const code: OAuthErrorCode =
+      error instanceof OAuthFlowError ? (error.code === "invalid_grant" ? "token_exchange_failed" : error.code) : error instanceof OutboundError ? error.code === "timeout" ? "timeout" : "network" : "token_exchange_failed";
+    logger.warn({ provider: provider.id, errorCode: code, detail: error instanceof OAuthFlowError ? error.providerMessage : (error as Error).message }, "an OAuth callback failed");
+    return failure(provider.id, code, returnTo);
+  }
+}
+
+async function saveConnection({
+  services,
+  provider,
+  workspaceId,
+  userId,
+  tokens,
+  account,
+  accountError,
+  latencyMs,
+}: {
+  services: FlowServices;
+  provider: CatalogProvider;
+  workspaceId: string;
+  userId: string;
+  tokens: Awaited<ReturnType<ReturnType<typeof adapterFor>["readTokenResponse"]>>;
+  account: AccountDetails | null;
+  accountError: string | null;
+  latencyMs: number;
+}) {
+  const { prisma, vault, realtime } = services;
+  const existing = await prisma.integration.findUnique({ where: { workspaceId_providerId: { workspaceId, providerId: provider.id } }, select: { id: true } });
+  const id = existing?.id ?? crypto.randomUUID();
+  const now = new Date();
+  const healthy = !accountError;
+  const data = {
+    status: "CONNECTED" as const,
+    ...sealTokens(vault, id, tokens),
+    tokenExpiresAt: tokens.expiresAt ?? null,
+    requestedScopes: provider.scopes,
+    grantedScopes: tokens.scopes,
+    account: (account ?? {}) as Prisma.InputJsonValue,
+    providerConfig: tokens.extra as Prisma.InputJsonValue,
+    connectedById: userId,
+    connectedAt: now,
+    disconnectedAt: null,
+    lastRevocation: null,
+    // The first check is the account read that just happened.
+    healthStatus: healthy ? ("HEALTHY" as const) : ("DEGRADED" as const),
+    healthMessage: healthy ? null : oauthErrorCodes.account_fetch_failed,
+    healthErrorCode: accountError,
+    lastHealthCheckAt: now,
+    nextHealthCheckAt: now,
+    consecutiveFailures: healthy ? 0 : 1,
+    consecutiveSuccesses: healthy ? 1 : 0,
+  };
+  const integration = await prisma.$transaction(async (tx) => {
+    const row = await tx.integration.upsert({
+      where: { workspaceId_providerId: { workspaceId, providerId: provider.id } },
+      create: { id, workspaceId, providerId: provider.id, ...data },
+      update: data,
+    });
+    await tx.integrationHealthLog.create({
+      data: {
+        integrationId: row.id,
+        workspaceId,
+        status: data.healthStatus,
+        trigger: "CALLBACK",
+        latencyMs,
+        steps: [{ step: "identity", ok: healthy, latencyMs, ...(accountError ? { code: accountError } : {}) }],
+        errorCode: accountError,
+        message: data.healthMessage,
+        transitionFrom: "UNKNOWN",
+      },
+    });
+    await recordAudit(tx, { workspaceId, actorUserId: userId, action: "integration.connected", targetType: "integration", targetId: row.id, metadata: { provider: provider.id } });
+    return row;
+  });
+  realtime.publish("health:workspace", workspaceId, {
+    integrationId: integration.id,
+    workspaceId,
+    providerId: provider.id,
+    status: integration.status,
+    healthStatus: integration.healthStatus,
+    healthMessage: integration.healthMessage,
+    errorCode: integration.healthErrorCode,
+    checkedAt: now.toISOString(),
+    kind: "connected",
+  });
+  return integration;
+}

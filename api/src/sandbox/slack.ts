@@ -1,0 +1,274 @@
+import { sandboxClient } from "./catalog.ts";
+import { basicCredentials, bearerToken, param, randomBase62, randomDigits, randomHex, type Reply } from "./http.ts";
+import {
+  authenticate,
+  checkClient,
+  grantTypeOf,
+  issueToken,
+  parseScopes,
+  redeemCode,
+  rotateRefreshToken,
+  secondsLeft,
+  useRefreshToken,
+  type AccessFailure,
+} from "./oauth.ts";
+import type { Grant } from "./store.ts";
+import type { ProviderModule, Route, RouteInput, SandboxContext } from "./types.ts";
+
+// Slack OAuth v2 and the Web API methods a connection check uses. Sources: /work/shared/
+// providers/slack.md, S1 oauth.v2.access, S2 Slack OpenAPI, S3 auth.revoke/auth.test, S4 token
+// rotation, S5 rate limits, S6 node-slack-sdk, S7 Nango. Slack answers errors with HTTP 200 and
+// {"ok":false,"error":"..."}; only rate limiting changes the status (S6 WebClient).
+
+const TEAM = { id: "T0SANDBOX", name: "Acme Sandbox", domain: "acme-sandbox", url: "https://acme-sandbox.slack.com/" };
+const USER = { id: "U0SANDY", name: "sandy", displayName: "Sandy" };
+const BOT = { userId: "U0SANDBOT", botId: "B0SANDBOT", name: "switchboard" };
+const APP_ID = "A0SANDBOX";
+// S4: with rotation on "it expires every 12 hours"; S1 example expires_in: 43200.
+const ROTATING_LIFETIME_SECONDS = 43_200;
+
+export function createSlack(ctx: SandboxContext): ProviderModule {
+  const provider = "slack" as const;
+  const client = sandboxClient(provider);
+  const runtime = () => ctx.runtime(provider);
+
+  const ok = (body: Record<string, unknown>): Reply => ({ status: 200, json: { ok: true, ...body } });
+  const fail = (error: string, extra: Record<string, unknown> = {}): Reply => ({ status: 200, json: { ok: false, error, ...extra } });
+
+  function accessFailure(reason: AccessFailure): Reply {
+    // S1/S2 descriptions: not_authed = no token; invalid_auth = unknown token; token_expired
+    // with rotation. After auth.revoke the sandbox answers token_revoked (S3 does not say which
+    // of token_revoked / invalid_auth Slack uses: UNCONFIRMED).
+    const error = { missing: "not_authed", unknown: "invalid_auth", revoked: "token_revoked", expired: "token_expired" }[reason];
+    return fail(error);
+  }
+
+  /** Bot or user token (plus a refresh token when rotating), in S1's shapes. */
+  function issue(grant: Grant, audience: "bot" | "user", rotating: boolean) {
+    const kind = audience === "bot" ? "xoxb" : "xoxp";
+    // S1 examples: plain "xoxb-17653672481-19874698323-pdFZ…"; rotating "xoxe.xoxb-1-…" with
+    // refresh token "xoxe-1-…".
+    const value = rotating ? `xoxe.${kind}-1-${randomBase62(120)}` : `${kind}-${randomDigits(11)}-${randomDigits(13)}-${randomBase62(24)}`;
+    const lifetime = runtime().options.accessTokenLifetimeSeconds ?? ROTATING_LIFETIME_SECONDS;
+    const access = issueToken(ctx, { grant, kind: "access", audience, value, lifetimeSeconds: rotating ? lifetime : undefined });
+    const refresh = rotating ? issueToken(ctx, { grant, kind: "refresh", audience, value: `xoxe-1-${randomBase62(140)}` }) : undefined;
+    return {
+      access_token: access.value,
+      ...(rotating ? { expires_in: secondsLeft(ctx, access), refresh_token: refresh!.value } : {}),
+    };
+  }
+
+  function clientOf(input: RouteInput) {
+    // S1: "We strongly recommend supplying the Client ID and Client Secret using the HTTP Basic
+    // authentication scheme" — and body parameters remain accepted.
+    const basic = basicCredentials(input.req);
+    return basic ?? { clientId: param(input.params, "client_id"), clientSecret: param(input.params, "client_secret") };
+  }
+
+  function access(input: RouteInput): Reply {
+    const { params } = input;
+    const credentials = clientOf(input);
+    const check = checkClient({ provider, ...credentials });
+    if (check === "unknown_client") return fail("invalid_client_id");
+    if (check === "bad_secret") return fail("bad_client_secret");
+    const grantType = grantTypeOf(params);
+    if (grantType === undefined) return params.get("grant_type") ? fail("invalid_grant_type") : fail("invalid_code");
+    if (grantType === "refresh_token") return refresh(input);
+    // S1 lists pkce_not_allowed ("The app is not allowed to use the PKCE flow"); Nango disables
+    // PKCE for Slack (S7). The sandbox app is a confidential web app without PKCE.
+    if (param(params, "code_verifier") !== undefined) return fail("pkce_not_allowed");
+    const redeemed = redeemCode(ctx, {
+      provider,
+      clientId: client.clientId,
+      code: param(params, "code"),
+      redirectUri: param(params, "redirect_uri"),
+      codeVerifier: undefined,
+    });
+    if (!redeemed.ok) {
+      // S1: bad_redirect_uri "did not match the redirect_uri in the original request". A reused
+      // code answers invalid_code: code_already_used exists only on legacy oauth.access (UNCONFIRMED for v2).
+      return fail(redeemed.reason === "redirect_mismatch" ? "bad_redirect_uri" : "invalid_code");
+    }
+    const { grant } = redeemed;
+    const rotating = runtime().options.rotateRefreshTokens === true;
+    const bot = grant.wantsBotToken ? issue(grant, "bot", rotating) : undefined;
+    const user = grant.wantsUserToken ? issue(grant, "user", rotating) : undefined;
+    // Field order and values follow S1's examples; enterprise is null outside Enterprise Grid and
+    // is_enterprise_install is always present (S6).
+    return ok({
+      ...(bot ? { access_token: bot.access_token, token_type: "bot", scope: grant.scopes.join(","), bot_user_id: BOT.userId } : {}),
+      app_id: APP_ID,
+      ...(bot && rotating ? { expires_in: bot.expires_in, refresh_token: bot.refresh_token } : {}),
+      team: { name: TEAM.name, id: TEAM.id },
+      enterprise: null,
+      authed_user: {
+        id: USER.id,
+        ...(user ? { scope: grant.userScopes.join(","), access_token: user.access_token, ...(rotating ? { expires_in: user.expires_in, refresh_token: user.refresh_token } : {}), token_type: "user" } : {}),
+      },
+      is_enterprise_install: false,
+    });
+  }
+
+  function refresh(input: RouteInput): Reply {
+    // Without rotation Slack issues no refresh tokens at all (S4), so any value is unknown here.
+    const used = useRefreshToken(ctx, { provider, clientId: client.clientId, refreshToken: param(input.params, "refresh_token") });
+    if (!used.ok) return fail("invalid_refresh_token");
+    const { token, grant } = used;
+    // S4: "The refresh token is then revoked, and a new refresh token is used …": Slack always
+    // rotates, whatever the sandbox option says now.
+    rotateRefreshToken(ctx, token);
+    const next = issue(grant, token.audience, true);
+    // Refresh response fields: S6 OAuthV2TokenRefreshResponse (PARTIAL, no verbatim example).
+    return ok({
+      app_id: APP_ID,
+      access_token: next.access_token,
+      refresh_token: next.refresh_token,
+      expires_in: next.expires_in,
+      ...(token.audience === "bot" ? { bot_user_id: BOT.userId } : {}),
+      enterprise: null,
+      is_enterprise_install: false,
+      team: { id: TEAM.id, name: TEAM.name },
+      token_type: token.audience,
+      scope: (token.audience === "bot" ? grant.scopes : grant.userScopes).join(","),
+    });
+  }
+
+  /** S3: the token comes as a Bearer header or a `token` argument. */
+  function authed(input: RouteInput) {
+    return authenticate(ctx, { provider, token: bearerToken(input.req) ?? param(input.params, "token") });
+  }
+
+  const routes: Route[] = [
+    { methods: ["POST"], path: "/api/oauth.v2.access", kind: "token", queryParams: true, json: true, handle: access },
+    {
+      methods: ["GET", "POST"],
+      path: "/api/auth.test",
+      kind: "api",
+      queryParams: true,
+      json: true,
+      handle(input) {
+        const result = authed(input);
+        if (!result.ok) return accessFailure(result.reason);
+        const bot = result.token.audience === "bot";
+        const left = secondsLeft(ctx, result.token);
+        // S2/S3 example values, bot_id for bot tokens (PARTIAL), is_enterprise_install (S2 schema).
+        return ok({
+          url: TEAM.url,
+          team: TEAM.name,
+          user: bot ? BOT.name : USER.name,
+          team_id: TEAM.id,
+          user_id: bot ? BOT.userId : USER.id,
+          ...(bot ? { bot_id: BOT.botId } : {}),
+          is_enterprise_install: false,
+          ...(left !== undefined ? { expires_in: left } : {}),
+        });
+      },
+    },
+    {
+      methods: ["GET", "POST"],
+      path: "/api/team.info",
+      kind: "api",
+      queryParams: true,
+      json: true,
+      handle(input) {
+        const result = authed(input);
+        if (!result.ok) return accessFailure(result.reason);
+        const scopes = result.token.audience === "bot" ? result.grant.scopes : result.grant.userScopes;
+        // S2: team.info needs team:read; needed/provided are in every SDK response type (PARTIAL).
+        if (!scopes.includes("team:read")) return fail("missing_scope", { needed: "team:read", provided: scopes.join(",") });
+        return ok({
+          team: {
+            id: TEAM.id,
+            name: TEAM.name,
+            url: TEAM.url,
+            domain: TEAM.domain,
+            email_domain: "example.com",
+            icon: { image_default: true },
+            is_verified: false,
+          },
+        });
+      },
+    },
+    {
+      methods: ["GET", "POST"],
+      path: "/api/auth.revoke",
+      kind: "revoke",
+      queryParams: true,
+      json: true,
+      handle(input) {
+        const result = authed(input);
+        if (!result.ok) return accessFailure(result.reason);
+        // S2/S3: test=1 checks the token without revoking it ("revoked": false is UNCONFIRMED).
+        const test = input.params.get("test");
+        if (test === "1" || test === "true") return ok({ revoked: false });
+        // S3 says revoking a bot token deactivates the bot user; the sandbox revokes the whole
+        // installation (bot, user and refresh tokens), which is what a disconnect means.
+        ctx.store.revokeGrant(result.grant.id, ctx.now());
+        return ok({ revoked: true });
+      },
+    },
+  ];
+
+  return {
+    id: provider,
+    routes,
+    authorize: {
+      path: "/oauth/v2/authorize",
+      accent: "#4a154b",
+      account: [
+        ["Workspace", `${TEAM.name} (${TEAM.id})`],
+        ["Signed in as", `${USER.displayName} (${USER.id})`],
+      ],
+      validate(query) {
+        const clientId = param(query, "client_id");
+        // A real Slack shows an error page for these, it never redirects to an unchecked URI.
+        if (clientId !== client.clientId) return { kind: "page", status: 400, title: "Invalid client_id parameter", message: `No app with client_id ${clientId ?? "(missing)"} exists in the sandbox. Use ${client.clientId}.` };
+        // S1: redirect_uri is optional here; without it the app's configured one is used.
+        const sent = param(query, "redirect_uri");
+        const registered = ctx.callbackUrl(provider);
+        if (sent !== undefined && sent !== registered) return { kind: "page", status: 400, title: "redirect_uri did not match any configured URIs", message: `Passed URI: ${sent}. Registered: ${registered}.` };
+        const state = param(query, "state");
+        // S6 generateInstallUrl: bot scopes in `scope`, user scopes in `user_scope`, comma-separated.
+        const scopes = parseScopes(param(query, "scope"), ",");
+        const userScopes = parseScopes(param(query, "user_scope"), ",");
+        if (scopes === "invalid" || userScopes === "invalid") return { kind: "redirect", redirectUri: registered, params: { error: "invalid_scope", state } };
+        // S1 error no_scopes ("Missing scope in the request"); Slack's authorize-page behaviour is
+        // not documented, so the RFC 6749 §4.1.2.1 redirect is used (UNCONFIRMED).
+        if (scopes.length === 0 && userScopes.length === 0) return { kind: "redirect", redirectUri: registered, params: { error: "invalid_request", state } };
+        return {
+          kind: "consent",
+          request: {
+            provider,
+            clientId,
+            redirectUri: registered,
+            redirectUriSent: sent !== undefined,
+            state,
+            scopeGroups: [
+              { field: "scope", label: "Bot permissions (scope)", scopes },
+              { field: "user_scope", label: "Permissions on your behalf (user_scope)", scopes: userScopes },
+            ],
+            offline: false,
+            promptConsent: false,
+            includeGrantedScopes: false,
+          },
+        };
+      },
+      // Slack's code format is not documented (UNCONFIRMED); this mimics observed ones.
+      newCode: () => `${randomDigits(13)}.${randomDigits(13)}.${randomHex(64)}`,
+    },
+    faultReply({ mode, kind, route, params, retryAfterSeconds }) {
+      if (mode === "rate_limited") {
+        // S5: HTTP 429 with Retry-After in seconds; body error "ratelimited" (S1 code; body PARTIAL).
+        return { status: 429, headers: { "retry-after": String(retryAfterSeconds) }, json: { ok: false, error: "ratelimited" } };
+      }
+      // S1 lists internal_error; Slack normally sends it with HTTP 200, the fault forces a 500.
+      if (mode === "server_error") return { status: 500, json: { ok: false, error: "internal_error" } };
+      if (kind === "token") return fail(grantTypeOf(params) === "refresh_token" ? "invalid_refresh_token" : "invalid_code");
+      return route.invalidToken?.() ?? fail("invalid_auth");
+    },
+    malformed({ problem }) {
+      // S2 error enum: invalid_json, invalid_form_data, invalid_post_type — all HTTP 200.
+      return fail({ json: "invalid_json", form: "invalid_form_data", content_type: "invalid_post_type" }[problem]);
+    },
+  };
+}
