@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +14,7 @@ import { openTokens } from "@switchboard/api/domain/integrations/tokens";
 // PKCE required, refresh-token rotation and RFC 7009 revocation.
 
 const enabled = await requirePostgres();
+const root = join(import.meta.dirname, "../..");
 
 const CONNECT = `mutation($p: ID!, $r: String) { connectIntegration(provider: $p, returnTo: $r) { authorizationUrl } }`;
 const COMPLETE = `mutation($p: ID!, $q: String!) { completeIntegrationConnection(provider: $p, callbackQuery: $q) { redirectTo errorCode integrationId } }`;
@@ -173,6 +176,45 @@ describe.skipIf(!enabled)("OAuth lifecycle with a catalog OIDC provider", () => 
     expect(test.body.data.testIntegration.status).toBe("HEALTHY");
     await t.app.db.prisma.integration.update({ where: { id: row.id }, data: { tokenExpiresAt: new Date(Date.now() - 1000) } });
     expect((await getAccessToken({ services: t.app.services, provider, integrationId: row.id })).refreshed).toBe(true);
+  });
+
+  it("rotates the encryption key while the app runs, and every connection keeps working", async () => {
+    const row = await t.app.db.prisma.integration.findFirstOrThrow({ where: { workspaceId: user.workspaceId, providerId: "acme" } });
+    const plain = openTokens(t.app.vault, row)!;
+    const newKey = `rot2:${randomBytes(32).toString("base64")}`;
+    const keys = `${newKey},${secrets.ENCRYPTION_KEYS}`;
+    const run = spawnSync(join(root, "api/node_modules/.bin/tsx"), [join(root, "api/src/cli/admin.ts"), "rotate-encryption-key"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, DATABASE_URL: t.db!.url, ENCRYPTION_KEYS: keys, AUTH_SECRET: secrets.AUTH_SECRET, LOG_LEVEL: "warn" },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ activeKeyId: "rot2", integrations: expect.any(Number) });
+    const after = await t.app.db.prisma.integration.findUniqueOrThrow({ where: { id: row.id } });
+    expect(after.tokenKeyId).toBe("rot2");
+    expect(after.accessTokenEnc).not.toBe(row.accessTokenEnc);
+    // The new key alone opens every secret: the old one can go.
+    const { createVault } = await import("@switchboard/api/domain/vault");
+    const onlyNew = createVault([{ id: "rot2", key: Buffer.from(newKey.split(":")[1]!, "base64") }]);
+    expect(openTokens(onlyNew, after)).toEqual(plain);
+    // The running app, which has only the old key, fails loudly rather than guessing.
+    expect(() => openTokens(t.app.vault, after)).toThrow(/key id "rot2", which is not in ENCRYPTION_KEYS/);
+    // An app started with the new ring keeps the connection healthy.
+    const rotated = await startTestApp({ database: "postgres", databaseUrl: t.db!.url, env: { PROVIDERS_FILE: t.app.env.PROVIDERS_FILE!, ENCRYPTION_KEYS: keys, AUTH_SECRET: secrets.AUTH_SECRET, PUBLIC_URL: t.origin } });
+    try {
+      const test = await rotated.gql(`mutation($id: ID!) { testIntegration(id: $id) { status } }`, { cookie: user.cookie, variables: { id: row.id } });
+      expect(test.body.data.testIntegration.status).toBe("HEALTHY");
+      // Put the rows back under the key the other app instances use, for the tests after this one.
+      const [oldId, oldKey] = secrets.ENCRYPTION_KEYS.split(":") as [string, string];
+      const back = createVault([
+        { id: oldId, key: Buffer.from(oldKey, "base64") },
+        { id: "rot2", key: Buffer.from(newKey.split(":")[1]!, "base64") },
+      ]);
+      const { rotateEncryptionKey } = await import("@switchboard/api/domain/vault/rotate");
+      await rotateEncryptionKey({ prisma: t.app.db.prisma, vault: back });
+      expect(openTokens(t.app.vault, await t.app.db.prisma.integration.findUniqueOrThrow({ where: { id: row.id } }))).toBeTruthy();
+    } finally {
+      await rotated.close();
+    }
   });
 
   it("disconnect revokes at the server: the old refresh token is refused afterwards; history stays", async () => {

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { Database } from "../db/index.ts";
 import type { Auth } from "../auth/auth.ts";
+import type { Vault } from "../domain/vault/vault.ts";
 
 // `pnpm admin <command>`: operator tasks against the same database and settings as the server.
 // Arguments are checked before the database, auth and Prisma modules load, so a typo is
@@ -13,6 +14,10 @@ Commands:
       Create a user with a personal workspace they own.
   create-api-key --email EMAIL --name NAME
       Create an API key for the user's workspace; the key is printed once.
+  rotate-encryption-key
+      Re-encrypt every stored token and secret with the first key of ENCRYPTION_KEYS.
+      Rotate by putting a new key first and keeping the old ones after it; once this has
+      run (safe while the server runs on Postgres), the old keys can be removed.
 
 Settings come from the environment, as for the server (DATABASE_URL, DATA_DIR, ...).`;
 
@@ -27,9 +32,11 @@ function required(values: Record<string, string | boolean | undefined>, name: st
 }
 
 /** Errors whose message is meant for the operator as it is. */
-const KNOWN_ERRORS = new Set(["UsageError", "ApiKeyError", "DatabaseBusyError", "EnvError", "MissingSecretError", "MigrationError"]);
+const KNOWN_ERRORS = new Set(["UsageError", "ApiKeyError", "DatabaseBusyError", "EnvError", "MissingSecretError", "MigrationError", "VaultError"]);
 
-async function withServices<T>(fn: (s: { db: Database; auth: Auth; createWorkspaceApiKey: typeof import("../auth/api-keys.ts").createWorkspaceApiKey }) => Promise<T>): Promise<T> {
+async function withServices<T>(
+  fn: (s: { db: Database; auth: Auth; vault: Vault; createWorkspaceApiKey: typeof import("../auth/api-keys.ts").createWorkspaceApiKey }) => Promise<T>,
+): Promise<T> {
   const [{ parseEnv }, { createLogger }, { createDatabase }, { migrate }, { resolveSecrets }, { createAuth }, { createWorkspaceApiKey }] = await Promise.all([
     import("../env.ts"),
     import("../logger.ts"),
@@ -48,7 +55,8 @@ async function withServices<T>(fn: (s: { db: Database; auth: Auth; createWorkspa
   try {
     await migrate(db, DEFAULT_MIGRATIONS_DIR);
     const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger });
-    return await fn({ db, auth, createWorkspaceApiKey });
+    const { createVault } = await import("../domain/vault/vault.ts");
+    return await fn({ db, auth, vault: createVault(secrets.encryptionKeys), createWorkspaceApiKey });
   } finally {
     await db.close();
   }
@@ -86,7 +94,17 @@ async function createApiKey(args: string[]): Promise<void> {
   });
 }
 
+async function rotateEncryptionKey(args: string[]): Promise<void> {
+  parseArgs({ args, options: {}, strict: true });
+  await withServices(async ({ db, vault }) => {
+    const { rotateEncryptionKey: rotate } = await import("../domain/vault/rotate.ts");
+    const result = await rotate({ prisma: db.prisma, vault });
+    console.log(JSON.stringify({ activeKeyId: vault.activeKeyId, ...result }));
+  });
+}
+
 const commands: Record<string, (args: string[]) => Promise<void>> = {
+  "rotate-encryption-key": rotateEncryptionKey,
   "create-user": createUser,
   "create-api-key": createApiKey,
 };

@@ -21,10 +21,10 @@ export type Reply = {
 
 export type BodyProblem = "form" | "json" | "content_type";
 
-export type ReadBody = { ok: true; raw: Buffer } | { ok: false; tooLarge: true };
+export type ReadBody = { ok: true; raw: Buffer } | { ok: false; reason: "too_large" | "aborted" };
 
 export function readBody(req: IncomingMessage): Promise<ReadBody> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const declared = Number(req.headers["content-length"] ?? "0");
     const chunks: Buffer[] = [];
     let size = 0;
@@ -34,14 +34,26 @@ export function readBody(req: IncomingMessage): Promise<ReadBody> {
       if (size > MAX_BODY_BYTES) tooLarge = true;
       if (size > MAX_DRAIN_BYTES) {
         req.destroy();
-        resolve({ ok: false, tooLarge: true });
+        resolve({ ok: false, reason: "too_large" });
         return;
       }
       if (!tooLarge) chunks.push(chunk);
     });
-    req.on("end", () => resolve(tooLarge ? { ok: false, tooLarge: true } : { ok: true, raw: Buffer.concat(chunks) }));
-    req.on("error", reject);
+    req.on("end", () => resolve(tooLarge ? { ok: false, reason: "too_large" } : { ok: true, raw: Buffer.concat(chunks) }));
+    // A client that goes away mid-body is not an error of ours: nothing to answer, nothing to log.
+    req.on("error", () => resolve({ ok: false, reason: "aborted" }));
+    req.on("close", () => {
+      if (!req.complete) resolve({ ok: false, reason: "aborted" });
+    });
   });
+}
+
+/** Reads the body, answering 413 itself when it is too large; undefined means "already handled". */
+export async function readBodyOrRefuse(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
+  const body = await readBody(req);
+  if (body.ok) return body.raw;
+  if (body.reason === "too_large") send(res, { status: 413, headers: { connection: "close" }, json: { error: "request_too_large", message: "Request bodies are limited to 64 KB." } });
+  return undefined;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

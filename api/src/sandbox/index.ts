@@ -14,7 +14,7 @@ import {
 import { faultSchema, formToControlRequest, parseControlRequest, providerOptionsSchema, type ControlRequest } from "./control.ts";
 import { createGoogle } from "./google.ts";
 import { controlPage, errorPage } from "./html.ts";
-import { parseBody, readBody, send, type Reply } from "./http.ts";
+import { parseBody, readBodyOrRefuse, send, type Reply } from "./http.ts";
 import { createHubSpot } from "./hubspot.ts";
 import { grantTypeOf } from "./oauth.ts";
 import { createSalesforce } from "./salesforce.ts";
@@ -198,12 +198,12 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     // forces a CORS preflight, which the sandbox never grants.
     if (!sameOrigin(ctx, req)) return send(res, json(403, { error: "forbidden", message: "Cross-origin control requests are refused." }));
     const contentType = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-    const body = await readBody(req);
-    if (!body.ok) return send(res, { status: 413, headers: { connection: "close" }, json: { error: "request_too_large", message: "Request bodies are limited to 64 KB." } });
+    const raw = await readBodyOrRefuse(req, res);
+    if (raw === undefined) return;
     if (contentType !== "application/json") return send(res, json(400, { error: "invalid_request", message: "Content-Type must be application/json." }));
     let value: unknown;
     try {
-      value = JSON.parse(body.raw.toString("utf8"));
+      value = JSON.parse(raw.toString("utf8"));
     } catch {
       return send(res, json(400, { error: "invalid_request", message: "The body is not valid JSON." }));
     }
@@ -216,9 +216,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   async function controlForm(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== "POST") return send(res, { status: 405, headers: { allow: "POST" }, json: { error: "method_not_allowed", message: "Use POST." } });
     if (!sameOrigin(ctx, req)) return send(res, { status: 403, html: errorPage({ title: "Cross-site request refused", message: "The sandbox controls only accept forms from this sandbox's own page." }) });
-    const body = await readBody(req);
-    if (!body.ok) return send(res, { status: 413, headers: { connection: "close" }, json: { error: "request_too_large", message: "Request bodies are limited to 64 KB." } });
-    const form = parseBody({ raw: body.raw, contentType: req.headers["content-type"], allowJson: false });
+    const raw = await readBodyOrRefuse(req, res);
+    if (raw === undefined) return;
+    const form = parseBody({ raw, contentType: req.headers["content-type"], allowJson: false });
     if (typeof form === "string") return send(res, { status: 400, html: errorPage({ title: "Invalid form", message: "The form could not be read." }) });
     const parsed = parseControlRequest(formToControlRequest(form));
     if (!parsed.ok) return send(res, { status: 400, html: errorPage({ title: "Invalid sandbox setting", message: parsed.message }) });
@@ -246,9 +246,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 
     let params = new URLSearchParams();
     if (method !== "GET" && method !== "HEAD") {
-      const body = await readBody(req);
-      if (!body.ok) return send(res, { status: 413, headers: { connection: "close" }, json: { error: "request_too_large", message: "Request bodies are limited to 64 KB." } });
-      const parsed = parseBody({ raw: body.raw, contentType: req.headers["content-type"], allowJson: route.json === true });
+      const raw = await readBodyOrRefuse(req, res);
+      if (raw === undefined) return;
+      const parsed = parseBody({ raw, contentType: req.headers["content-type"], allowJson: route.json === true });
       if (typeof parsed === "string") return send(res, module.malformed({ kind: route.kind, problem: parsed }));
       params = parsed;
     }

@@ -1,0 +1,1030 @@
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { connect as connectSocket, type AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../api/src/logger.ts";
+import { SANDBOX_PROVIDERS, createSandbox, sandboxClient, sandboxEndpoints, type Sandbox, type SandboxProviderId } from "../../api/src/sandbox/index.ts";
+
+// The built-in provider emulators driven over real HTTP, the way the app and a browser use them:
+// consent page, redirect, token exchange, API calls, refresh, revocation, faults and controls.
+
+const T0 = Date.parse("2026-01-01T00:00:00.000Z");
+let clock = T0;
+let sandbox: Sandbox;
+let server: Server;
+let base = "";
+let inflight = 0;
+let logs = "";
+
+beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    inflight += 1;
+    try {
+      if (!(await sandbox.handle(req, res))) {
+        res.writeHead(404, { "content-type": "text/plain" });
+        res.end("not the sandbox");
+      }
+    } finally {
+      inflight -= 1;
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      logs += chunk.toString();
+      done();
+    },
+  });
+  sandbox = createSandbox({ publicUrl: base, now: () => clock, logger: createLogger({ level: "debug", destination }) });
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  clock = T0;
+  sandbox.reset();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const sb = (provider: SandboxProviderId, path: string) => `${base}/sandbox/${provider}${path}`;
+const callback = (provider: SandboxProviderId) => `${base}/api/integrations/oauth/callback/${provider}`;
+const client = (provider: SandboxProviderId) => sandboxClient(provider);
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+
+function pkcePair() {
+  const verifier = randomBytes(32).toString("base64url");
+  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
+}
+
+async function openConsent(provider: SandboxProviderId, params: Record<string, string>) {
+  const url = `${sandboxEndpoints(base)[provider].authorizationUrl}?${new URLSearchParams(params)}`;
+  const res = await fetch(url, { redirect: "manual" });
+  const html = await res.text();
+  const consentId = /name="consent" value="([^"]+)"/.exec(html)?.[1];
+  return { res, html, consentId };
+}
+
+async function submitConsent(provider: SandboxProviderId, consentId: string, decision: "allow" | "deny", ticked: { scope?: string[]; user_scope?: string[] } = {}, headers: Record<string, string> = {}) {
+  const form = new URLSearchParams({ consent: consentId, decision });
+  for (const s of ticked.scope ?? []) form.append("scope", s);
+  for (const s of ticked.user_scope ?? []) form.append("user_scope", s);
+  const res = await fetch(sb(provider, "/_consent"), { method: "POST", body: form, redirect: "manual", headers });
+  await res.arrayBuffer();
+  return res;
+}
+
+function form(url: string, body: Record<string, string>, headers: Record<string, string> = {}) {
+  return fetch(url, { method: "POST", body: new URLSearchParams(body), headers });
+}
+
+async function body(res: Response): Promise<any> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+async function waitForIdle() {
+  for (let i = 0; i < 200 && inflight > 0; i++) await new Promise((r) => setTimeout(r, 5));
+  return inflight;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One driver per provider: how the app would talk to it, and the documented answers.
+
+type Tokens = { access: string; refresh?: string; raw: any };
+type Expect = { status: number; body: unknown };
+
+type Driver = {
+  scopes: string[];
+  authorizeParams(extra?: Record<string, string>): Record<string, string>;
+  /** Scopes as ticked on the consent page (all of them by default). */
+  ticked(scopes?: string[]): { scope?: string[]; user_scope?: string[] };
+  exchange(code: string, extra?: Record<string, string>): Promise<Response>;
+  refresh(refreshToken: string): Promise<Response>;
+  probe(access: string, tokens?: Tokens): Promise<Response>;
+  revoke(tokens: Tokens): Promise<Response>;
+  tokens(raw: any): Tokens;
+  /** Makes the provider issue refresh tokens if it needs a switch for that (Slack rotation). */
+  enableRefresh?(): void;
+  expect: {
+    probeOk(res: Response): Promise<void>;
+    revoked: Expect;
+    unauthorizedFault: Expect;
+    badCode: Expect;
+    badSecret: Expect;
+    badRedirect: Expect;
+    badRefresh: Expect;
+  };
+};
+
+const pkce = pkcePair();
+
+const drivers: Record<SandboxProviderId, Driver> = {
+  slack: {
+    scopes: ["team:read", "channels:read"],
+    authorizeParams: (extra = {}) => ({ client_id: client("slack").clientId, scope: "team:read,channels:read", redirect_uri: callback("slack"), state: "st-slack", ...extra }),
+    ticked: (scopes = ["team:read", "channels:read"]) => ({ scope: scopes, user_scope: ["users:read"] }),
+    exchange: (code, extra = {}) => form(sb("slack", "/api/oauth.v2.access"), { code, redirect_uri: callback("slack"), client_id: client("slack").clientId, client_secret: client("slack").clientSecret, ...extra }),
+    refresh: (refresh) => form(sb("slack", "/api/oauth.v2.access"), { grant_type: "refresh_token", refresh_token: refresh, client_id: client("slack").clientId, client_secret: client("slack").clientSecret }),
+    probe: (access) => fetch(sb("slack", "/api/auth.test"), { method: "POST", headers: { authorization: `Bearer ${access}` } }),
+    revoke: (t) => form(sb("slack", "/api/auth.revoke"), { token: t.access }),
+    tokens: (raw) => ({ access: raw.access_token, refresh: raw.refresh_token, raw }),
+    enableRefresh: () => sandbox.setOptions("slack", { rotateRefreshTokens: true }),
+    expect: {
+      async probeOk(res) {
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({ ok: true, team: "Acme Sandbox", team_id: "T0SANDBOX", user_id: "U0SANDBOT", bot_id: "B0SANDBOT" });
+      },
+      revoked: { status: 200, body: { ok: false, error: "token_revoked" } },
+      unauthorizedFault: { status: 200, body: { ok: false, error: "invalid_auth" } },
+      badCode: { status: 200, body: { ok: false, error: "invalid_code" } },
+      badSecret: { status: 200, body: { ok: false, error: "bad_client_secret" } },
+      badRedirect: { status: 200, body: { ok: false, error: "bad_redirect_uri" } },
+      badRefresh: { status: 200, body: { ok: false, error: "invalid_refresh_token" } },
+    },
+  },
+  hubspot: {
+    scopes: ["oauth", "crm.objects.contacts.read"],
+    authorizeParams: (extra = {}) => ({ client_id: client("hubspot").clientId, scope: "oauth crm.objects.contacts.read", redirect_uri: callback("hubspot"), state: "st-hubspot", ...extra }),
+    ticked: (scopes = ["oauth", "crm.objects.contacts.read"]) => ({ scope: scopes }),
+    exchange: (code, extra = {}) =>
+      form(sb("hubspot", "/oauth/v3/token"), { grant_type: "authorization_code", code, redirect_uri: callback("hubspot"), client_id: client("hubspot").clientId, client_secret: client("hubspot").clientSecret, ...extra }),
+    refresh: (refresh) => form(sb("hubspot", "/oauth/v3/token"), { grant_type: "refresh_token", refresh_token: refresh, client_id: client("hubspot").clientId, client_secret: client("hubspot").clientSecret }),
+    probe: (access) => fetch(sb("hubspot", "/account-info/v3/details"), { headers: { authorization: `Bearer ${access}` } }),
+    revoke: (t) => form(sb("hubspot", "/oauth/v3/token/revoke"), { token: t.refresh!, token_type_hint: "refresh_token", client_id: client("hubspot").clientId, client_secret: client("hubspot").clientSecret }),
+    tokens: (raw) => ({ access: raw.access_token, refresh: raw.refresh_token, raw }),
+    expect: {
+      async probeOk(res) {
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-hubspot-correlation-id")).toMatch(/^[0-9a-f-]{36}$/);
+        expect(await res.json()).toMatchObject({ portalId: 4242, accountType: "STANDARD", timeZone: "US/Eastern", uiDomain: "app.hubspot.com" });
+      },
+      revoked: { status: 401, body: { status: "error", category: "INVALID_AUTHENTICATION" } },
+      unauthorizedFault: { status: 401, body: { status: "error", category: "INVALID_AUTHENTICATION" } },
+      badCode: { status: 400, body: { error: "invalid_grant", status: "BAD_AUTH_CODE" } },
+      badSecret: { status: 400, body: { error: "invalid_client", status: "BAD_CLIENT_SECRET" } },
+      badRedirect: { status: 400, body: { error: "invalid_grant", status: "BAD_REDIRECT_URI" } },
+      badRefresh: { status: 400, body: { error: "invalid_grant", error_description: "refresh token is invalid, expired or revoked", status: "BAD_REFRESH_TOKEN", message: "refresh token is invalid, expired or revoked" } },
+    },
+  },
+  google: {
+    scopes: ["openid", "email", "profile"],
+    authorizeParams: (extra = {}) => ({
+      client_id: client("google").clientId,
+      redirect_uri: callback("google"),
+      response_type: "code",
+      scope: "openid email profile",
+      access_type: "offline",
+      prompt: "consent",
+      include_granted_scopes: "true",
+      state: "st-google",
+      code_challenge: pkce.challenge,
+      code_challenge_method: "S256",
+      ...extra,
+    }),
+    ticked: (scopes = ["openid", "email", "profile"]) => ({ scope: scopes }),
+    exchange: (code, extra = {}) =>
+      form(sb("google", "/token"), { grant_type: "authorization_code", code, redirect_uri: callback("google"), client_id: client("google").clientId, client_secret: client("google").clientSecret, code_verifier: pkce.verifier, ...extra }),
+    refresh: (refresh) => form(sb("google", "/token"), { grant_type: "refresh_token", refresh_token: refresh, client_id: client("google").clientId, client_secret: client("google").clientSecret }),
+    probe: (access) => fetch(sb("google", "/v1/userinfo"), { headers: { authorization: `Bearer ${access}` } }),
+    revoke: (t) => fetch(`${sb("google", "/revoke")}?token=${encodeURIComponent(t.access)}`, { method: "POST" }),
+    tokens: (raw) => ({ access: raw.access_token, refresh: raw.refresh_token, raw }),
+    expect: {
+      async probeOk(res) {
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({
+          sub: "104242424242424242424",
+          name: "Sandy Example",
+          given_name: "Sandy",
+          family_name: "Example",
+          picture: expect.any(String),
+          email: "sandy@example.com",
+          email_verified: true,
+          locale: "en",
+        });
+      },
+      revoked: { status: 401, body: { error: "invalid_request", error_description: "Invalid Credentials" } },
+      unauthorizedFault: { status: 401, body: { error: "invalid_request", error_description: "Invalid Credentials" } },
+      badCode: { status: 400, body: { error: "invalid_grant" } },
+      badSecret: { status: 401, body: { error: "invalid_client" } },
+      badRedirect: { status: 400, body: { error: "redirect_uri_mismatch" } },
+      badRefresh: { status: 400, body: { error: "invalid_grant", error_description: "Token has been expired or revoked." } },
+    },
+  },
+  salesforce: {
+    scopes: ["api", "refresh_token", "openid"],
+    authorizeParams: (extra = {}) => ({
+      client_id: client("salesforce").clientId,
+      redirect_uri: callback("salesforce"),
+      response_type: "code",
+      scope: "api refresh_token openid",
+      state: "st-salesforce",
+      code_challenge: pkce.challenge,
+      ...extra,
+    }),
+    ticked: (scopes = ["api", "refresh_token", "openid"]) => ({ scope: scopes }),
+    exchange: (code, extra = {}) =>
+      form(sb("salesforce", "/services/oauth2/token"), {
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: callback("salesforce"),
+        client_id: client("salesforce").clientId,
+        client_secret: client("salesforce").clientSecret,
+        code_verifier: pkce.verifier,
+        ...extra,
+      }),
+    refresh: (refresh) => form(sb("salesforce", "/services/oauth2/token"), { grant_type: "refresh_token", refresh_token: refresh, client_id: client("salesforce").clientId, client_secret: client("salesforce").clientSecret }),
+    probe: (access, t) => fetch(`${t?.raw.instance_url ?? sb("salesforce", "")}/services/data/v62.0/limits`, { headers: { authorization: `Bearer ${access}` } }),
+    revoke: (t) => form(sb("salesforce", "/services/oauth2/revoke"), { token: t.refresh! }),
+    tokens: (raw) => ({ access: raw.access_token, refresh: raw.refresh_token, raw }),
+    expect: {
+      async probeOk(res) {
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({ DailyApiRequests: { Max: 15000, Remaining: expect.any(Number) } });
+      },
+      revoked: { status: 401, body: [{ message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" }] },
+      unauthorizedFault: { status: 401, body: [{ message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" }] },
+      badCode: { status: 400, body: { error: "invalid_grant", error_description: "authentication failure" } },
+      badSecret: { status: 400, body: { error: "invalid_client", error_description: "invalid client credentials" } },
+      badRedirect: { status: 400, body: { error: "redirect_uri_mismatch" } },
+      badRefresh: { status: 400, body: { error: "invalid_grant", error_description: "expired access/refresh token" } },
+    },
+  },
+};
+
+async function expectReply(res: Response, expected: Expect) {
+  expect(res.status).toBe(expected.status);
+  const got = await body(res);
+  if (Array.isArray(expected.body)) expect(got).toEqual(expected.body);
+  else expect(got).toMatchObject(expected.body as object);
+}
+
+/** Consent (all scopes ticked unless told otherwise), then the redirect's code. */
+async function authorize(provider: SandboxProviderId, options: { extra?: Record<string, string>; scopes?: string[] } = {}) {
+  const d = drivers[provider];
+  const page = await openConsent(provider, d.authorizeParams(options.extra));
+  expect(page.res.status).toBe(200);
+  const res = await submitConsent(provider, page.consentId!, "allow", d.ticked(options.scopes));
+  expect(res.status).toBe(303);
+  const location = new URL(res.headers.get("location")!);
+  return { location, code: location.searchParams.get("code")! };
+}
+
+async function connect(provider: SandboxProviderId, options: { extra?: Record<string, string>; scopes?: string[] } = {}) {
+  const { code } = await authorize(provider, options);
+  const res = await drivers[provider].exchange(code);
+  expect(res.status).toBe(200);
+  const tokens = drivers[provider].tokens(await res.json());
+  return { code, tokens };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe.each(SANDBOX_PROVIDERS)("%s emulator", (provider) => {
+  const d = drivers[provider];
+
+  it("renders a consent page with the requested scopes, the app's client id and the demo account", async () => {
+    const { res, html, consentId } = await openConsent(provider, d.authorizeParams());
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(consentId).toBeTruthy();
+    expect(html).toContain(client(provider).clientId);
+    for (const scope of d.scopes) expect(html).toContain(`value="${scope}" checked`);
+    expect(html).toMatch(/<button[^>]*value="allow"[^>]*>Allow<\/button>/);
+    expect(html).toMatch(/<button[^>]*value="deny"[^>]*>Deny<\/button>/);
+    const account = { slack: "Acme Sandbox (T0SANDBOX)", hubspot: "acme-sandbox.hubspot.com (portal 4242)", google: "sandy@example.com", salesforce: "sandy@acme.sandbox" }[provider];
+    expect(html).toContain(account);
+  });
+
+  it("Allow redirects to the registered redirect URI with a code and the state", async () => {
+    const { location, code } = await authorize(provider);
+    expect(`${location.origin}${location.pathname}`).toBe(callback(provider));
+    expect(code).toBeTruthy();
+    expect(location.searchParams.get("state")).toBe(`st-${provider}`);
+  });
+
+  it("Deny redirects with error=access_denied and the state", async () => {
+    const page = await openConsent(provider, d.authorizeParams());
+    const res = await submitConsent(provider, page.consentId!, "deny");
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.get("location")!);
+    expect(location.searchParams.get("error")).toBe("access_denied");
+    expect(location.searchParams.get("state")).toBe(`st-${provider}`);
+    expect(location.searchParams.get("code")).toBeNull();
+    // The consent form is single use.
+    expect((await submitConsent(provider, page.consentId!, "allow")).status).toBe(400);
+  });
+
+  it("exchanges the code for tokens that the API accepts", async () => {
+    const { tokens } = await connect(provider);
+    expect(tokens.access).toBeTruthy();
+    await d.expect.probeOk(await d.probe(tokens.access, tokens));
+  });
+
+  it("refreshes the access token the documented way", async () => {
+    d.enableRefresh?.();
+    const { tokens } = await connect(provider);
+    expect(tokens.refresh).toBeTruthy();
+    const res = await d.refresh(tokens.refresh!);
+    expect(res.status).toBe(200);
+    const next = d.tokens(await res.json());
+    expect(next.access).toBeTruthy();
+    expect(next.access).not.toBe(tokens.access);
+    await d.expect.probeOk(await d.probe(next.access, tokens));
+    const stats = sandbox.stats(provider);
+    expect(stats.tokenRequests).toEqual({ authorization_code: 1, refresh_token: 1 });
+    expect(stats.apiCalls).toBe(1);
+  });
+
+  it("revocation invalidates the grant: API calls fail the provider's way and refresh is refused", async () => {
+    d.enableRefresh?.();
+    const { tokens } = await connect(provider);
+    const revoked = await d.revoke(tokens);
+    expect(revoked.status).toBeLessThan(300);
+    await revoked.arrayBuffer();
+    await expectReply(await d.probe(tokens.access, tokens), d.expect.revoked);
+    await expectReply(await d.refresh(tokens.refresh!), d.expect.badRefresh);
+    expect(sandbox.stats(provider).revocations).toBe(1);
+  });
+
+  it("refuses a replayed code and revokes the tokens issued for it (RFC 6749 §4.1.2)", async () => {
+    const { code, tokens } = await connect(provider);
+    await d.expect.probeOk(await d.probe(tokens.access, tokens));
+    await expectReply(await d.exchange(code), d.expect.badCode);
+    await expectReply(await d.probe(tokens.access, tokens), d.expect.revoked);
+  });
+
+  it("refuses an expired code (10 minutes)", async () => {
+    const { code } = await authorize(provider);
+    clock += 10 * 60 * 1000 + 1;
+    const res = await d.exchange(code);
+    if (provider === "salesforce") await expectReply(res, { status: 400, body: { error: "invalid_grant", error_description: "expired authorization code" } });
+    else await expectReply(res, d.expect.badCode);
+  });
+
+  it("refuses a wrong client secret and a different redirect_uri at the token endpoint", async () => {
+    const { code } = await authorize(provider);
+    await expectReply(await d.exchange(code, { client_secret: "not-the-secret" }), d.expect.badSecret);
+    await expectReply(await d.exchange(code, { redirect_uri: `${base}/elsewhere` }), d.expect.badRedirect);
+    // Neither consumed the code.
+    expect((await d.exchange(code)).status).toBe(200);
+  });
+
+  it("shows an error page, never a redirect, for an unknown client_id or an unregistered redirect_uri", async () => {
+    const cases: Record<string, string>[] = [{ client_id: "someone-else" }, { redirect_uri: "https://evil.example/callback" }];
+    for (const extra of cases) {
+      const { res, html } = await openConsent(provider, d.authorizeParams(extra));
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.headers.get("location")).toBeNull();
+      expect(html).not.toContain('name="consent"');
+    }
+  });
+
+  it("grants only the ticked scopes and reports them", async () => {
+    const kept = d.scopes.slice(0, 1);
+    const { code, location } = await authorize(provider, { scopes: kept });
+    expect(location.searchParams.get("code")).toBe(code);
+    const raw = await body(await d.exchange(code));
+    const granted: string[] = provider === "slack" ? raw.scope.split(",") : provider === "hubspot" ? raw.scopes : raw.scope.split(" ");
+    expect(granted).toEqual(kept);
+  });
+
+  it("escapes hostile state and scope values on the consent page", async () => {
+    const hostile = `"><script>alert(1)</script><img src=x onerror=alert(2)>`;
+    const params = d.authorizeParams({ state: hostile });
+    params.scope = provider === "slack" ? `team:read,<svg/onload=alert(3)>` : `${params.scope} <svg/onload=alert(3)>`;
+    const { res, html } = await openConsent(provider, params);
+    expect(res.status).toBe(200);
+    expect(html).not.toContain("<script>alert");
+    expect(html).not.toContain("<svg");
+    expect(html).toContain("&#60;svg/onload=alert(3)&#62;");
+    // The state is kept server-side and comes back intact on the redirect.
+    const page = /name="consent" value="([^"]+)"/.exec(html)![1]!;
+    const location = new URL((await submitConsent(provider, page, "deny")).headers.get("location")!);
+    expect(location.searchParams.get("state")).toBe(hostile);
+  });
+
+  it("rate_limited answers 429 with Retry-After on API and token calls", async () => {
+    d.enableRefresh?.();
+    const { tokens } = await connect(provider);
+    sandbox.setFault(provider, { mode: "rate_limited", retryAfterSeconds: 7 });
+    const api = await d.probe(tokens.access, tokens);
+    expect(api.status).toBe(429);
+    expect(api.headers.get("retry-after")).toBe("7");
+    await api.arrayBuffer();
+    const token = await d.refresh(tokens.refresh!);
+    expect(token.status).toBe(429);
+    expect(token.headers.get("retry-after")).toBe("7");
+    await token.arrayBuffer();
+    // The consent page is never faulted.
+    expect((await openConsent(provider, d.authorizeParams())).res.status).toBe(200);
+    sandbox.setFault(provider, { mode: "ok" });
+    await d.expect.probeOk(await d.probe(tokens.access, tokens));
+  });
+
+  it("server_error answers 500", async () => {
+    const { tokens } = await connect(provider);
+    sandbox.setFault(provider, { mode: "server_error" });
+    const res = await d.probe(tokens.access, tokens);
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    if (provider === "google") {
+      // Google's front ends answer with an HTML page, not JSON.
+      expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(text).toContain("Error 500 (Server Error)");
+    } else {
+      expect(() => JSON.parse(text)).not.toThrow();
+    }
+  });
+
+  it("unauthorized answers the provider's invalid-token shape for a valid token", async () => {
+    const { tokens } = await connect(provider);
+    sandbox.setFault(provider, { mode: "unauthorized" });
+    await expectReply(await d.probe(tokens.access, tokens), d.expect.unauthorizedFault);
+  });
+
+  it("slow answers after the delay", async () => {
+    const { tokens } = await connect(provider);
+    sandbox.setFault(provider, { mode: "slow", delayMs: 120 });
+    const started = performance.now();
+    const res = await d.probe(tokens.access, tokens);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(100);
+    await d.expect.probeOk(res);
+  });
+
+  it("hang never answers; the client gives up and nothing is left behind", async () => {
+    const { tokens } = await connect(provider);
+    sandbox.setFault(provider, { mode: "hang" });
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const started = performance.now();
+    const attempt = fetch(`${provider === "salesforce" ? tokens.raw.instance_url : sb(provider, "")}${{ slack: "/api/auth.test", hubspot: "/account-info/v3/details", google: "/v1/userinfo", salesforce: "/services/data/v62.0/limits" }[provider]}`, {
+      headers: { authorization: `Bearer ${tokens.access}` },
+      signal: AbortSignal.timeout(150),
+    });
+    await expect(attempt).rejects.toThrow(/abort|timeout/i);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(await waitForIdle()).toBe(0);
+    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it("revoked invalidates every token issued so far, and a new connection works", async () => {
+    d.enableRefresh?.();
+    const first = await connect(provider);
+    sandbox.setFault(provider, { mode: "revoked" });
+    await expectReply(await d.probe(first.tokens.access, first.tokens), d.expect.revoked);
+    await expectReply(await d.refresh(first.tokens.refresh!), d.expect.badRefresh);
+    const second = await connect(provider);
+    await d.expect.probeOk(await d.probe(second.tokens.access, second.tokens));
+    expect((await (await fetch(`${base}/sandbox/_control`)).json()).providers[provider]).toMatchObject({ fault: { mode: "revoked" }, revokedAt: new Date(T0).toISOString() });
+  });
+
+  it("refuses a malformed body with the provider's invalid_request shape", async () => {
+    const url = sandboxEndpoints(base)[provider].tokenUrl;
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=authorization_code&code=%zz" });
+    const got = await body(res);
+    if (provider === "slack") {
+      expect(res.status).toBe(200);
+      expect(got).toEqual({ ok: false, error: "invalid_form_data" });
+    } else {
+      expect(res.status).toBe(400);
+      expect(got).toMatchObject({ error: "invalid_request" });
+    }
+  });
+
+  it("answers 413 to a body over 64 KB", async () => {
+    const res = await fetch(sandboxEndpoints(base)[provider].tokenUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `code=${"a".repeat(65 * 1024)}` });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: "request_too_large" });
+  });
+});
+
+describe.each(["slack", "hubspot", "salesforce"] as const)("%s refresh-token rotation", (provider) => {
+  const d = drivers[provider];
+
+  it("with rotation on, reusing a replaced refresh token revokes the whole grant (RFC 9700 §4.14.2)", async () => {
+    sandbox.setOptions(provider, { rotateRefreshTokens: true });
+    const { tokens } = await connect(provider);
+    const rotated = d.tokens(await (await d.refresh(tokens.refresh!)).json());
+    expect(rotated.refresh).toBeTruthy();
+    expect(rotated.refresh).not.toBe(tokens.refresh);
+    await d.expect.probeOk(await d.probe(rotated.access, tokens));
+    // The old refresh token again: refused, and everything of the grant dies with it.
+    await expectReply(await d.refresh(tokens.refresh!), d.expect.badRefresh);
+    await expectReply(await d.probe(rotated.access, tokens), d.expect.revoked);
+    await expectReply(await d.refresh(rotated.refresh!), d.expect.badRefresh);
+  });
+
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe("Slack specifics", () => {
+  it("answers oauth.v2.access in S1's shape: team, authed_user, bot_user_id, comma-separated scopes, no refresh token without rotation", async () => {
+    const { code } = await authorize("slack", { extra: { user_scope: "users:read" } });
+    const raw = await body(await drivers.slack.exchange(code));
+    expect(raw).toEqual({
+      ok: true,
+      access_token: expect.stringMatching(/^xoxb-\d+-\d+-[A-Za-z0-9]{24}$/),
+      token_type: "bot",
+      scope: "team:read,channels:read",
+      bot_user_id: "U0SANDBOT",
+      app_id: "A0SANDBOX",
+      team: { name: "Acme Sandbox", id: "T0SANDBOX" },
+      enterprise: null,
+      authed_user: { id: "U0SANDY", scope: "users:read", access_token: expect.stringMatching(/^xoxp-/), token_type: "user" },
+      is_enterprise_install: false,
+    });
+    const user = await body(await drivers.slack.probe(raw.authed_user.access_token));
+    expect(user).toMatchObject({ ok: true, user: "sandy", user_id: "U0SANDY" });
+    expect(user.bot_id).toBeUndefined();
+  });
+
+  it("with token rotation issues xoxe tokens that expire after 12 hours (S4), then token_expired", async () => {
+    sandbox.setOptions("slack", { rotateRefreshTokens: true });
+    const { tokens } = await connect("slack");
+    expect(tokens.raw).toMatchObject({ access_token: expect.stringMatching(/^xoxe\.xoxb-1-/), refresh_token: expect.stringMatching(/^xoxe-1-/), expires_in: 43200 });
+    clock += 43200 * 1000;
+    expect(await body(await drivers.slack.probe(tokens.access))).toEqual({ ok: false, error: "token_expired" });
+    const refreshed = await body(await drivers.slack.refresh(tokens.refresh!));
+    expect(refreshed).toMatchObject({ ok: true, token_type: "bot", expires_in: 43200, bot_user_id: "U0SANDBOT", team: { id: "T0SANDBOX" } });
+  });
+
+  it("accepts HTTP Basic client authentication (S1) and names every error with HTTP 200", async () => {
+    const { code } = await authorize("slack");
+    const c = client("slack");
+    const url = sb("slack", "/api/oauth.v2.access");
+    expect(await body(await form(url, { code }, { authorization: basic("nobody", "x") }))).toEqual({ ok: false, error: "invalid_client_id" });
+    expect(await body(await form(url, { code: "nope" }, { authorization: basic(c.clientId, c.clientSecret) }))).toEqual({ ok: false, error: "invalid_code" });
+    expect(await body(await form(url, { code, code_verifier: pkce.verifier }, { authorization: basic(c.clientId, c.clientSecret) }))).toEqual({ ok: false, error: "pkce_not_allowed" });
+    const ok = await form(url, { code, redirect_uri: callback("slack") }, { authorization: basic(c.clientId, c.clientSecret) });
+    expect(await body(ok)).toMatchObject({ ok: true });
+  });
+
+  it("requires redirect_uri at the token request only when it was sent to authorize (S1)", async () => {
+    const page = await openConsent("slack", { client_id: client("slack").clientId, scope: "team:read" });
+    const res = await submitConsent("slack", page.consentId!, "allow", { scope: ["team:read"] });
+    expect(res.headers.get("location")!.startsWith(callback("slack"))).toBe(true);
+    const code = new URL(res.headers.get("location")!).searchParams.get("code")!;
+    const c = client("slack");
+    expect(await body(await form(sb("slack", "/api/oauth.v2.access"), { code, client_id: c.clientId, client_secret: c.clientSecret }))).toMatchObject({ ok: true });
+    const sent = await authorize("slack");
+    expect(await body(await form(sb("slack", "/api/oauth.v2.access"), { code: sent.code, client_id: c.clientId, client_secret: c.clientSecret }))).toEqual({ ok: false, error: "bad_redirect_uri" });
+  });
+
+  it("team.info needs team:read (missing_scope with needed/provided), auth.test does not; not_authed without a token", async () => {
+    const { tokens } = await connect("slack", { scopes: ["channels:read"] });
+    await drivers.slack.expect.probeOk(await drivers.slack.probe(tokens.access));
+    expect(await body(await fetch(`${sb("slack", "/api/team.info")}?token=${tokens.access}`))).toEqual({ ok: false, error: "missing_scope", needed: "team:read", provided: "channels:read" });
+    expect(await body(await fetch(sb("slack", "/api/auth.test"), { method: "POST" }))).toEqual({ ok: false, error: "not_authed" });
+    expect(await body(await fetch(sb("slack", "/api/auth.test"), { method: "POST", headers: { authorization: "Bearer xoxb-unknown" } }))).toEqual({ ok: false, error: "invalid_auth" });
+    const full = await connect("slack");
+    const team = await body(await fetch(sb("slack", "/api/team.info"), { headers: { authorization: `Bearer ${full.tokens.access}` } }));
+    expect(team).toMatchObject({ ok: true, team: { id: "T0SANDBOX", name: "Acme Sandbox", domain: "acme-sandbox" } });
+  });
+
+  it("auth.revoke with test=1 does not revoke; accepts JSON bodies; invalid_json for a broken one", async () => {
+    const { tokens } = await connect("slack");
+    const test = await fetch(sb("slack", "/api/auth.revoke"), { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${tokens.access}` }, body: JSON.stringify({ test: 1 }) });
+    expect(await body(test)).toEqual({ ok: true, revoked: false });
+    await drivers.slack.expect.probeOk(await drivers.slack.probe(tokens.access));
+    const broken = await fetch(sb("slack", "/api/oauth.v2.access"), { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
+    expect(broken.status).toBe(200);
+    expect(await body(broken)).toEqual({ ok: false, error: "invalid_json" });
+    expect(await body(await drivers.slack.revoke(tokens))).toEqual({ ok: true, revoked: true });
+  });
+
+  it("rate_limited body is {ok:false,error:ratelimited}", async () => {
+    sandbox.setFault("slack", { mode: "rate_limited" });
+    const res = await fetch(sb("slack", "/api/auth.test"), { method: "POST" });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("30");
+    expect(await res.json()).toEqual({ ok: false, error: "ratelimited" });
+  });
+});
+
+describe("HubSpot specifics", () => {
+  it("v3 token response has expires_in 1800, hub_id and scopes; v1 has neither hub_id nor scopes", async () => {
+    const { tokens } = await connect("hubspot");
+    expect(tokens.raw).toEqual({
+      token_type: "bearer",
+      refresh_token: expect.stringMatching(/^na1-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+      access_token: expect.stringMatching(/^C/),
+      hub_id: 4242,
+      scopes: ["oauth", "crm.objects.contacts.read"],
+      expires_in: 1800,
+    });
+    expect(tokens.access.length).toBeLessThanOrEqual(512);
+    const { code } = await authorize("hubspot");
+    const c = client("hubspot");
+    const v1 = await body(await form(sb("hubspot", "/oauth/v1/token"), { grant_type: "authorization_code", code, redirect_uri: callback("hubspot"), client_id: c.clientId, client_secret: c.clientSecret }));
+    expect(Object.keys(v1).sort()).toEqual(["access_token", "expires_in", "refresh_token", "token_type"]);
+  });
+
+  it("refresh returns a new access token and the same refresh token", async () => {
+    const { tokens } = await connect("hubspot");
+    clock += 60_000;
+    const next = await body(await drivers.hubspot.refresh(tokens.refresh!));
+    expect(next).toMatchObject({ refresh_token: tokens.refresh, expires_in: 1800 });
+    expect(next.access_token).not.toBe(tokens.access);
+  });
+
+  it("takes client credentials from the form body only (H4): a Basic header alone is refused", async () => {
+    const { code } = await authorize("hubspot");
+    const c = client("hubspot");
+    const res = await form(sb("hubspot", "/oauth/v3/token"), { grant_type: "authorization_code", code, redirect_uri: callback("hubspot") }, { authorization: basic(c.clientId, c.clientSecret) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: "invalid_client", status: "BAD_CLIENT_ID" });
+  });
+
+  it("introspects access and refresh tokens (v3) and looks up access tokens (v1)", async () => {
+    const { tokens } = await connect("hubspot");
+    const c = client("hubspot");
+    const access = await body(await form(sb("hubspot", "/oauth/v3/token/introspect"), { client_id: c.clientId, client_secret: c.clientSecret, token_type_hint: "access_token", access_token: tokens.access }));
+    expect(access).toMatchObject({ active: true, hub_id: 4242, hub_domain: "acme-sandbox.hubspot.com", scopes: ["oauth", "crm.objects.contacts.read"], token_use: "access_token", token_type: "Bearer", expires_in: 1800, client_id: c.clientId });
+    const refresh = await body(await form(sb("hubspot", "/oauth/v3/token/introspect"), { client_id: c.clientId, client_secret: c.clientSecret, token: tokens.refresh! }));
+    expect(refresh).toMatchObject({ active: true, token_use: "refresh_token" });
+    const v1 = await body(await fetch(sb("hubspot", `/oauth/v1/access-tokens/${tokens.access}`)));
+    expect(v1).toMatchObject({ token: tokens.access, user: "sandy@example.com", hub_domain: "acme-sandbox.hubspot.com", hub_id: 4242, token_type: "access", expires_in: 1800 });
+    expect(await body(await form(sb("hubspot", "/oauth/v3/token/introspect"), { client_id: c.clientId, client_secret: c.clientSecret, token: "nope" }))).toEqual({ active: false });
+    expect((await fetch(sb("hubspot", "/oauth/v1/access-tokens/nope"))).status).toBe(404);
+  });
+
+  it("v1 DELETE of a refresh token answers 204 and leaves access tokens working (H1)", async () => {
+    const { tokens } = await connect("hubspot");
+    const res = await fetch(sb("hubspot", `/oauth/v1/refresh-tokens/${tokens.refresh}`), { method: "DELETE" });
+    expect(res.status).toBe(204);
+    await drivers.hubspot.expect.probeOk(await drivers.hubspot.probe(tokens.access));
+    await expectReply(await drivers.hubspot.refresh(tokens.refresh!), drivers.hubspot.expect.badRefresh);
+  });
+
+  it("access tokens expire after 30 minutes: 401 EXPIRED_AUTHENTICATION, then refresh works", async () => {
+    const { tokens } = await connect("hubspot");
+    clock += 1800 * 1000 + 5000;
+    const res = await drivers.hubspot.probe(tokens.access);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ category: "EXPIRED_AUTHENTICATION", message: "The OAuth token used to make this call expired 5 second(s) ago." });
+    const next = await body(await drivers.hubspot.refresh(tokens.refresh!));
+    await drivers.hubspot.expect.probeOk(await drivers.hubspot.probe(next.access_token));
+  });
+
+  it("account-info needs the oauth scope (403 otherwise); 429 carries policyName", async () => {
+    const { tokens } = await connect("hubspot", { scopes: ["crm.objects.contacts.read"] });
+    const res = await drivers.hubspot.probe(tokens.access);
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ category: "MISSING_SCOPES" });
+    sandbox.setFault("hubspot", { mode: "rate_limited" });
+    const limited = await drivers.hubspot.probe(tokens.access);
+    expect(await limited.json()).toMatchObject({ status: "error", message: "You have reached your secondly limit.", policyName: "TEN_SECONDLY_ROLLING" });
+  });
+
+  it("offers optional scopes on the consent page (optional_scope)", async () => {
+    const { html } = await openConsent("hubspot", drivers.hubspot.authorizeParams({ optional_scope: "crm.objects.deals.read" }));
+    expect(html).toContain("Optional scopes");
+    expect(html).toContain('value="crm.objects.deals.read" checked');
+  });
+});
+
+describe("Google specifics", () => {
+  it("token response: 1-hour Bearer token, full-URL scopes, refresh token, id_token", async () => {
+    const { code, location } = await authorize("google");
+    expect(location.searchParams.get("scope")).toBe("openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile");
+    const raw = await body(await drivers.google.exchange(code));
+    expect(raw).toEqual({
+      access_token: expect.stringMatching(/^ya29\./),
+      expires_in: 3599,
+      token_type: "Bearer",
+      scope: "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile",
+      refresh_token: expect.stringMatching(/^1\/\//),
+      id_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+    });
+    const [head, payload, signature] = raw.id_token.split(".");
+    expect(createHmac("sha256", client("google").clientSecret).update(`${head}.${payload}`).digest("base64url")).toBe(signature);
+    expect(JSON.parse(Buffer.from(payload, "base64url").toString())).toMatchObject({ aud: client("google").clientId, sub: "104242424242424242424", email: "sandy@example.com" });
+  });
+
+  it("refresh returns no new refresh token", async () => {
+    const { tokens } = await connect("google");
+    const next = await body(await drivers.google.refresh(tokens.refresh!));
+    expect(next).toMatchObject({ access_token: expect.any(String), expires_in: 3599, token_type: "Bearer" });
+    expect(next.refresh_token).toBeUndefined();
+  });
+
+  it("returns a refresh token only the first time unless prompt=consent; none without access_type=offline", async () => {
+    const first = await connect("google", { extra: { prompt: "select_account" } });
+    expect(first.tokens.refresh).toBeTruthy();
+    const second = await connect("google", { extra: { prompt: "select_account" } });
+    expect(second.tokens.refresh).toBeUndefined();
+    const third = await connect("google");
+    expect(third.tokens.refresh).toBeTruthy();
+    sandbox.reset();
+    const online = await connect("google", { extra: { access_type: "online" } });
+    expect(online.tokens.refresh).toBeUndefined();
+  });
+
+  it("PKCE: a missing or wrong code_verifier is invalid_grant", async () => {
+    const { code } = await authorize("google");
+    const c = client("google");
+    const without = await form(sb("google", "/token"), { grant_type: "authorization_code", code, redirect_uri: callback("google"), client_id: c.clientId, client_secret: c.clientSecret });
+    expect(without.status).toBe(400);
+    expect(await without.json()).toEqual({ error: "invalid_grant", error_description: "Missing code verifier." });
+    const wrong = await drivers.google.exchange(code, { code_verifier: pkcePair().verifier });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toEqual({ error: "invalid_grant", error_description: "Invalid code verifier." });
+    expect((await drivers.google.exchange(code)).status).toBe(200);
+  });
+
+  it("include_granted_scopes adds scopes granted earlier, until revocation", async () => {
+    const first = await connect("google");
+    const narrow = await connect("google", { scopes: ["openid"] });
+    expect(narrow.tokens.raw.scope.split(" ")).toHaveLength(3);
+    await drivers.google.revoke(first.tokens);
+    const after = await connect("google", { scopes: ["openid"] });
+    expect(after.tokens.raw.scope).toBe("openid");
+  });
+
+  it("tokeninfo, HTTP Basic client auth, a 401 invalid_client and GET /revoke → 404", async () => {
+    const c = client("google");
+    const { code } = await authorize("google");
+    const res = await form(sb("google", "/token"), { grant_type: "authorization_code", code, redirect_uri: callback("google"), code_verifier: pkce.verifier }, { authorization: basic(c.clientId, c.clientSecret) });
+    const tokens = await body(res);
+    expect(res.status).toBe(200);
+    const info = await body(await fetch(`${sb("google", "/tokeninfo")}?access_token=${tokens.access_token}`));
+    expect(info).toMatchObject({ aud: c.clientId, azp: c.clientId, sub: "104242424242424242424", expires_in: "3599", email: "sandy@example.com", email_verified: "true", access_type: "offline" });
+    const bad = await fetch(`${sb("google", "/tokeninfo")}?access_token=nope`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: "invalid_token", error_description: "Invalid Value" });
+    const unknown = await form(sb("google", "/token"), { grant_type: "refresh_token", refresh_token: "x", client_id: "nope", client_secret: "nope" });
+    expect(unknown.status).toBe(401);
+    expect(await unknown.json()).toMatchObject({ error: "invalid_client" });
+    expect((await fetch(`${sb("google", "/revoke")}?token=${tokens.access_token}`)).status).toBe(404);
+    const userinfo = await drivers.google.probe("nope");
+    expect(userinfo.headers.get("www-authenticate")).toContain('error="invalid_token"');
+  });
+
+  it("redirects parameter errors back to the app once the redirect URI is trusted", async () => {
+    const res = await fetch(`${sandboxEndpoints(base).google.authorizationUrl}?${new URLSearchParams(drivers.google.authorizeParams({ response_type: "token" }))}`, { redirect: "manual" });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get("location")!);
+    expect(location.searchParams.get("error")).toBe("unsupported_response_type");
+    expect(location.searchParams.get("state")).toBe("st-google");
+  });
+});
+
+describe("Salesforce specifics", () => {
+  it("token response has instance_url, id, issued_at (ms string), a verifiable signature and no expires_in", async () => {
+    const { tokens } = await connect("salesforce");
+    const raw = tokens.raw;
+    expect(raw).toEqual({
+      access_token: expect.stringMatching(/^00D0S00000SANDB!/),
+      refresh_token: expect.stringMatching(/^5Aep861/),
+      signature: expect.any(String),
+      scope: "api refresh_token openid",
+      id_token: expect.any(String),
+      instance_url: `${base}/sandbox/salesforce`,
+      id: `${base}/sandbox/salesforce/id/00D0S00000SANDBXAA/0050S00000SANDYAAA`,
+      token_type: "Bearer",
+      issued_at: String(T0),
+    });
+    expect(raw.expires_in).toBeUndefined();
+    expect(createHmac("sha256", client("salesforce").clientSecret).update(raw.id + raw.issued_at).digest("base64")).toBe(raw.signature);
+    const identity = await body(await fetch(raw.id, { headers: { authorization: `Bearer ${raw.access_token}` } }));
+    expect(identity).toMatchObject({ username: "sandy@acme.sandbox", organization_id: "00D0S00000SANDBXAA", user_id: "0050S00000SANDYAAA" });
+  });
+
+  it("access tokens expire after the 2-hour session timeout: 401 INVALID_SESSION_ID, refresh (no new refresh token), then OK", async () => {
+    const { tokens } = await connect("salesforce");
+    clock += 7200 * 1000;
+    await expectReply(await drivers.salesforce.probe(tokens.access, tokens), drivers.salesforce.expect.revoked);
+    const next = await body(await drivers.salesforce.refresh(tokens.refresh!));
+    expect(next).toMatchObject({ access_token: expect.any(String), instance_url: tokens.raw.instance_url, issued_at: String(clock) });
+    expect(next.refresh_token).toBeUndefined();
+    expect(next.expires_in).toBeUndefined();
+    await drivers.salesforce.expect.probeOk(await drivers.salesforce.probe(next.access_token, tokens));
+  });
+
+  it("honours a shorter sandbox session timeout", async () => {
+    sandbox.setOptions("salesforce", { accessTokenLifetimeSeconds: 60 });
+    const { tokens } = await connect("salesforce");
+    clock += 61_000;
+    expect((await drivers.salesforce.probe(tokens.access, tokens)).status).toBe(401);
+  });
+
+  it("PKCE per F2: no verifier → invalid_grant, wrong verifier → invalid_request", async () => {
+    const { code } = await authorize("salesforce");
+    const c = client("salesforce");
+    const without = await form(sb("salesforce", "/services/oauth2/token"), { grant_type: "authorization_code", code, redirect_uri: callback("salesforce"), client_id: c.clientId, client_secret: c.clientSecret });
+    expect(await without.json()).toMatchObject({ error: "invalid_grant" });
+    const wrong = await drivers.salesforce.exchange(code, { code_verifier: pkcePair().verifier });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toEqual({ error: "invalid_request", error_description: "invalid code verifier" });
+  });
+
+  it("revoking an access token ends only that session; revoking the refresh token ends the grant", async () => {
+    const { tokens } = await connect("salesforce");
+    const res = await form(sb("salesforce", "/services/oauth2/revoke"), { token: tokens.access });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("");
+    expect((await drivers.salesforce.probe(tokens.access, tokens)).status).toBe(401);
+    const next = await body(await drivers.salesforce.refresh(tokens.refresh!));
+    await drivers.salesforce.expect.probeOk(await drivers.salesforce.probe(next.access_token, tokens));
+    const again = await form(sb("salesforce", "/services/oauth2/revoke"), { token: tokens.access });
+    expect(again.status).toBe(400);
+    expect(await again.json()).toEqual({ error: "unsupported_token_type", error_description: "this token type is not supported" });
+  });
+
+  it("userinfo answers with the identity and 403 Bad_OAuth_Token for a bad token; limits need the api scope", async () => {
+    const { tokens } = await connect("salesforce", { scopes: ["openid", "refresh_token"] });
+    const info = await body(await fetch(sandboxEndpoints(base).salesforce.userinfoUrl!, { headers: { authorization: `Bearer ${tokens.access}` } }));
+    expect(info).toMatchObject({ preferred_username: "sandy@acme.sandbox", organization_id: "00D0S00000SANDBXAA", urls: { rest: `${base}/sandbox/salesforce/services/data/v{version}/` } });
+    const bad = await fetch(sandboxEndpoints(base).salesforce.userinfoUrl!, { headers: { authorization: "Bearer nope" } });
+    expect(bad.status).toBe(403);
+    expect(await bad.text()).toBe("Bad_OAuth_Token");
+    const limits = await drivers.salesforce.probe(tokens.access, tokens);
+    expect(limits.status).toBe(403);
+    expect(await limits.json()).toEqual([{ message: "This session is not valid for use with the REST API", errorCode: "INVALID_SESSION_ID" }]);
+  });
+
+  it("no refresh token without the refresh_token scope; immediate=true needs an earlier approval; Deny carries error_description", async () => {
+    const { tokens } = await connect("salesforce", { scopes: ["api"] });
+    expect(tokens.refresh).toBeUndefined();
+    sandbox.reset();
+    const params = drivers.salesforce.authorizeParams({ immediate: "true" });
+    const refused = await fetch(`${sandboxEndpoints(base).salesforce.authorizationUrl}?${new URLSearchParams(params)}`, { redirect: "manual" });
+    expect(new URL(refused.headers.get("location")!).searchParams.get("error")).toBe("immediate_unsuccessful");
+    await authorize("salesforce");
+    const approved = await fetch(`${sandboxEndpoints(base).salesforce.authorizationUrl}?${new URLSearchParams(params)}`, { redirect: "manual" });
+    expect(approved.status).toBe(302);
+    expect(new URL(approved.headers.get("location")!).searchParams.get("code")).toBeTruthy();
+    const page = await openConsent("salesforce", drivers.salesforce.authorizeParams());
+    const denied = new URL((await submitConsent("salesforce", page.consentId!, "deny")).headers.get("location")!);
+    expect(denied.searchParams.get("error_description")).toBe("end-user denied authorization");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe("control surface", () => {
+  const post = (value: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof value === "string" ? value : JSON.stringify(value) });
+
+  it("GET /sandbox/_control reports every provider's fault, options, counters and endpoints", async () => {
+    const state = await body(await fetch(`${base}/sandbox/_control`));
+    expect(Object.keys(state.providers)).toEqual([...SANDBOX_PROVIDERS]);
+    expect(state.providers.slack).toEqual({
+      fault: { mode: "ok" },
+      revokedAt: null,
+      options: {},
+      stats: { tokenRequests: { authorization_code: 0, refresh_token: 0 }, apiCalls: 0, revocations: 0 },
+      clientId: "sandbox-slack",
+      endpoints: sandboxEndpoints(base).slack,
+    });
+    expect(JSON.stringify(state)).not.toContain("secret");
+  });
+
+  it("POST sets a fault and options, and resets", async () => {
+    const set = await post({ provider: "hubspot", fault: { mode: "rate_limited", retryAfterSeconds: 5 }, options: { rotateRefreshTokens: true } });
+    expect(set.status).toBe(200);
+    expect((await set.json()).providers.hubspot).toMatchObject({ fault: { mode: "rate_limited", retryAfterSeconds: 5 }, options: { rotateRefreshTokens: true } });
+    const limited = await fetch(sb("hubspot", "/account-info/v3/details"));
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("5");
+    const reset = await post({ reset: true });
+    expect((await reset.json()).providers.hubspot).toMatchObject({ fault: { mode: "ok" }, options: {}, stats: { apiCalls: 0 } });
+  });
+
+  it("refuses bad input with 400 and a message naming the problem", async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ provider: "github", fault: { mode: "ok" } }, /provider/],
+      [{ provider: "slack", fault: { mode: "flaky" } }, /mode/],
+      [{ provider: "slack", fault: { mode: "rate_limited", retryAfterSeconds: -1 } }, /retryAfterSeconds/],
+      [{ provider: "slack", fault: { mode: "slow", delayMs: "fast" } }, /delayMs/],
+      [{ provider: "slack" }, /fault/],
+      [{ provider: "slack", fault: { mode: "ok" }, extra: 1 }, /extra/],
+      [{ provider: "google", options: { rotateRefreshTokens: true } }, /Google refresh tokens do not rotate/],
+      [{ reset: false }, /reset/],
+      ["{not json", /not valid JSON/],
+      [[1, 2], /object/i],
+    ];
+    for (const [value, message] of cases) {
+      const res = await post(value);
+      expect(res.status, JSON.stringify(value)).toBe(400);
+      const got = await res.json();
+      expect(got.error).toBe("invalid_request");
+      expect(got.message).toMatch(message);
+    }
+    const wrongType = await fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ reset: true }) });
+    expect(wrongType.status).toBe(400);
+    expect((await wrongType.json()).message).toMatch(/Content-Type/);
+    expect((await post({ reset: true }, { origin: "https://evil.example" })).status).toBe(403);
+    expect(() => sandbox.setFault("slack", { mode: "nope" as "ok" })).toThrow();
+  });
+
+  it("GET /sandbox lists the providers and their faults; the same-origin form sets a fault and redirects back", async () => {
+    sandbox.setFault("salesforce", { mode: "slow", delayMs: 1500 });
+    const page = await fetch(`${base}/sandbox`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    for (const name of ["Slack", "HubSpot", "Google", "Salesforce"]) expect(html).toContain(`<th scope="row">${name}</th>`);
+    expect(html).toContain("slow, 1500 ms");
+    expect(html).toContain('action="/sandbox/_control/form"');
+
+    const res = await fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { origin: base }, body: new URLSearchParams({ provider: "google", mode: "server_error", retryAfterSeconds: "30", delayMs: "3000" }) });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/sandbox");
+    expect(sandbox.state().providers.google.fault).toEqual({ mode: "server_error" });
+
+    const rotation = await fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", body: new URLSearchParams({ provider: "slack", rotateRefreshTokens: "on" }) });
+    expect(rotation.status).toBe(303);
+    expect(sandbox.state().providers.slack.options.rotateRefreshTokens).toBe(true);
+
+    const cross = await fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { origin: "https://evil.example" }, body: new URLSearchParams({ reset: "true" }) });
+    expect(cross.status).toBe(403);
+    const crossSite = await fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { "sec-fetch-site": "cross-site" }, body: new URLSearchParams({ reset: "true" }) });
+    expect(crossSite.status).toBe(403);
+    expect(sandbox.state().providers.google.fault.mode).toBe("server_error");
+
+    const invalid = await fetch(`${base}/sandbox/_control/form`, { method: "POST", body: new URLSearchParams({ provider: "google", mode: "rate_limited", retryAfterSeconds: "soon" }) });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.text()).toContain("retryAfterSeconds");
+  });
+
+  it("refuses a cross-site consent submission", async () => {
+    const page = await openConsent("google", drivers.google.authorizeParams());
+    const res = await submitConsent("google", page.consentId!, "allow", { scope: ["openid"] }, { origin: "https://evil.example" });
+    expect(res.status).toBe(403);
+  });
+
+  it("counts token requests per grant type, API calls and revocations", async () => {
+    sandbox.setOptions("slack", { rotateRefreshTokens: true });
+    const { tokens } = await connect("slack");
+    await drivers.slack.probe(tokens.access);
+    await fetch(sb("slack", "/api/team.info"), { headers: { authorization: `Bearer ${tokens.access}` } });
+    await drivers.slack.refresh(tokens.refresh!);
+    await drivers.slack.refresh("xoxe-1-unknown");
+    await drivers.slack.revoke(tokens);
+    expect(sandbox.stats("slack")).toEqual({ tokenRequests: { authorization_code: 1, refresh_token: 2 }, apiCalls: 2, revocations: 1 });
+    expect(sandbox.stats("google")).toEqual({ tokenRequests: { authorization_code: 0, refresh_token: 0 }, apiCalls: 0, revocations: 0 });
+  });
+});
+
+describe("routing and hygiene", () => {
+  it("leaves other paths to the app and answers unknown sandbox paths with 404 JSON", async () => {
+    expect(await (await fetch(`${base}/api/integrations`)).text()).toBe("not the sandbox");
+    expect(await (await fetch(`${base}/sandboxes`)).text()).toBe("not the sandbox");
+    for (const path of ["/sandbox/nope", "/sandbox/slack/api/chat.postMessage", "/sandbox/google/v2/userinfo"]) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ error: "not_found" });
+    }
+    const wrongMethod = await fetch(sb("google", "/token"));
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("POST");
+  });
+
+  it("a slow request aborted by the client leaves no timer behind", async () => {
+    const { tokens } = await connect("google");
+    sandbox.setFault("google", { mode: "slow", delayMs: 60_000 });
+    const before = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    await expect(fetch(sb("google", "/v1/userinfo"), { headers: { authorization: `Bearer ${tokens.access}` }, signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    expect(await waitForIdle()).toBe(0);
+    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(before);
+  });
+
+  it("a client that disconnects mid-body is dropped quietly", async () => {
+    logs = "";
+    const socket = connectSocket(Number(new URL(base).port), "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write(`POST /sandbox/google/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ncode=abc`);
+    for (let i = 0; i < 100 && inflight === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(inflight).toBe(1);
+    socket.destroy();
+    expect(await waitForIdle()).toBe(0);
+    expect(logs).not.toContain("sandbox handler failed");
+  });
+
+  it("never writes tokens, codes or secrets to the log", async () => {
+    logs = "";
+    const secrets: string[] = [];
+    for (const provider of SANDBOX_PROVIDERS) {
+      drivers[provider].enableRefresh?.();
+      const { code, tokens } = await connect(provider);
+      secrets.push(code, tokens.access, tokens.refresh ?? "", client(provider).clientSecret);
+      await drivers[provider].refresh(tokens.refresh!);
+      await drivers[provider].revoke(tokens);
+    }
+    sandbox.setFault("slack", { mode: "revoked" });
+    expect(logs).toContain("sandbox consent approved");
+    for (const value of secrets.filter(Boolean)) expect(logs).not.toContain(value);
+  });
+});
