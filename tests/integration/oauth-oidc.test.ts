@@ -245,4 +245,19 @@ describe.skipIf(!enabled)("OAuth lifecycle with a catalog OIDC provider", () => 
     const connect = await t.gql(CONNECT, { cookie: other.cookie, variables: { p: "acme" } });
     expect(connect.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   });
+
+  it("leaks no issued token into logs, the database or any GraphQL response", async () => {
+    expect(oidc.issuedTokens.size).toBeGreaterThanOrEqual(6);
+    const tables = await t.app.db.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
+    let dump = "";
+    for (const { table_name } of tables) {
+      const rows = await t.app.db.query<{ row: string }>(`SELECT row_to_json(x)::text AS row FROM "${table_name}" x`);
+      dump += rows.map((r) => r.row).join("\n");
+    }
+    expect(dump.length).toBeGreaterThan(1000);
+    const haystacks = { logs: t.logs() + replica.logs(), database: dump, graphql: [...t.responses, ...replica.responses].join("\n") };
+    for (const [where, text] of Object.entries(haystacks)) {
+      for (const token of oidc.issuedTokens) expect(text.includes(token), `a token appears in ${where}`).toBe(false);
+    }
+  });
 });

@@ -33,6 +33,8 @@ export type TestApp = {
   origin: string;
   /** Every log line the server wrote, as text (for leak checks). */
   logs: () => string;
+  /** Every GraphQL response body this helper received, as text (for leak checks). */
+  responses: string[];
   db: TestDatabase | null;
   signUp(options?: { email?: string; name?: string; password?: string }): Promise<{ cookie: string; email: string; userId: string; workspaceId: string }>;
   gql<T = any>(
@@ -75,12 +77,15 @@ export async function startTestApp(
   await app.listen(port, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
 
+  const responses: string[] = [];
   const gql: TestApp["gql"] = async (query, opts = {}) => {
     const headers: Record<string, string> = { "content-type": "application/json", ...opts.headers };
     if (opts.cookie) headers.cookie = opts.cookie;
     if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
     const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables: opts.variables }) });
-    return { status: res.status, body: (await res.json()) as never, setCookies: res.headers.getSetCookie() };
+    const text = await res.text();
+    responses.push(text);
+    return { status: res.status, body: JSON.parse(text) as never, setCookies: res.headers.getSetCookie() };
   };
 
   let n = 0;
@@ -106,6 +111,7 @@ export async function startTestApp(
     url,
     origin,
     logs: () => logText,
+    responses,
     db,
     signUp,
     gql,

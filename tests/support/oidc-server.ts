@@ -10,6 +10,8 @@ export type OidcServer = {
   issuer: string;
   clientId: string;
   clientSecret: string;
+  /** Every access, refresh and ID token the server handed out, for leak checks. */
+  issuedTokens: Set<string>;
   /** Token endpoint requests by grant type, counted at the HTTP layer. */
   tokenRequests: { authorization_code: number; refresh_token: number };
   provider: Provider;
@@ -49,6 +51,7 @@ export async function startOidcServer({ port, redirectUris, accessTokenTtl = 360
   });
   provider.proxy = false;
   const tokenRequests = { authorization_code: 0, refresh_token: 0 };
+  const issuedTokens = new Set<string>();
   const callback = provider.callback();
   const server: Server = createServer((req, res) => {
     if (req.method === "POST" && req.url?.startsWith("/token")) {
@@ -59,6 +62,15 @@ export async function startOidcServer({ port, redirectUris, accessTokenTtl = 360
         const grant = new URLSearchParams(Buffer.concat(chunks).toString()).get("grant_type");
         if (grant === "authorization_code" || grant === "refresh_token") tokenRequests[grant]++;
       });
+      // Record what the server issues: wrap end() to read the JSON it sends.
+      const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+      res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+        try {
+          const body = JSON.parse(Buffer.isBuffer(chunk) ? chunk.toString() : String(chunk ?? ""));
+          for (const key of ["access_token", "refresh_token", "id_token"]) if (typeof body[key] === "string") issuedTokens.add(body[key]);
+        } catch {}
+        return end(chunk, ...rest);
+      }) as typeof res.end;
     }
     callback(req, res);
   });
@@ -111,6 +123,7 @@ export async function startOidcServer({ port, redirectUris, accessTokenTtl = 360
     clientId,
     clientSecret,
     tokenRequests,
+    issuedTokens,
     provider,
     authorize,
     async refresh(refreshToken) {
