@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
@@ -11,6 +11,13 @@ const port = Number(process.env.E2E_PORT ?? 3199);
 const baseURL = `http://localhost:${port}`;
 const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "sb-e2e-"));
 const root = join(import.meta.dirname, "..");
+// A real OIDC server (oidc-provider) as a catalog provider, beside the four sandbox built-ins.
+const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 4499);
+const providersFile = join(dataDir, "providers.yaml");
+writeFileSync(
+  providersFile,
+  `acme:\n  type: oidc\n  name: "Acme ID"\n  issuer: "http://127.0.0.1:${oidcPort}"\n  clientId: switchboard-test\n  clientSecret: oidc-test-client-secret-0123456789\n  scopes: [openid, offline_access, email, profile]\n`,
+);
 
 export default defineConfig({
   testDir: "./e2e",
@@ -30,14 +37,26 @@ export default defineConfig({
     },
   },
   projects: [{ name: "chromium", use: { browserName: "chromium" } }],
-  webServer: {
-    command: `node ${join(root, "api/dist/main.js")}`,
-    cwd: root,
-    url: `${baseURL}/readyz`,
-    timeout: 120_000,
-    reuseExistingServer: false,
-    stdout: "ignore",
-    stderr: "pipe",
-    env: { PORT: String(port), PUBLIC_URL: baseURL, DATA_DIR: dataDir, LOG_LEVEL: "warn", HEALTH_SCHEDULER: "off", NODE_ENV: "development" },
-  },
+  webServer: [
+    {
+      command: `${join(root, "api/node_modules/.bin/tsx")} ${join(root, "tests/support/run-oidc-server.ts")}`,
+      cwd: join(root, "tests"),
+      url: `http://127.0.0.1:${oidcPort}/.well-known/openid-configuration`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "ignore",
+      stderr: "ignore",
+      env: { OIDC_PORT: String(oidcPort), OIDC_REDIRECT_URIS: `${baseURL}/api/integrations/oauth/callback/acme` },
+    },
+    {
+      command: `node ${join(root, "api/dist/main.js")}`,
+      cwd: root,
+      url: `${baseURL}/readyz`,
+      timeout: 120_000,
+      reuseExistingServer: false,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: { PORT: String(port), PUBLIC_URL: baseURL, DATA_DIR: dataDir, LOG_LEVEL: "warn", HEALTH_SCHEDULER: "off", NODE_ENV: "development", PROVIDERS_FILE: providersFile },
+    },
+  ],
 });

@@ -3,6 +3,7 @@ import { defineConfig } from "vite";
 
 // In `vite dev` the API runs as its own process; proxying keeps the browser on one origin so
 // the session cookie, better-auth's Origin check and the graphql-ws upgrade behave as in production.
+// Only /api/auth belongs to the API: /api/integrations/oauth/* are this app's own routes.
 const apiUrl = process.env.SWITCHBOARD_API_URL ?? "http://127.0.0.1:3000";
 
 export default defineConfig({
@@ -10,7 +11,7 @@ export default defineConfig({
   server: {
     proxy: {
       "/graphql": { target: apiUrl, ws: true },
-      "/api": { target: apiUrl },
+      "/api/auth": { target: apiUrl },
     },
   },
 });

@@ -10,6 +10,7 @@ import { resolveSecrets } from "./secrets.ts";
 import { createAuth, type Auth } from "./auth/auth.ts";
 import { loadCatalog, type SandboxWiring } from "./providers/catalog.ts";
 import { createVault, type Vault } from "./domain/vault/vault.ts";
+import { createSandbox, sandboxClient, sandboxEndpoints, type Sandbox, type SandboxProviderId } from "./sandbox/index.ts";
 import { createRealtime, type Realtime } from "./realtime/pubsub.ts";
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from "./graphql/yoga.ts";
 import { createWebSocketServer } from "./graphql/ws.ts";
@@ -29,7 +30,11 @@ export type AppOptions = {
   migrationsDir?: string;
 };
 
-const sandboxWiring: SandboxWiring | undefined = undefined;
+// Built-in providers without credentials point at the emulators under /sandbox (sandbox mode).
+const sandboxWiring: SandboxWiring = {
+  endpoints: (publicUrl) => sandboxEndpoints(publicUrl),
+  client: (id) => sandboxClient(id as SandboxProviderId),
+};
 
 export type App = {
   env: Env;
@@ -39,6 +44,8 @@ export type App = {
   db: Database;
   auth: Auth;
   realtime: Realtime;
+  /** The provider emulators, when sandbox mode is on. */
+  sandbox: Sandbox | null;
   yoga: GraphQLServer;
   server: Server;
   listen(port?: number, host?: string): Promise<string>;
@@ -77,6 +84,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const yoga = createGraphQLServer({ env, services });
   const ws = createWebSocketServer({ env, services, yoga });
   const authHandler = toNodeHandler(auth);
+  const sandbox = env.sandboxEnabled ? createSandbox({ publicUrl: env.PUBLIC_URL, logger }) : null;
 
   const server = createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
@@ -95,6 +103,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
       if (path === GRAPHQL_PATH) return void Promise.resolve(yoga.handle(req, res)).catch(fail);
       if (path === "/api/auth" || path.startsWith("/api/auth/")) return void Promise.resolve(authHandler(req, res)).catch(fail);
       if (path === "/healthz") return healthz(res);
+      if (path === "/sandbox" || path.startsWith("/sandbox/")) {
+        if (sandbox) return void sandbox.handle(req, res).catch(fail);
+        res.writeHead(404, { "content-type": "text/plain" });
+        return void res.end("Sandbox mode is off");
+      }
       if (path === "/readyz") return void readyz(res, { db, migrationsDir }).catch(fail);
       if (options.web) {
         return options.web(req, res, () => {
@@ -120,6 +133,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     db,
     auth,
     realtime,
+    sandbox,
     yoga,
     server,
     listen(port = env.PORT, host = env.HOST) {

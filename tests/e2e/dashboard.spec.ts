@@ -14,13 +14,15 @@ async function signUp(page: Page, email: string, password = "correct horse batte
   await page.getByRole("button", { name: "Create account" }).click();
 }
 
-test("sign up, land on the dashboard, and see the four providers not connected", async ({ page }) => {
+test("sign up, land on the dashboard, and see the four built-in providers not connected", async ({ page }) => {
   await signUp(page, uniqueEmail("signup"));
   await expect(page).toHaveURL(/\/dashboard\/integrations$/);
   await expect(page.getByRole("navigation").getByRole("link", { name: "Integrations" })).toBeVisible();
 
+  // The four built-ins (sandbox here) and the catalog's "Acme ID" of the e2e PROVIDERS_FILE.
   const cards = page.getByRole("article");
-  await expect(cards).toHaveCount(4);
+  await expect(cards).toHaveCount(5);
+  await expect(page.getByRole("article", { name: "Acme ID" })).toBeVisible();
   for (const name of PROVIDERS) {
     const card = page.getByRole("article", { name });
     await expect(card).toBeVisible();

@@ -93,6 +93,44 @@ async function body(res: Response): Promise<any> {
   }
 }
 
+/**
+ * Records the timers the sandbox code itself starts (by their creation stack) and which of them
+ * are still pending: process-wide counts are useless here, other timers come and go.
+ */
+function trackSandboxTimers() {
+  const original = { set: globalThis.setTimeout, clear: globalThis.clearTimeout };
+  const pending = new Set<unknown>();
+  let started = 0;
+  globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const ours = /api[\\/]src[\\/]sandbox[\\/]/.test(new Error().stack ?? "");
+    const handle = original.set(
+      (...a: unknown[]) => {
+        pending.delete(handle);
+        fn(...a);
+      },
+      ms,
+      ...args,
+    );
+    if (ours) {
+      started += 1;
+      pending.add(handle);
+    }
+    return handle;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((handle?: Parameters<typeof clearTimeout>[0]) => {
+    pending.delete(handle);
+    original.clear(handle);
+  }) as typeof clearTimeout;
+  return {
+    started: () => started,
+    pending: () => pending.size,
+    restore() {
+      globalThis.setTimeout = original.set;
+      globalThis.clearTimeout = original.clear;
+    },
+  };
+}
+
 async function waitForIdle() {
   for (let i = 0; i < 200 && inflight > 0; i++) await new Promise((r) => setTimeout(r, 5));
   return inflight;
@@ -466,7 +504,7 @@ describe.each(SANDBOX_PROVIDERS)("%s emulator", (provider) => {
   it("hang never answers; the client gives up and nothing is left behind", async () => {
     const { tokens } = await connect(provider);
     sandbox.setFault(provider, { mode: "hang" });
-    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const timers = trackSandboxTimers();
     const started = performance.now();
     const attempt = fetch(`${provider === "salesforce" ? tokens.raw.instance_url : sb(provider, "")}${{ slack: "/api/auth.test", hubspot: "/account-info/v3/details", google: "/v1/userinfo", salesforce: "/services/data/v62.0/limits" }[provider]}`, {
       headers: { authorization: `Bearer ${tokens.access}` },
@@ -474,8 +512,10 @@ describe.each(SANDBOX_PROVIDERS)("%s emulator", (provider) => {
     });
     await expect(attempt).rejects.toThrow(/abort|timeout/i);
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    // The handler returned (its close listener is gone) and it started no timer that still runs.
     expect(await waitForIdle()).toBe(0);
-    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(timersBefore);
+    timers.restore();
+    expect(timers.pending()).toBe(0);
   });
 
   it("revoked invalidates every token issued so far, and a new connection works", async () => {
@@ -995,10 +1035,15 @@ describe("routing and hygiene", () => {
   it("a slow request aborted by the client leaves no timer behind", async () => {
     const { tokens } = await connect("google");
     sandbox.setFault("google", { mode: "slow", delayMs: 60_000 });
-    const before = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
-    await expect(fetch(sb("google", "/v1/userinfo"), { headers: { authorization: `Bearer ${tokens.access}` }, signal: AbortSignal.timeout(100) })).rejects.toThrow();
-    expect(await waitForIdle()).toBe(0);
-    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(before);
+    const timers = trackSandboxTimers();
+    try {
+      await expect(fetch(sb("google", "/v1/userinfo"), { headers: { authorization: `Bearer ${tokens.access}` }, signal: AbortSignal.timeout(100) })).rejects.toThrow();
+      expect(await waitForIdle()).toBe(0);
+    } finally {
+      timers.restore();
+    }
+    expect(timers.started()).toBe(1);
+    expect(timers.pending()).toBe(0);
   });
 
   it("a client that disconnects mid-body is dropped quietly", async () => {

@@ -1,7 +1,7 @@
 import { PROVIDER_NAMES, SANDBOX_PROVIDERS, type SandboxProviderId } from "./catalog.ts";
 import { escapeHtml as e } from "./http.ts";
 import type { ScopeGroup } from "./store.ts";
-import { FAULT_MODES, type ProviderRuntime } from "./types.ts";
+import { DEFAULT_DELAY_MS, DEFAULT_RETRY_AFTER_SECONDS, FAULT_MODES, type ProviderRuntime } from "./types.ts";
 
 // Server-rendered pages of the sandbox: consent, errors and the fault control panel. Every
 // interpolated value goes through escapeHtml: query parameters (state, scope, client_id) are
@@ -112,8 +112,8 @@ export function controlPage(input: { runtimes: Record<SandboxProviderId, Provide
     const modes = FAULT_MODES.map((mode) => `<option value="${e(mode)}"${mode === fault.mode ? " selected" : ""}>${e(mode)}</option>`).join("");
     const current = [
       fault.mode,
-      fault.mode === "rate_limited" ? `Retry-After ${fault.retryAfterSeconds ?? 30} s` : "",
-      fault.mode === "slow" ? `${fault.delayMs ?? 3000} ms` : "",
+      fault.mode === "rate_limited" ? `Retry-After ${fault.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS} s` : "",
+      fault.mode === "slow" ? `${fault.delayMs ?? DEFAULT_DELAY_MS} ms` : "",
       fault.mode === "revoked" && revokedAt !== undefined ? `at ${new Date(revokedAt).toISOString()}` : "",
     ]
       .filter(Boolean)
@@ -133,8 +133,8 @@ export function controlPage(input: { runtimes: Record<SandboxProviderId, Provide
         <form class="inline" method="post" action="/sandbox/_control/form">
           <input type="hidden" name="provider" value="${e(provider)}">
           <label>Fault <select name="mode" aria-label="Fault for ${e(PROVIDER_NAMES[provider])}">${modes}</select></label>
-          <label>Retry-After (s) <input type="number" name="retryAfterSeconds" min="0" max="86400" value="${e(fault.retryAfterSeconds ?? 30)}"></label>
-          <label>Delay (ms) <input type="number" name="delayMs" min="0" max="600000" value="${e(fault.delayMs ?? 3000)}"></label>
+          <label>Retry-After (s) <input type="number" name="retryAfterSeconds" min="0" max="86400" value="${e(fault.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS)}"></label>
+          <label>Delay (ms) <input type="number" name="delayMs" min="0" max="600000" value="${e(fault.delayMs ?? DEFAULT_DELAY_MS)}"></label>
           <button type="submit" class="primary">Apply to ${e(PROVIDER_NAMES[provider])}</button>
         </form>
         ${rotation}

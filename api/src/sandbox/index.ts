@@ -20,7 +20,17 @@ import { grantTypeOf } from "./oauth.ts";
 import { createSalesforce } from "./salesforce.ts";
 import { createSlack } from "./slack.ts";
 import { createStore } from "./store.ts";
-import type { Fault, ProviderModule, ProviderRuntime, Route, SandboxContext, SandboxProviderOptions, SandboxStats } from "./types.ts";
+import {
+  DEFAULT_DELAY_MS,
+  DEFAULT_RETRY_AFTER_SECONDS,
+  type Fault,
+  type ProviderModule,
+  type ProviderRuntime,
+  type Route,
+  type SandboxContext,
+  type SandboxProviderOptions,
+  type SandboxStats,
+} from "./types.ts";
 
 // Built-in emulators of Slack, HubSpot, Google and Salesforce, mounted by the app under
 // /sandbox (design.md). Each emulates the documented OAuth and API behaviour of its provider
@@ -66,9 +76,6 @@ export type Sandbox = {
   /** Forgets every code, token and consent; faults back to ok, options and counters to their start. */
   reset(): void;
 };
-
-const DEFAULT_RETRY_AFTER_SECONDS = 30;
-const DEFAULT_DELAY_MS = 3000;
 
 const emptyStats = (): SandboxStats => ({ tokenRequests: { authorization_code: 0, refresh_token: 0 }, apiCalls: 0, revocations: 0 });
 

@@ -8,6 +8,9 @@ export const FAULT_MODES = ["ok", "unauthorized", "rate_limited", "server_error"
 
 export type FaultMode = (typeof FAULT_MODES)[number];
 
+export const DEFAULT_RETRY_AFTER_SECONDS = 30;
+export const DEFAULT_DELAY_MS = 3000;
+
 export type Fault = {
   mode: FaultMode;
   /** rate_limited: the Retry-After value (default 30). */

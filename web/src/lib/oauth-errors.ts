@@ -1,6 +1,8 @@
-// Readable text for the `?error=CODE` the OAuth callback redirects to. Codes are matched
-// case-insensitively: the standard OAuth ones (RFC 6749 §4.1.2.1) arrive lower-case from the
-// provider, Switchboard's own ones upper-case.
+// Readable text for the connection error codes of api/src/domain/oauth/errors.ts
+// (`oauthErrorCodes`): the `?error=CODE` the OAuth routes redirect to, and the codes of health
+// checks. Each text continues "Could not connect to Slack: …". Codes are matched
+// case-insensitively: providers send the standard ones (RFC 6749 §4.1.2.1) in lower case, but
+// nothing stops one from shouting.
 const MESSAGES: Record<string, string> = {
   access_denied: "access was denied at the provider.",
   invalid_request: "the provider rejected the request.",
@@ -21,10 +23,22 @@ const MESSAGES: Record<string, string> = {
   unauthenticated: "your session ended. Sign in and try again.",
   account_fetch_failed: "the connection worked but the account details could not be read.",
   provider_error: "the provider returned an error.",
+  config_error: "the provider's settings on this server are wrong. Check the catalog file.",
+  network: "the provider could not be reached. Try again later.",
+  timeout: "the provider did not answer in time. Try again later.",
+  rate_limited: "the provider is limiting requests. Wait a moment and try again.",
+  token_revoked: "the provider revoked access. Connect again.",
+  insufficient_scope: "a required permission was not granted. Connect again and allow every requested scope.",
+  // Only the web app's OAuth routes use this one: the GraphQL API itself did not answer.
+  api_unavailable: "Switchboard's server did not answer. Try again.",
 };
 
+export function isKnownOAuthError(code: string): boolean {
+  return Object.hasOwn(MESSAGES, code.toLowerCase());
+}
+
 export function oauthErrorText(code: string): string {
-  const known = MESSAGES[code.toLowerCase()];
+  const known = isKnownOAuthError(code) ? MESSAGES[code.toLowerCase()] : undefined;
   if (known) return known;
   // An unknown code is still more useful than nothing: "SOME_CODE" → "some code."
   const words = code.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();

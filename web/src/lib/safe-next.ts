@@ -1,20 +1,26 @@
 export const DEFAULT_AFTER_SIGN_IN = "/dashboard/integrations";
 
+const BASE = "http://switchboard.invalid";
+
 /**
- * The `next` target after signing in, only when it is a path on this origin. A value such as
+ * `value` when it is a path on this origin, normalised; otherwise null. A value such as
  * `//evil.example` or `/\evil.example` is a protocol-relative URL to browsers, so it is refused
- * (open redirect).
+ * (open redirect), as are control characters, which browsers strip before resolving.
  */
-export function safeNext(next: string | null | undefined): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) {
-    return DEFAULT_AFTER_SIGN_IN;
-  }
-  const base = "http://switchboard.invalid";
+export function sameOriginPath(value: string | null | undefined): string | null {
+  if (!value || value.length > 512) return null;
+  if (!value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return null;
+  if (/[\u0000-\u001f\\]/.test(value)) return null;
   try {
-    const url = new URL(next, base);
-    if (url.origin !== base) return DEFAULT_AFTER_SIGN_IN;
+    const url = new URL(value, BASE);
+    if (url.origin !== BASE) return null;
     return url.pathname + url.search + url.hash;
   } catch {
-    return DEFAULT_AFTER_SIGN_IN;
+    return null;
   }
+}
+
+/** The `next` target after signing in, only when it is a path on this origin. */
+export function safeNext(next: string | null | undefined): string {
+  return sameOriginPath(next) ?? DEFAULT_AFTER_SIGN_IN;
 }

@@ -35,6 +35,38 @@ export type Integration = {
   missingScopes: string[];
 };
 
+export type HealthCheckStep = {
+  /** "token" | "api" | "identity" | "scopes" */
+  step: string;
+  ok: boolean;
+  latencyMs: number;
+  code: string | null;
+  message: string | null;
+};
+
+export type TestResult = {
+  status: HealthStatus;
+  steps: HealthCheckStep[];
+  errorCode: string | null;
+  message: string | null;
+  latencyMs: number;
+  checkedAt: string;
+  integration: Integration;
+};
+
+export type TestIntegrationData = { testIntegration: TestResult };
+
+export type DisconnectResult = {
+  /** False when the provider could not revoke the tokens and `forget` was not asked: they are kept. */
+  disconnected: boolean;
+  revoked: boolean;
+  revocationError: string | null;
+  revocationMessage: string | null;
+  integration: Integration;
+};
+
+export type DisconnectIntegrationData = { disconnectIntegration: DisconnectResult };
+
 export type DashboardData = { providers: Provider[]; integrations: Integration[] };
 
 export type HealthEventData = {

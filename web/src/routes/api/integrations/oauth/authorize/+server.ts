@@ -1,0 +1,36 @@
+import { CONNECT_INTEGRATION_MUTATION } from "$lib/graphql/documents";
+import { postGraphQL } from "$lib/server/api";
+import { DASHBOARD_PATH, OAUTH_API_TIMEOUT_MS, PROVIDER_ID, dashboardWith, outcomeCode, seeOther } from "$lib/server/oauth";
+import { sameOriginPath } from "$lib/safe-next";
+import type { RequestHandler } from "./$types";
+
+type ConnectData = { connectIntegration?: { authorizationUrl: string } | null };
+
+// GET /api/integrations/oauth/authorize?provider=ID[&returnTo=PATH] → 303 to the provider.
+// The API creates the state and answers with the authorization URL and the cookie that binds
+// the flow to this browser; this route only hands both over.
+export const GET: RequestHandler = async ({ url, request }) => {
+  const provider = url.searchParams.get("provider") ?? "";
+  if (!PROVIDER_ID.test(provider)) return seeOther(dashboardWith({ error: "unknown_provider" }));
+  const returnTo = sameOriginPath(url.searchParams.get("returnTo"));
+
+  let result;
+  try {
+    result = await postGraphQL<ConnectData>({
+      query: CONNECT_INTEGRATION_MUTATION,
+      variables: { provider, returnTo },
+      cookie: request.headers.get("cookie"),
+      timeoutMs: OAUTH_API_TIMEOUT_MS,
+    });
+  } catch (error) {
+    console.warn(`connectIntegration failed: ${error instanceof Error ? error.message : String(error)}`);
+    return seeOther(dashboardWith({ error: "api_unavailable", provider }));
+  }
+
+  if (result.status === 401) return seeOther(`/login?next=${encodeURIComponent(returnTo ?? DASHBOARD_PATH)}`);
+  const authorizationUrl = result.body?.data?.connectIntegration?.authorizationUrl;
+  if (!authorizationUrl || !/^https?:\/\//i.test(authorizationUrl)) {
+    return seeOther(dashboardWith({ error: outcomeCode(result.body?.errors?.[0]), provider }));
+  }
+  return seeOther(authorizationUrl, { setCookies: result.setCookies });
+};
