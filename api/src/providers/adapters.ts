@@ -200,10 +200,19 @@ const hubspot: Adapter = {
 };
 
 // ── Google ───────────────────────────────────────────────────────────────────────────────
+// Google grants `email` and `profile` under their full URLs (google.md §3); read them back as
+// the short names that were requested, so the granted-vs-requested check compares like with like.
+const GOOGLE_ALIASES: Record<string, string> = {
+  "https://www.googleapis.com/auth/userinfo.email": "email",
+  "https://www.googleapis.com/auth/userinfo.profile": "profile",
+};
+
 const google: Adapter = {
   async readTokenResponse({ response, requested }) {
     const body = await checkedJson(response);
-    return toTokenSet(parseOrThrow(standardToken, body, "Google's token response"), requested, " ");
+    const set = toTokenSet(parseOrThrow(standardToken, body, "Google's token response"), requested, " ");
+    set.scopes = [...new Set(set.scopes.map((s) => (GOOGLE_ALIASES[s] && requested.includes(GOOGLE_ALIASES[s]) ? GOOGLE_ALIASES[s] : s)))];
+    return set;
   },
   async account({ provider, tokens }) {
     const info = await get(provider.userinfoUrl!, tokens.accessToken);
