@@ -64,6 +64,8 @@ export const envSchema = z
     /** Checks run at once per process; bounds outbound sockets and database connections. */
     HEALTH_CHECK_CONCURRENCY: int(16, 1, 1000),
     HEALTH_SCHEDULER: bool("on"),
+    /** Refresh access tokens this long before they expire; a catalog entry may set its own. */
+    TOKEN_REFRESH_MARGIN_SECONDS: int(120, 0, 86_400),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** Deepest selection set a GraphQL operation may have; the dashboard needs 6. */
     GRAPHQL_MAX_DEPTH: int(10, 2, 100),

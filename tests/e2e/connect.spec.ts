@@ -36,3 +36,48 @@ test("connect, test and disconnect a catalog OIDC provider", async ({ page }) =>
   await page.getByRole("button", { name: "Disconnect", exact: true }).last().click();
   await expect(card.getByText("Not connected", { exact: true })).toBeVisible();
 });
+
+const BUILT_INS = [
+  { name: "Slack", account: "Acme Sandbox" },
+  { name: "HubSpot", account: "acme-sandbox.hubspot.com" },
+  { name: "Google", account: "sandy@example.com" },
+  { name: "Salesforce", account: null },
+] as const;
+
+for (const provider of BUILT_INS) {
+  test(`connect ${provider.name} through its sandbox consent page`, async ({ page }) => {
+    await signUp(page);
+    const card = page.getByRole("article", { name: provider.name });
+    await expect(card.getByText("Sandbox", { exact: true })).toBeVisible();
+    await card.getByRole("link", { name: "Connect", exact: true }).click();
+    await expect(page.getByRole("button", { name: "Allow" })).toBeVisible();
+    await page.getByRole("button", { name: "Allow" }).click();
+
+    await expect(page).toHaveURL(/\/dashboard\/integrations$/);
+    await expect(page.getByRole("status").filter({ hasText: `Connected to ${provider.name}` })).toBeVisible();
+    await expect(card.getByText("Connected", { exact: true })).toBeVisible();
+    await expect(card.getByText("Healthy", { exact: true })).toBeVisible();
+    if (provider.account) await expect(card.getByText(provider.account)).toBeVisible();
+  });
+}
+
+test("a denial at the provider comes back as a readable message, and nothing is connected", async ({ page }) => {
+  await signUp(page);
+  const card = page.getByRole("article", { name: "Google" });
+  await card.getByRole("link", { name: "Connect", exact: true }).click();
+  await page.getByRole("button", { name: "Deny" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
+  await expect(page.getByRole("status").filter({ hasText: "Could not connect to Google" })).toBeVisible();
+  await expect(card.getByText("Not connected", { exact: true })).toBeVisible();
+});
+
+test("the callback answers 303 without the code, with no-referrer and no-store", async ({ page }) => {
+  await signUp(page);
+  const response = await page.request.get("/api/integrations/oauth/callback/google?code=secret-code-value&state=forged-state", { maxRedirects: 0 });
+  expect(response.status()).toBe(303);
+  const location = response.headers()["location"]!;
+  expect(location).not.toContain("secret-code-value");
+  expect(location).toContain("error=invalid_state");
+  expect(response.headers()["referrer-policy"]).toBe("no-referrer");
+  expect(response.headers()["cache-control"]).toContain("no-store");
+});

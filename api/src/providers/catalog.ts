@@ -24,6 +24,8 @@ export const providerDefinitionSchema = z.object({
   authorizationParams: z.record(z.string(), z.string()).default({}),
   /** A link to the account at the provider (account.url) when the provider does not give one. */
   homepage: z.string().url(),
+  /** Refresh this many seconds before expiry (default TOKEN_REFRESH_MARGIN_SECONDS). */
+  refreshMarginSeconds: z.number().int().min(0).max(86_400).optional(),
 });
 
 export type ProviderDefinition = z.infer<typeof providerDefinitionSchema>;
@@ -124,6 +126,7 @@ const overrides = {
   revocationUrl: url.optional(),
   userinfoUrl: url.optional(),
   apiBaseUrl: url.optional(),
+  refreshMarginSeconds: z.number().int().min(0).max(86_400).optional(),
   name: z.string().min(1).max(60).optional(),
   description: z.string().max(200).optional(),
 };
@@ -160,6 +163,10 @@ export function readCatalogFile(path: string): z.infer<typeof catalogFileSchema>
     data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
     throw new CatalogError(`PROVIDERS_FILE: ${path} is not valid ${/\.json$/i.test(path) ? "JSON" : "YAML"}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (data && typeof data === "object" && !Array.isArray(data)) {
+    const bad = Object.keys(data).filter((id) => !/^[a-z][a-z0-9_-]{0,31}$/.test(id));
+    if (bad.length) throw new CatalogError(`PROVIDERS_FILE: ${path} is invalid: provider ids are lower-case letters, digits, _ or - (up to 32), not ${bad.map((b) => JSON.stringify(b)).join(", ")}`);
   }
   const parsed = catalogFileSchema.safeParse(data ?? {});
   if (!parsed.success) {

@@ -1,5 +1,6 @@
 import * as oauth from "oauth4webapi";
 import type { Database } from "../../db/index.ts";
+import type { Env } from "../../env.ts";
 import type { CatalogProvider } from "../../providers/catalog.ts";
 import { adapterFor } from "../../providers/adapters.ts";
 import { OutboundError } from "../../http/outbound.ts";
@@ -10,10 +11,7 @@ import { openTokens, sealTokens } from "./tokens.ts";
 import { withIntegrationLock } from "./lock.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
 
-export type RefreshServices = FlowServices & { db: Database };
-
-/** Refresh this long before expiry (seconds); a provider's tokens may ask for more. */
-export const DEFAULT_REFRESH_MARGIN_SECONDS = 120;
+export type RefreshServices = FlowServices & { db: Database; env: Pick<Env, "TOKEN_REFRESH_MARGIN_SECONDS"> };
 const TRANSIENT_RETRIES = [250, 1000];
 
 function expiring(expiresAt: Date | null, marginSeconds: number, now = Date.now()): boolean {
@@ -31,7 +29,7 @@ export async function getAccessToken({
   provider,
   integrationId,
   rejected,
-  marginSeconds = DEFAULT_REFRESH_MARGIN_SECONDS,
+  marginSeconds = provider.refreshMarginSeconds ?? services.env.TOKEN_REFRESH_MARGIN_SECONDS,
 }: {
   services: RefreshServices;
   provider: CatalogProvider;
