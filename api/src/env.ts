@@ -64,6 +64,28 @@ export const envSchema = z
     /** Checks run at once per process; bounds outbound sockets and database connections. */
     HEALTH_CHECK_CONCURRENCY: int(16, 1, 1000),
     HEALTH_SCHEDULER: bool("on"),
+    /** How often the scheduler looks for due checks. */
+    HEALTH_CHECK_TICK_SECONDS: int(15, 1, 3600),
+    /** A claimed check belongs to its replica this long; then another may take it over. */
+    HEALTH_CHECK_LEASE_SECONDS: int(120, 10, 3600),
+    /** Per outbound call of a check. */
+    HEALTH_CHECK_TIMEOUT_MS: int(10_000, 100, 120_000),
+    /** An answer slower than this makes the check DEGRADED. */
+    HEALTH_SLOW_THRESHOLD_MS: int(2000, 1, 120_000),
+    /** Consecutive failures before UNHEALTHY (the first ones are DEGRADED), like Gatus. */
+    HEALTH_UNHEALTHY_AFTER: int(3, 1, 100),
+    /** Consecutive successes before an unhealthy connection is HEALTHY again. */
+    HEALTH_HEALTHY_AFTER: int(2, 1, 100),
+    /** Health history older than this is pruned. */
+    HEALTH_HISTORY_RETENTION_DAYS: int(90, 1, 3650),
+    /** Per webhook delivery attempt. */
+    WEBHOOK_TIMEOUT_MS: int(10_000, 100, 60_000),
+    /** Attempts per webhook delivery, with exponential backoff between them. */
+    WEBHOOK_MAX_ATTEMPTS: int(8, 1, 20),
+    /** Allow webhook URLs on loopback and private networks (default: only outside production). */
+    WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["on", "off"]).optional(),
+    /** When set, /metrics requires Authorization: Bearer <this>. */
+    METRICS_TOKEN: optional,
     /** Refresh access tokens this long before they expire; a catalog entry may set its own. */
     TOKEN_REFRESH_MARGIN_SECONDS: int(120, 0, 86_400),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -15,11 +15,13 @@ export const CONSENT_PATH = "/_consent";
 
 /**
  * Browsers send Origin on form posts; a cross-site one means another site is submitting the form
- * on the person's behalf. Without Origin (curl, older browsers) Sec-Fetch-Site decides.
+ * on the person's behalf. Without Origin (curl, older browsers) Sec-Fetch-Site decides, and so
+ * does an opaque `Origin: null`, which browsers send on posts from a page with
+ * Referrer-Policy no-referrer (the Fetch standard's origin serialisation), as these pages have.
  */
 export function sameOrigin(ctx: SandboxContext, req: IncomingMessage): boolean {
   const origin = req.headers.origin;
-  if (origin !== undefined) return origin === ctx.origin;
+  if (origin !== undefined && origin !== "null") return origin === ctx.origin;
   const site = req.headers["sec-fetch-site"];
   return site === undefined || site === "same-origin" || site === "none";
 }
