@@ -15,6 +15,9 @@ import { createRealtime, type Realtime } from "./realtime/pubsub.ts";
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from "./graphql/yoga.ts";
 import { createWebSocketServer } from "./graphql/ws.ts";
 import { healthz, readyz } from "./http/probes.ts";
+import { createMetrics, serveMetrics, type Metrics } from "./http/metrics.ts";
+import { createHealthScheduler, pruneHistory, type HealthScheduler, type SweepSummary } from "./jobs/health-scheduler.ts";
+import cron from "node-cron";
 import type { Services } from "./graphql/context.ts";
 
 /** A connect-style handler, such as SvelteKit adapter-node's `handler`. */
@@ -28,6 +31,8 @@ export type AppOptions = {
   /** An already open database (tests); otherwise one is created from env. */
   db?: Database;
   migrationsDir?: string;
+  /** Extra work after each health sweep (tests). */
+  onSweep?: (summary: SweepSummary) => Promise<void> | void;
 };
 
 // Built-in providers without credentials point at the emulators under /sandbox (sandbox mode).
@@ -47,6 +52,8 @@ export type App = {
   /** The provider emulators, when sandbox mode is on. */
   sandbox: Sandbox | null;
   yoga: GraphQLServer;
+  scheduler: HealthScheduler;
+  metrics: Metrics;
   server: Server;
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
@@ -78,9 +85,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, "applied database migrations");
 
   const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger });
-  const realtime = createRealtime();
+  const realtime = createRealtime({ redisUrl: env.REDIS_URL, logger });
+  const metrics = createMetrics({ prisma: db.prisma });
   const allowHttp = env.NODE_ENV !== "production" || env.PUBLIC_URL.startsWith("http://");
-  const services: Services = { env, db, prisma: db.prisma, auth, vault, catalog, realtime, logger, allowHttp };
+  const services: Services = { env, db, prisma: db.prisma, auth, vault, catalog, realtime, logger, allowHttp, metrics };
+  const scheduler = createHealthScheduler({ services, metrics, onSweep: options.onSweep });
+  // Daily at 03:17: history past its retention, dead OAuth states.
+  const pruneTask = cron.schedule("17 3 * * *", () => pruneHistory({ prisma: db.prisma, retentionDays: env.HEALTH_HISTORY_RETENTION_DAYS }).catch((error) => logger.error({ err: error }, "pruning failed")), { name: "prune", noOverlap: true });
   const yoga = createGraphQLServer({ env, services });
   const ws = createWebSocketServer({ env, services, yoga });
   const authHandler = toNodeHandler(auth);
@@ -103,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       if (path === GRAPHQL_PATH) return void Promise.resolve(yoga.handle(req, res)).catch(fail);
       if (path === "/api/auth" || path.startsWith("/api/auth/")) return void Promise.resolve(authHandler(req, res)).catch(fail);
       if (path === "/healthz") return healthz(res);
+      if (path === "/metrics") return void serveMetrics(req, res, { metrics, token: env.METRICS_TOKEN }).catch(fail);
       if (path === "/sandbox" || path.startsWith("/sandbox/")) {
         if (sandbox) return void sandbox.handle(req, res).catch(fail);
         res.writeHead(404, { "content-type": "text/plain" });
@@ -135,11 +147,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
     realtime,
     sandbox,
     yoga,
+    scheduler,
+    metrics,
     server,
     listen(port = env.PORT, host = env.HOST) {
       return new Promise((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, host, () => {
+          if (env.HEALTH_SCHEDULER === "on") scheduler.start();
           const address = server.address() as AddressInfo;
           const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
           resolve(`http://${shownHost}:${address.port}`);
@@ -149,11 +164,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
     async close() {
       if (closed) return;
       closed = true;
+      pruneTask.stop();
+      await scheduler.stop();
       await ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await realtime.close();
       if (!options.db) await db.close();
     },
   };

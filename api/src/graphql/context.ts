@@ -7,6 +7,8 @@ import type { Logger } from "../logger.ts";
 import type { Database } from "../db/index.ts";
 import type { Vault } from "../domain/vault/vault.ts";
 import type { Env } from "../env.ts";
+import type { Metrics } from "../http/metrics.ts";
+import type { Loaders } from "../domain/health/uptime.ts";
 
 export type Services = {
   env: Env;
@@ -19,6 +21,7 @@ export type Services = {
   logger: Logger;
   /** Whether provider URLs may be plain http (development, sandbox, local test servers). */
   allowHttp: boolean;
+  metrics: Metrics;
 };
 
 /** Cookies of the HTTP request, and Set-Cookie values to add to its response. */
@@ -27,4 +30,4 @@ export type CookieAccess = {
   set(header: string): void;
 };
 
-export type Context = Services & { viewer: Viewer; cookies: CookieAccess };
+export type Context = Services & { viewer: Viewer; cookies: CookieAccess; loaders: Loaders };

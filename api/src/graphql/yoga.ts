@@ -4,6 +4,7 @@ import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import type { Env } from "../env.ts";
 import { resolveViewer, type Viewer } from "../auth/viewer.ts";
 import { schema } from "./schema.ts";
+import { createLoaders } from "../domain/health/uptime.ts";
 import type { Context, Services } from "./context.ts";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -86,7 +87,7 @@ export function createGraphQLServer({ env, services }: { env: Env; services: Ser
           responseCookies.set(request, [...(responseCookies.get(request) ?? []), header]);
         },
       };
-      return { ...services, viewer, cookies };
+      return { ...services, viewer, cookies, loaders: createLoaders(services.prisma) };
     },
   });
 }

@@ -1,7 +1,17 @@
 // Every call to a provider goes through here: a timeout and a response size limit, so a slow,
 // hanging or oversized answer can never hold a request or a check for long, or fill memory.
 
+import { AsyncLocalStorage } from "node:async_hooks";
+
 export type OutboundOptions = { timeoutMs?: number; maxBytes?: number };
+
+// Limits for every outbound call made inside `withOutboundLimits` (a health check sets its own
+// timeout this way without threading it through each provider adapter).
+const scoped = new AsyncLocalStorage<OutboundOptions>();
+
+export function withOutboundLimits<T>(options: OutboundOptions, fn: () => Promise<T>): Promise<T> {
+  return scoped.run({ ...scoped.getStore(), ...options }, fn);
+}
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
@@ -17,8 +27,9 @@ export class OutboundError extends Error {
 }
 
 export async function outboundFetch(input: string | URL, init: RequestInit = {}, options: OutboundOptions = {}): Promise<Response> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const outer = scoped.getStore() ?? {};
+  const timeoutMs = options.timeoutMs ?? outer.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBytes = options.maxBytes ?? outer.maxBytes ?? DEFAULT_MAX_BYTES;
   const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
   const host = new URL(input).host;
   let response: Response;

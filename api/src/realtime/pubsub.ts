@@ -1,9 +1,13 @@
 import { createPubSub } from "graphql-yoga";
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { Redis } from "ioredis";
 import type { HealthStatus, IntegrationStatus } from "../generated/prisma/enums.ts";
+import type { Logger } from "../logger.ts";
 
 // Typed topics. Every topic is keyed by workspace, so a subscriber can only ever be attached
-// to its own workspace's stream. In-memory for one process; a Redis event target (REDIS_URL)
-// carries the same topics between replicas.
+// to its own workspace's stream. In-memory for one process; with REDIS_URL, a Redis event
+// target carries the same topics between replicas (a check on replica B reaches a browser
+// connected to replica A).
 
 export type HealthEvent = {
   integrationId: string;
@@ -22,8 +26,26 @@ export type Topics = {
   "health:workspace": [workspaceId: string, event: HealthEvent];
 };
 
-export function createRealtime() {
-  return createPubSub<Topics>();
-}
+export type Realtime = ReturnType<typeof createPubSub<Topics>> & { close(): Promise<void> };
 
-export type Realtime = ReturnType<typeof createRealtime>;
+export function createRealtime({ redisUrl, logger }: { redisUrl?: string; logger?: Logger } = {}): Realtime {
+  if (!redisUrl) return Object.assign(createPubSub<Topics>(), { close: async () => {} });
+  const options = {
+    // Keep trying through a Redis restart; commands wait in the offline queue meanwhile.
+    maxRetriesPerRequest: null,
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 5000),
+    lazyConnect: false,
+  };
+  const publishClient = new Redis(redisUrl, options);
+  const subscribeClient = new Redis(redisUrl, options);
+  for (const [name, client] of [["publish", publishClient], ["subscribe", subscribeClient]] as const) {
+    // The message only: an error object could carry the URL with its password.
+    client.on("error", (error: Error) => logger?.warn({ client: name, reason: error.message.replace(/\/\/[^@]*@/, "//") }, "redis connection problem"));
+  }
+  const pubsub = createPubSub<Topics>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
+  return Object.assign(pubsub, {
+    async close() {
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+  });
+}

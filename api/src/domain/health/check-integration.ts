@@ -1,25 +1,40 @@
 import type { Prisma } from "../../generated/prisma/client.ts";
 import type { CatalogProvider } from "../../providers/catalog.ts";
 import { adapterFor, type AccountDetails } from "../../providers/adapters.ts";
-import { OutboundError } from "../../http/outbound.ts";
+import { OutboundError, withOutboundLimits } from "../../http/outbound.ts";
+import type { Env } from "../../env.ts";
 import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "../oauth/errors.ts";
 import { getAccessToken, type RefreshServices } from "../integrations/refresh.ts";
+import { applyThresholds, transitionOf, type Outcome, type Transition } from "./thresholds.ts";
 
-// A check in layers, each with its latency: token (valid, or refreshed), API and identity (the
-// provider's identity call answers, for the same account as when connected), scopes (granted
-// contains requested). Expected failures are values, not exceptions.
+// A check in layers, each with its latency: token (valid, or refreshed through the
+// single-flight refresh), API (the provider's identity call answers; a 401 refreshes once and
+// retries), identity (the same account as when connected), scopes (granted contains
+// requested). The layers classify into an outcome; thresholds turn outcomes into a status.
+// Expected failures are values, not exceptions.
 
 export type StepResult = { step: "token" | "api" | "identity" | "scopes"; ok: boolean; latencyMs: number; code?: string; message?: string };
 export type CheckResult = {
   integrationId: string;
+  workspaceId: string;
+  providerId: string;
   status: "HEALTHY" | "DEGRADED" | "UNHEALTHY" | "UNKNOWN";
+  outcome: Outcome;
+  transition: Transition | "reauth_required";
   reauthRequired: boolean;
   steps: StepResult[];
-  errorCode: OAuthErrorCode | null;
+  errorCode: OAuthErrorCode | "slow" | null;
   message: string | null;
   latencyMs: number;
   checkedAt: Date;
+  nextCheckAt: Date;
+  accountName: string | null;
 };
+
+export type CheckSettings = Pick<
+  Env,
+  "HEALTH_CHECK_TIMEOUT_MS" | "HEALTH_SLOW_THRESHOLD_MS" | "HEALTH_UNHEALTHY_AFTER" | "HEALTH_HEALTHY_AFTER" | "HEALTH_CHECK_INTERVAL_SECONDS" | "TOKEN_REFRESH_MARGIN_SECONDS"
+>;
 
 function codeOf(error: unknown): OAuthErrorCode {
   if (error instanceof OAuthFlowError) return error.code;
@@ -36,31 +51,42 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value?: T; error?: unkn
   }
 }
 
+/** The next check: the interval with ±10% jitter so replicas' sweeps spread out, or later when the provider asked. */
+export function nextCheckTime(intervalSeconds: number, now: number, retryAfterSeconds?: number): Date {
+  const jitter = intervalSeconds * 0.1 * (Math.random() * 2 - 1);
+  const regular = now + (intervalSeconds + jitter) * 1000;
+  return new Date(retryAfterSeconds !== undefined ? Math.max(regular, now + retryAfterSeconds * 1000) : regular);
+}
+
 export async function checkIntegration({
   services,
   provider,
   integrationId,
   trigger,
 }: {
-  services: RefreshServices;
+  services: RefreshServices & { env: CheckSettings };
   provider: CatalogProvider;
   integrationId: string;
   trigger: "SCHEDULED" | "MANUAL" | "CALLBACK";
 }): Promise<CheckResult> {
-  const { prisma, realtime } = services;
+  const { prisma, realtime, env } = services;
   const started = performance.now();
   const row = await prisma.integration.findUniqueOrThrow({ where: { id: integrationId } });
   const steps: StepResult[] = [];
-  let errorCode: OAuthErrorCode | null = null;
-  let reauthRequired = false;
-
-  const token = await timed(() => getAccessToken({ services, provider, integrationId }));
-  steps.push({ step: "token", ok: !token.error, latencyMs: token.ms, ...(token.error ? { code: codeOf(token.error) } : {}) });
+  let errorCode = null as CheckResult["errorCode"];
+  let outcome = "ok" as Outcome;
+  let retryAfterSeconds: number | undefined;
   let account: AccountDetails | undefined;
-  if (token.error) {
-    errorCode = codeOf(token.error);
-    reauthRequired = errorCode === "invalid_grant";
-  } else {
+
+  await withOutboundLimits({ timeoutMs: env.HEALTH_CHECK_TIMEOUT_MS }, async () => {
+    const token = await timed(() => getAccessToken({ services, provider, integrationId }));
+    steps.push({ step: "token", ok: !token.error, latencyMs: token.ms, ...(token.error ? { code: codeOf(token.error) } : {}) });
+    if (token.error) {
+      errorCode = codeOf(token.error);
+      outcome = errorCode === "invalid_grant" ? "auth_failure" : errorCode === "rate_limited" ? "degraded" : "failure";
+      if (token.error instanceof OAuthFlowError) retryAfterSeconds = token.error.retryAfterSeconds;
+      return;
+    }
     const adapter = adapterFor(provider);
     const tokens = { accessToken: token.value!.accessToken, scopes: row.grantedScopes, extra: (row.providerConfig as Record<string, unknown>) ?? {} };
     let api = await timed(() => adapter.account({ provider, tokens, allowHttp: services.allowHttp }));
@@ -72,51 +98,76 @@ export async function checkIntegration({
       });
       api = { ...again, ms: api.ms + again.ms };
     }
-    steps.push({ step: "api", ok: !api.error, latencyMs: api.ms, ...(api.error ? { code: codeOf(api.error) } : {}) });
+    const slow = !api.error && api.ms > env.HEALTH_SLOW_THRESHOLD_MS;
+    steps.push({
+      step: "api",
+      ok: !api.error && !slow,
+      latencyMs: api.ms,
+      ...(api.error ? { code: codeOf(api.error) } : slow ? { code: "slow", message: `answered in ${api.ms} ms` } : {}),
+    });
     if (api.error) {
       errorCode = codeOf(api.error);
-      reauthRequired = errorCode === "invalid_grant" || errorCode === "token_revoked";
-    } else {
-      account = api.value;
-      const stored = (row.account ?? {}) as AccountDetails;
-      const same = !stored.id || !account?.id || stored.id === account.id;
-      steps.push({ step: "identity", ok: same, latencyMs: 0, ...(same ? {} : { code: "identity_changed", message: "the token now belongs to another account" }) });
-      if (!same) errorCode = "provider_error";
+      if (api.error instanceof OAuthFlowError) retryAfterSeconds = api.error.retryAfterSeconds;
+      outcome = errorCode === "invalid_grant" || errorCode === "token_revoked" ? "auth_failure" : errorCode === "rate_limited" ? "degraded" : "failure";
+      return;
     }
-  }
+    if (slow) {
+      errorCode = "slow";
+      outcome = "degraded";
+    }
+    account = api.value;
+    const stored = (row.account ?? {}) as AccountDetails;
+    const same = !stored.id || !account?.id || stored.id === account.id;
+    steps.push({ step: "identity", ok: same, latencyMs: 0, ...(same ? {} : { code: "identity_changed", message: "the token now belongs to another account" }) });
+    if (!same) {
+      errorCode = "provider_error";
+      outcome = "failure";
+    }
+  });
+
   const missing = row.requestedScopes.filter((s) => !row.grantedScopes.includes(s));
   steps.push({ step: "scopes", ok: missing.length === 0, latencyMs: 0, ...(missing.length ? { code: "insufficient_scope", message: `missing ${missing.join(", ")}` } : {}) });
+  if (missing.length && outcome === "ok") {
+    outcome = "degraded";
+    errorCode = "insufficient_scope";
+  }
 
-  const status: CheckResult["status"] = errorCode ? "UNHEALTHY" : missing.length ? "DEGRADED" : "HEALTHY";
-  if (!errorCode && missing.length) errorCode = "insufficient_scope";
-  const message = errorCode ? (errorCode === "insufficient_scope" ? `Missing scopes: ${missing.join(", ")}` : oauthErrorCodes[errorCode]) : null;
+  const counters = applyThresholds(row, outcome, { unhealthyAfter: env.HEALTH_UNHEALTHY_AFTER, healthyAfter: env.HEALTH_HEALTHY_AFTER });
+  const reauthRequired = outcome === "auth_failure";
+  const code = errorCode as CheckResult["errorCode"];
+  const message =
+    code === null ? null : code === "insufficient_scope" ? `Missing scopes: ${missing.join(", ")}` : code === "slow" ? `Slow answer (${steps.find((s) => s.step === "api")?.latencyMs} ms)` : oauthErrorCodes[code];
   const latencyMs = Math.round(performance.now() - started);
   const checkedAt = new Date();
+  const nextCheckAt = nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, checkedAt.getTime(), retryAfterSeconds);
   const newStatus = reauthRequired ? "REAUTH_REQUIRED" : row.status;
+  const transition: CheckResult["transition"] = reauthRequired && row.status !== "REAUTH_REQUIRED" ? "reauth_required" : transitionOf(row.healthStatus, counters.healthStatus);
   await prisma.$transaction([
     prisma.integration.update({
       where: { id: row.id },
       data: {
         status: newStatus,
-        healthStatus: status,
+        ...counters,
         healthMessage: message,
-        healthErrorCode: errorCode,
+        healthErrorCode: code,
         lastHealthCheckAt: checkedAt,
-        consecutiveFailures: status === "UNHEALTHY" ? { increment: 1 } : 0,
-        consecutiveSuccesses: status === "UNHEALTHY" ? 0 : { increment: 1 },
+        // A connection that needs a reconnect is not checked again until it has one.
+        nextHealthCheckAt: reauthRequired ? null : nextCheckAt,
+        healthLeaseUntil: null,
+        ...(account?.name && !(row.account as AccountDetails | null)?.name ? { account: { ...((row.account as object) ?? {}), ...account } as Prisma.InputJsonValue } : {}),
       },
     }),
     prisma.integrationHealthLog.create({
       data: {
         integrationId: row.id,
         workspaceId: row.workspaceId,
-        status,
+        status: counters.healthStatus,
         trigger,
         latencyMs,
         steps: steps as unknown as Prisma.InputJsonValue,
-        errorCode,
+        errorCode: code,
         message,
-        transitionFrom: status !== row.healthStatus ? row.healthStatus : null,
+        transitionFrom: counters.healthStatus !== row.healthStatus ? row.healthStatus : null,
       },
     }),
   ]);
@@ -125,11 +176,26 @@ export async function checkIntegration({
     workspaceId: row.workspaceId,
     providerId: row.providerId,
     status: newStatus,
-    healthStatus: status,
+    healthStatus: counters.healthStatus,
     healthMessage: message,
-    errorCode,
+    errorCode: code,
     checkedAt: checkedAt.toISOString(),
-    kind: reauthRequired && row.status !== "REAUTH_REQUIRED" ? "reauth_required" : "check",
+    kind: transition === "reauth_required" ? "reauth_required" : "check",
   });
-  return { integrationId: row.id, status, reauthRequired, steps, errorCode, message, latencyMs, checkedAt };
+  return {
+    integrationId: row.id,
+    workspaceId: row.workspaceId,
+    providerId: row.providerId,
+    status: counters.healthStatus,
+    outcome,
+    transition,
+    reauthRequired,
+    steps,
+    errorCode: code,
+    message,
+    latencyMs,
+    checkedAt,
+    nextCheckAt,
+    accountName: (account?.name ?? (row.account as AccountDetails | null)?.name) || null,
+  };
 }

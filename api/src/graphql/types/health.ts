@@ -2,6 +2,17 @@ import { builder } from "../builder.ts";
 import { HealthStatusEnum, IntegrationStatusEnum } from "./enums.ts";
 import type { HealthEvent } from "../../realtime/pubsub.ts";
 import { pipe, filter } from "graphql-yoga";
+import type { Metrics } from "../../http/metrics.ts";
+
+/** Keeps the open-subscriptions gauge true, however the subscription ends. */
+async function* counted<T>(stream: AsyncIterable<T>, metrics: Metrics): AsyncGenerator<T> {
+  metrics.subscriptionOpened();
+  try {
+    yield* stream;
+  } finally {
+    metrics.subscriptionClosed();
+  }
+}
 
 const HealthEventRef = builder.objectRef<HealthEvent>("HealthEvent").implement({
   description: "A check result or a status change of one connection",
@@ -27,7 +38,7 @@ builder.subscriptionField("healthStatus", (t) =>
     subscribe: (_root, args, ctx) => {
       const stream = ctx.realtime.subscribe("health:workspace", ctx.viewer.workspaceId);
       const id = args.integrationId ? String(args.integrationId) : null;
-      return id ? pipe(stream, filter((e: HealthEvent) => e.integrationId === id)) : stream;
+      return counted(id ? pipe(stream, filter((e: HealthEvent) => e.integrationId === id)) : stream, ctx.metrics);
     },
     resolve: (event) => event,
   }),

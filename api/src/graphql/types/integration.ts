@@ -2,8 +2,39 @@ import { builder } from "../builder.ts";
 import { clientError } from "../errors.ts";
 import { HealthCheckTriggerEnum, HealthStatusEnum, IntegrationStatusEnum } from "./enums.ts";
 import { ProviderRef, findProvider } from "./provider.ts";
+import type { Uptime } from "../../domain/health/uptime.ts";
 
 type AccountDetails = { id?: string; name?: string; url?: string; user?: string };
+
+const UptimeRef = builder.objectRef<Uptime>("Uptime").implement({
+  fields: (t) => ({
+    last24h: t.float({ nullable: true, resolve: (u) => u.last24h }),
+    last7d: t.float({ nullable: true, resolve: (u) => u.last7d }),
+    last30d: t.float({ nullable: true, resolve: (u) => u.last30d }),
+    checks30d: t.exposeInt("checks30d"),
+  }),
+});
+
+function suggestedAction(i: { status: string; healthErrorCode: string | null; nextHealthCheckAt: Date | null; requestedScopes: string[]; grantedScopes: string[] }): string | null {
+  if (i.status === "REAUTH_REQUIRED") return "Reconnect";
+  if (i.status !== "CONNECTED") return null;
+  switch (i.healthErrorCode) {
+    case "rate_limited":
+      return i.nextHealthCheckAt ? `Rate limited until ${i.nextHealthCheckAt.toISOString().slice(11, 16)} UTC` : "Rate limited; checks resume later";
+    case "insufficient_scope":
+      return `Ask an admin to grant ${i.requestedScopes.filter((s) => !i.grantedScopes.includes(s)).join(", ")}`;
+    case "config_error":
+      return "Check the provider's client id and secret on the server";
+    case "timeout":
+    case "network":
+    case "provider_error":
+      return "Check the provider's status page; Switchboard keeps checking";
+    case "slow":
+      return "None yet; the provider is answering slowly";
+    default:
+      return null;
+  }
+}
 
 const AccountRef = builder.objectRef<AccountDetails>("IntegrationAccount").implement({
   description: "The account at the provider this connection acts for",
@@ -57,10 +88,25 @@ builder.prismaObject("Integration", {
       resolve: (integration) => integration.requestedScopes.filter((s) => !integration.grantedScopes.includes(s)),
     }),
     healthHistory: t.relation("healthLogs", {
-      description: "Latest health checks first",
-      args: { first: t.arg.int({ defaultValue: 20 }) },
-      query: (args) => ({ orderBy: { checkedAt: "desc" }, take: Math.min(Math.max(args.first ?? 20, 1), 200) }),
+      description: "Health checks, latest first; page with `before` (the checkedAt of the last one seen)",
+      args: { first: t.arg.int({ defaultValue: 20 }), before: t.arg({ type: "DateTime", required: false }) },
+      query: (args) => ({
+        where: args.before ? { checkedAt: { lt: args.before } } : {},
+        orderBy: [{ checkedAt: "desc" }, { id: "desc" }],
+        take: Math.min(Math.max(args.first ?? 20, 1), 200),
+      }),
     }),
+    uptime: t.field({
+      type: UptimeRef,
+      description: "Share of checks that found the connection up (HEALTHY or DEGRADED), per window",
+      resolve: (integration, _args, ctx) => ctx.loaders.uptime.load(integration.id),
+    }),
+    suggestedAction: t.string({
+      nullable: true,
+      description: 'What to do about the current state: "Reconnect", "Rate limited until 12:05 UTC", "Ask an admin to grant chat:write" ...',
+      resolve: (i) => suggestedAction(i),
+    }),
+    lastRevocation: t.exposeString("lastRevocation", { nullable: true, description: "ok, no-tokens, or failed:<code> for the last disconnect" }),
   }),
 });
 

@@ -1,0 +1,39 @@
+import DataLoader from "dataloader";
+import type { PrismaClient } from "../../generated/prisma/client.ts";
+
+// Uptime like Uptime Kuma's: the share of checks in a window that found the connection up
+// (HEALTHY or DEGRADED). Loaded for every integration of a request in one GROUP BY query.
+
+export type Uptime = { last24h: number | null; last7d: number | null; last30d: number | null; checks30d: number };
+
+type Row = { integrationId: string; n24: bigint; up24: bigint; n7: bigint; up7: bigint; n30: bigint; up30: bigint };
+
+const ratio = (up: bigint, n: bigint) => (n === 0n ? null : Number(up) / Number(n));
+
+export function createUptimeLoader(prisma: PrismaClient) {
+  return new DataLoader<string, Uptime>(async (ids) => {
+    const rows = await prisma.$queryRaw<Row[]>`
+      SELECT "integrationId",
+        count(*) FILTER (WHERE "checkedAt" > now() - interval '24 hours') AS n24,
+        count(*) FILTER (WHERE "checkedAt" > now() - interval '24 hours' AND status IN ('HEALTHY', 'DEGRADED')) AS up24,
+        count(*) FILTER (WHERE "checkedAt" > now() - interval '7 days') AS n7,
+        count(*) FILTER (WHERE "checkedAt" > now() - interval '7 days' AND status IN ('HEALTHY', 'DEGRADED')) AS up7,
+        count(*) AS n30,
+        count(*) FILTER (WHERE status IN ('HEALTHY', 'DEGRADED')) AS up30
+      FROM "integration_health_log"
+      WHERE "integrationId" = ANY(${[...ids]}::text[]) AND "checkedAt" > now() - interval '30 days'
+      GROUP BY "integrationId"`;
+    const byId = new Map(rows.map((r) => [r.integrationId, r]));
+    return ids.map((id) => {
+      const r = byId.get(id);
+      if (!r) return { last24h: null, last7d: null, last30d: null, checks30d: 0 };
+      return { last24h: ratio(r.up24, r.n24), last7d: ratio(r.up7, r.n7), last30d: ratio(r.up30, r.n30), checks30d: Number(r.n30) };
+    });
+  });
+}
+
+export type Loaders = { uptime: ReturnType<typeof createUptimeLoader> };
+
+export function createLoaders(prisma: PrismaClient): Loaders {
+  return { uptime: createUptimeLoader(prisma) };
+}

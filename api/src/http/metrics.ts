@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+
+// Prometheus metrics, one registry per app (tests run several apps in one process).
+
+export type Metrics = {
+  registry: Registry;
+  checkCompleted(provider: string, result: string, seconds: number): void;
+  sweepCompleted(seconds: number): void;
+  subscriptionOpened(): void;
+  subscriptionClosed(): void;
+};
+
+export function createMetrics({ prisma }: { prisma: PrismaClient }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "switchboard_process_" });
+  const checks = new Counter({ name: "switchboard_health_checks_total", help: "Health checks by provider and result", labelNames: ["provider", "result"], registers: [registry] });
+  const latency = new Histogram({
+    name: "switchboard_health_check_duration_seconds",
+    help: "Health check latency",
+    labelNames: ["provider"],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [registry],
+  });
+  const sweep = new Histogram({ name: "switchboard_health_sweep_duration_seconds", help: "Duration of one scheduler sweep", buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60], registers: [registry] });
+  const subscriptions = new Gauge({ name: "switchboard_graphql_subscriptions_open", help: "Open GraphQL subscriptions on this process", registers: [registry] });
+  new Gauge({
+    name: "switchboard_health_oldest_overdue_seconds",
+    help: "Age of the oldest connected integration whose check is overdue (0 when none)",
+    registers: [registry],
+    async collect() {
+      const rows = await prisma.$queryRaw<{ age: number | null }[]>`
+        SELECT EXTRACT(EPOCH FROM (now() - min("nextHealthCheckAt")))::float8 AS age
+        FROM "integration" WHERE status = 'CONNECTED' AND "nextHealthCheckAt" < now()`.catch(() => [{ age: null }]);
+      this.set(Math.max(0, rows[0]?.age ?? 0));
+    },
+  });
+  return {
+    registry,
+    checkCompleted: (provider, result, seconds) => {
+      checks.inc({ provider, result });
+      latency.observe({ provider }, seconds);
+    },
+    sweepCompleted: (seconds) => sweep.observe(seconds),
+    subscriptionOpened: () => subscriptions.inc(),
+    subscriptionClosed: () => subscriptions.dec(),
+  };
+}
+
+export async function serveMetrics(req: IncomingMessage, res: ServerResponse, { metrics, token }: { metrics: Metrics; token?: string }): Promise<void> {
+  if (token && req.headers.authorization !== `Bearer ${token}`) {
+    res.writeHead(401, { "content-type": "text/plain", "www-authenticate": "Bearer" });
+    res.end("Unauthorized");
+    return;
+  }
+  const body = await metrics.registry.metrics();
+  res.writeHead(200, { "content-type": metrics.registry.contentType, "cache-control": "no-store" });
+  res.end(body);
+}

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { requirePostgres } from "../support/postgres.ts";
+import { startTestApp, type TestApp } from "../support/app.ts";
+import { connectSandbox } from "../support/connect.ts";
+
+// The sandbox's fault controls drive every health transition through the real scheduler.
+
+const enabled = await requirePostgres();
+
+describe.skipIf(!enabled)("health checks, thresholds and the scheduler", () => {
+  let t: TestApp;
+  let user: Awaited<ReturnType<TestApp["signUp"]>>;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      database: "postgres",
+      env: { HEALTH_CHECK_TIMEOUT_MS: "600", HEALTH_SLOW_THRESHOLD_MS: "250", HEALTH_CHECK_INTERVAL_SECONDS: "300" },
+    });
+    user = await t.signUp({ name: "Hal" });
+    for (const p of ["slack", "hubspot", "google", "salesforce"]) ids[p] = await connectSandbox(t, user, p);
+  });
+  afterAll(() => t?.close());
+  // Faults off before each test; the sandbox keeps the grants issued at connect time.
+  beforeEach(() => {
+    for (const p of ["slack", "hubspot", "google", "salesforce"] as const) t.app.sandbox!.setFault(p, { mode: "ok" });
+  });
+
+  const prisma = () => t.app.db.prisma;
+  async function due(...providers: string[]) {
+    await prisma().integration.updateMany({ where: { id: { in: providers.map((p) => ids[p]!) } }, data: { nextHealthCheckAt: new Date(Date.now() - 1000) } });
+  }
+  async function sweep(...providers: string[]) {
+    await due(...providers);
+    return t.app.scheduler.sweep();
+  }
+  const row = (p: string) => prisma().integration.findUniqueOrThrow({ where: { id: ids[p]! } });
+
+  it("checks due connections, records each check with its steps, and schedules the next one with jitter", async () => {
+    const summary = await sweep("slack", "hubspot", "google", "salesforce");
+    expect(summary.claimed).toBe(4);
+    expect(summary.results.map((r) => r.status)).toEqual(["HEALTHY", "HEALTHY", "HEALTHY", "HEALTHY"]);
+    for (const p of Object.keys(ids)) {
+      const r = await row(p);
+      const inSeconds = (r.nextHealthCheckAt!.getTime() - Date.now()) / 1000;
+      expect(inSeconds).toBeGreaterThan(300 * 0.89);
+      expect(inSeconds).toBeLessThan(300 * 1.11);
+      expect(r.healthLeaseUntil).toBeNull();
+    }
+    const logs = await prisma().integrationHealthLog.findMany({ where: { integrationId: ids.slack, trigger: "SCHEDULED" } });
+    expect(logs).toHaveLength(1);
+    expect((logs[0]!.steps as { step: string }[]).map((s) => s.step)).toEqual(["token", "api", "identity", "scopes"]);
+    // Nothing is due now: a second sweep claims nothing.
+    expect((await t.app.scheduler.sweep()).claimed).toBe(0);
+  });
+
+  it("500 three times → degraded, degraded, unhealthy; two successes → healthy", async () => {
+    t.app.sandbox!.setFault("google", { mode: "server_error" });
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) seen.push((await sweep("google")).results[0]!.status);
+    expect(seen).toEqual(["DEGRADED", "DEGRADED", "UNHEALTHY"]);
+    expect(await row("google")).toMatchObject({ status: "CONNECTED", healthStatus: "UNHEALTHY", consecutiveFailures: 3, healthErrorCode: "provider_error" });
+    t.app.sandbox!.setFault("google", { mode: "ok" });
+    seen.length = 0;
+    for (let i = 0; i < 2; i++) seen.push((await sweep("google")).results[0]!.status);
+    expect(seen).toEqual(["UNHEALTHY", "HEALTHY"]);
+    const transitions = await prisma().integrationHealthLog.findMany({ where: { integrationId: ids.google, trigger: "SCHEDULED", transitionFrom: { not: null } }, orderBy: { checkedAt: "asc" } });
+    expect(transitions.map((l) => `${l.transitionFrom}→${l.status}`)).toEqual(["HEALTHY→DEGRADED", "DEGRADED→UNHEALTHY", "UNHEALTHY→HEALTHY"]);
+  });
+
+  it("429 with Retry-After → degraded, and not checked again before it", async () => {
+    t.app.sandbox!.setFault("hubspot", { mode: "rate_limited", retryAfterSeconds: 900 });
+    const result = (await sweep("hubspot")).results[0]!;
+    expect(result).toMatchObject({ status: "DEGRADED", errorCode: "rate_limited" });
+    const r = await row("hubspot");
+    expect(r.nextHealthCheckAt!.getTime()).toBeGreaterThanOrEqual(Date.now() + 890_000);
+    t.app.sandbox!.setFault("hubspot", { mode: "ok" });
+    expect((await t.app.scheduler.sweep()).claimed).toBe(0);
+  });
+
+  it("a slow answer → degraded; a hanging provider → timeout, without holding up the other checks", async () => {
+    t.app.sandbox!.setFault("salesforce", { mode: "slow", delayMs: 400 });
+    const slow = (await sweep("salesforce")).results[0]!;
+    expect(slow).toMatchObject({ status: "DEGRADED", errorCode: "slow" });
+    t.app.sandbox!.setFault("salesforce", { mode: "hang" });
+    const started = Date.now();
+    const summary = await sweep("salesforce", "slack");
+    expect(Date.now() - started).toBeLessThan(5000);
+    const bySalesforce = summary.results.find((r) => r.providerId === "salesforce")!;
+    expect(bySalesforce.errorCode).toBe("timeout");
+    expect(summary.results.find((r) => r.providerId === "slack")!.status).toBe("HEALTHY");
+  });
+
+  it("401 → reconnect required, at once, and no more scheduled checks until reconnected", async () => {
+    t.app.sandbox!.setFault("slack", { mode: "unauthorized" });
+    const result = (await sweep("slack")).results[0]!;
+    expect(result).toMatchObject({ status: "UNHEALTHY", reauthRequired: true, transition: "reauth_required" });
+    const r = await row("slack");
+    expect(r).toMatchObject({ status: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY", nextHealthCheckAt: null });
+    await prisma().integration.update({ where: { id: ids.slack }, data: { nextHealthCheckAt: new Date(Date.now() - 1000) } });
+    expect((await t.app.scheduler.sweep()).claimed).toBe(0); // only CONNECTED ones are swept
+    const gql = await t.gql(`query($id: ID!) { integration(id: $id) { status healthStatus suggestedAction } }`, { cookie: user.cookie, variables: { id: ids.slack } });
+    expect(gql.body.data.integration).toEqual({ status: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY", suggestedAction: "Reconnect" });
+  });
+
+  it("keeps history and uptime per connection", async () => {
+    const res = await t.gql(`query($id: ID!) { integration(id: $id) { healthHistory(first: 3) { status trigger latencyMs errorCode } uptime { last24h last7d last30d } } }`, {
+      cookie: user.cookie,
+      variables: { id: ids.google },
+    });
+    const integration = res.body.data.integration;
+    expect(integration.healthHistory).toHaveLength(3);
+    expect(integration.healthHistory[0]).toMatchObject({ status: "HEALTHY", trigger: "SCHEDULED" });
+    // google: connect (healthy) + 1 healthy sweep + 3 failing + 2 recovering; up = healthy or degraded.
+    expect(integration.uptime.last24h).toBeGreaterThan(0.4);
+    expect(integration.uptime.last24h).toBeLessThan(1);
+    expect(integration.uptime.last30d).toBe(integration.uptime.last24h);
+  });
+
+  it("serves Prometheus metrics", async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    expect(text).toMatch(/switchboard_health_checks_total\{provider="google",result="UNHEALTHY"\} \d+/);
+    expect(text).toMatch(/switchboard_health_check_duration_seconds_bucket/);
+    expect(text).toMatch(/switchboard_health_sweep_duration_seconds_count \d+/);
+    expect(text).toMatch(/switchboard_health_oldest_overdue_seconds \d/);
+    expect(text).toMatch(/switchboard_graphql_subscriptions_open \d/);
+  });
+});

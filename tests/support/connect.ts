@@ -1,0 +1,17 @@
+import type { TestApp } from "./app.ts";
+import { consent } from "./sandbox-consent.ts";
+
+/** Connects a sandbox built-in for a signed-up user, through the same calls the web routes make. */
+export async function connectSandbox(t: TestApp, user: { cookie: string }, providerId: string): Promise<string> {
+  const started = await t.gql(`mutation($p: ID!) { connectIntegration(provider: $p) { authorizationUrl } }`, { cookie: user.cookie, variables: { p: providerId } });
+  if (started.body.errors) throw new Error(JSON.stringify(started.body.errors));
+  const binding = started.setCookies.find((c) => c.startsWith("switchboard_oauth="))!.split(";")[0]!;
+  const back = await consent(started.body.data.connectIntegration.authorizationUrl, { origin: t.origin });
+  const done = await t.gql(`mutation($p: ID!, $q: String!) { completeIntegrationConnection(provider: $p, callbackQuery: $q) { errorCode integrationId } }`, {
+    cookie: `${user.cookie}; ${binding}`,
+    variables: { p: providerId, q: back.search },
+  });
+  const result = done.body.data.completeIntegrationConnection;
+  if (result.errorCode) throw new Error(`connect ${providerId}: ${result.errorCode}`);
+  return result.integrationId;
+}
