@@ -2,8 +2,8 @@
 // The README's test command: every test, on a fresh machine with Node 20 and npm.
 //   1. install, generate, build (the end-to-end tests drive the built product)
 //   2. type-check api and web
-//   3. make sure Postgres is up (CI and development machines have it; it is started if it is
-//      installed but stopped) and Debian's Chromium is installed (apt-get, when root)
+//   3. make sure Postgres and Redis are up (CI and development machines have them; they are
+//      started if installed but stopped) and Debian's Chromium is installed (apt-get, when root)
 //   4. vitest: unit tests beside the code and integration tests on real Postgres and PGlite
 //   5. Playwright: end-to-end in Chromium against the built server on the embedded database
 // On CI (CI=true) a missing Postgres or browser fails the run; elsewhere those tests are
@@ -38,6 +38,21 @@ async function ensurePostgres() {
   }
   if (!(await canConnect(5432))) {
     const message = "Postgres is not reachable on 127.0.0.1:5432 and could not be started; set TEST_DATABASE_URL to run the Postgres tests.";
+    if (CI) throw new Error(message);
+    console.warn(`⚠ ${message} They will be skipped.`);
+  }
+}
+
+async function ensureRedis() {
+  if (process.env.TEST_REDIS_URL || (await canConnect(6379))) return;
+  try {
+    execFileSync("which", ["redis-server"], { stdio: "ignore" });
+    log("Redis is not answering on 127.0.0.1:6379; starting redis-server");
+    spawnSync("redis-server", ["--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no"], { stdio: "inherit" });
+    for (let i = 0; i < 20 && !(await canConnect(6379)); i++) await new Promise((r) => setTimeout(r, 250));
+  } catch {}
+  if (!(await canConnect(6379))) {
+    const message = "Redis is not reachable on 127.0.0.1:6379 and could not be started; set TEST_REDIS_URL to run the cross-replica tests.";
     if (CI) throw new Error(message);
     console.warn(`⚠ ${message} They will be skipped.`);
   }
@@ -79,6 +94,7 @@ main(async () => {
   log("type-checking api and web");
   pnpm(["-r", "--workspace-concurrency=1", "run", "typecheck"]);
   await ensurePostgres();
+  await ensureRedis();
   const browser = ensureChromium();
 
   const reports = mkdtempSync(join(tmpdir(), "sb-reports-"));
