@@ -56,7 +56,17 @@ export default defineConfig({
       reuseExistingServer: false,
       stdout: "ignore",
       stderr: "pipe",
-      env: { PORT: String(port), PUBLIC_URL: baseURL, DATA_DIR: dataDir, LOG_LEVEL: "warn", HEALTH_SCHEDULER: "off", NODE_ENV: "development", PROVIDERS_FILE: providersFile },
+      env: {
+        PORT: String(port),
+        PUBLIC_URL: baseURL,
+        DATA_DIR: dataDir, LOG_LEVEL: "warn",
+        NODE_ENV: "development",
+        PROVIDERS_FILE: providersFile,
+        // The scheduler runs, fast, so health changes show up live within seconds.
+        HEALTH_SCHEDULER: "on",
+        HEALTH_CHECK_TICK_SECONDS: "1",
+        HEALTH_CHECK_INTERVAL_SECONDS: "5",
+      },
     },
   ],
 });
