@@ -18,6 +18,8 @@ import { healthz, readyz } from "./http/probes.ts";
 import { createMetrics, serveMetrics, type Metrics } from "./http/metrics.ts";
 import { createHealthScheduler, pruneHistory, type HealthScheduler, type SweepSummary } from "./jobs/health-scheduler.ts";
 import cron from "node-cron";
+import { createWebhookDispatcher, type WebhookDispatcher } from "./domain/webhooks/index.ts";
+import { notifyCheckResults } from "./domain/health/notify.ts";
 import type { Services } from "./graphql/context.ts";
 
 /** A connect-style handler, such as SvelteKit adapter-node's `handler`. */
@@ -53,6 +55,7 @@ export type App = {
   sandbox: Sandbox | null;
   yoga: GraphQLServer;
   scheduler: HealthScheduler;
+  webhooks: WebhookDispatcher;
   metrics: Metrics;
   server: Server;
   listen(port?: number, host?: string): Promise<string>;
@@ -89,7 +92,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const metrics = createMetrics({ prisma: db.prisma });
   const allowHttp = env.NODE_ENV !== "production" || env.PUBLIC_URL.startsWith("http://");
   const services: Services = { env, db, prisma: db.prisma, auth, vault, catalog, realtime, logger, allowHttp, metrics };
-  const scheduler = createHealthScheduler({ services, metrics, onSweep: options.onSweep });
+  const webhooks = createWebhookDispatcher({ prisma: db.prisma, vault, logger, env });
+  const scheduler = createHealthScheduler({
+    services,
+    metrics,
+    onSweep: async (summary) => {
+      await notifyCheckResults({ prisma: db.prisma, logger, results: summary.results });
+      await options.onSweep?.(summary);
+    },
+  });
   // Daily at 03:17: history past its retention, dead OAuth states.
   const pruneTask = cron.schedule("17 3 * * *", () => pruneHistory({ prisma: db.prisma, retentionDays: env.HEALTH_HISTORY_RETENTION_DAYS }).catch((error) => logger.error({ err: error }, "pruning failed")), { name: "prune", noOverlap: true });
   const yoga = createGraphQLServer({ env, services });
@@ -148,6 +159,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     sandbox,
     yoga,
     scheduler,
+    webhooks,
     metrics,
     server,
     listen(port = env.PORT, host = env.HOST) {
@@ -155,6 +167,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         server.once("error", reject);
         server.listen(port, host, () => {
           if (env.HEALTH_SCHEDULER === "on") scheduler.start();
+          webhooks.start();
           const address = server.address() as AddressInfo;
           const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
           resolve(`http://${shownHost}:${address.port}`);
@@ -166,6 +179,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       closed = true;
       pruneTask.stop();
       await scheduler.stop();
+      await webhooks.stop();
       await ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -2,6 +2,8 @@ import { parseArgs } from "node:util";
 import type { Database } from "../db/index.ts";
 import type { Auth } from "../auth/auth.ts";
 import type { Vault } from "../domain/vault/vault.ts";
+import type { Env } from "../env.ts";
+import type { Logger } from "../logger.ts";
 
 // `pnpm admin <command>`: operator tasks against the same database and settings as the server.
 // Arguments are checked before the database, auth and Prisma modules load, so a typo is
@@ -14,6 +16,8 @@ Commands:
       Create a user with a personal workspace they own.
   create-api-key --email EMAIL --name NAME
       Create an API key for the user's workspace; the key is printed once.
+  check-now [--integration ID]
+      Run a health check now for one integration, or for every connected one.
   rotate-encryption-key
       Re-encrypt every stored token and secret with the first key of ENCRYPTION_KEYS.
       Rotate by putting a new key first and keeping the old ones after it; once this has
@@ -35,7 +39,14 @@ function required(values: Record<string, string | boolean | undefined>, name: st
 const KNOWN_ERRORS = new Set(["UsageError", "ApiKeyError", "DatabaseBusyError", "EnvError", "MissingSecretError", "MigrationError", "VaultError"]);
 
 async function withServices<T>(
-  fn: (s: { db: Database; auth: Auth; vault: Vault; createWorkspaceApiKey: typeof import("../auth/api-keys.ts").createWorkspaceApiKey }) => Promise<T>,
+  fn: (s: {
+    db: Database;
+    auth: Auth;
+    vault: Vault;
+    env: Env;
+    logger: Logger;
+    createWorkspaceApiKey: typeof import("../auth/api-keys.ts").createWorkspaceApiKey;
+  }) => Promise<T>,
 ): Promise<T> {
   const [{ parseEnv }, { createLogger }, { createDatabase }, { migrate }, { resolveSecrets }, { createAuth }, { createWorkspaceApiKey }] = await Promise.all([
     import("../env.ts"),
@@ -56,7 +67,7 @@ async function withServices<T>(
     await migrate(db, DEFAULT_MIGRATIONS_DIR);
     const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger });
     const { createVault } = await import("../domain/vault/vault.ts");
-    return await fn({ db, auth, vault: createVault(secrets.encryptionKeys), createWorkspaceApiKey });
+    return await fn({ db, auth, vault: createVault(secrets.encryptionKeys), env, logger, createWorkspaceApiKey });
   } finally {
     await db.close();
   }
@@ -103,7 +114,44 @@ async function rotateEncryptionKey(args: string[]): Promise<void> {
   });
 }
 
+async function checkNow(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { integration: { type: "string" } }, strict: true });
+  await withServices(async ({ db, vault, env, logger }) => {
+    const [{ checkIntegration }, { loadCatalog }, { createRealtime }, pLimit] = await Promise.all([
+      import("../domain/health/check-integration.ts"),
+      import("../providers/catalog.ts"),
+      import("../realtime/pubsub.ts"),
+      import("p-limit").then((m) => m.default),
+    ]);
+    const { sandboxClient, sandboxEndpoints } = await import("../sandbox/index.ts");
+    const catalog = loadCatalog(env, env.sandboxEnabled ? { endpoints: sandboxEndpoints, client: (id) => sandboxClient(id as never) } : undefined);
+    // Events go through Redis when it is configured, so open dashboards see these checks too.
+    const realtime = createRealtime({ redisUrl: env.REDIS_URL, logger });
+    try {
+      const where = values.integration ? { id: values.integration } : { status: "CONNECTED" as const };
+      const rows = await db.prisma.integration.findMany({ where, select: { id: true, providerId: true, status: true } });
+      if (values.integration && rows.length === 0) throw new UsageError(`no integration with id ${values.integration}`);
+      const services = { db, prisma: db.prisma, vault, realtime, logger, env, allowHttp: env.NODE_ENV !== "production" || env.PUBLIC_URL.startsWith("http://") };
+      const limit = pLimit(env.HEALTH_CHECK_CONCURRENCY);
+      const results = await Promise.all(
+        rows.map((row) =>
+          limit(async () => {
+            const provider = catalog.find((p) => p.id === row.providerId);
+            if (!provider) return { integrationId: row.id, provider: row.providerId, status: "UNKNOWN", errorCode: "unknown_provider" };
+            const r = await checkIntegration({ services, provider, integrationId: row.id, trigger: "MANUAL" });
+            return { integrationId: r.integrationId, provider: r.providerId, status: r.status, errorCode: r.errorCode, latencyMs: r.latencyMs };
+          }),
+        ),
+      );
+      for (const r of results) console.log(JSON.stringify(r));
+    } finally {
+      await realtime.close();
+    }
+  });
+}
+
 const commands: Record<string, (args: string[]) => Promise<void>> = {
+  "check-now": checkNow,
   "rotate-encryption-key": rotateEncryptionKey,
   "create-user": createUser,
   "create-api-key": createApiKey,

@@ -5,6 +5,7 @@ import { OAuthFlowError, type OAuthErrorCode } from "../oauth/errors.ts";
 import type { FlowServices } from "../oauth/flow.ts";
 import { openTokens } from "./tokens.ts";
 import { recordAudit } from "./audit.ts";
+import { emitWorkspaceEvent } from "../webhooks/index.ts";
 
 export type DisconnectResult = { disconnected: boolean; revoked: boolean; revocationError: OAuthErrorCode | null; revocationMessage: string | null };
 
@@ -87,6 +88,7 @@ export async function disconnectIntegration({
       targetId: row.id,
       metadata: { provider: row.providerId, revocation: outcome },
     });
+    await emitWorkspaceEvent({ prisma: tx as never, workspaceId, type: "integration.disconnected", data: { integrationId: row.id, providerId: row.providerId, message: `revocation: ${outcome}` } });
   });
   realtime.publish("health:workspace", workspaceId, {
     integrationId: row.id,

@@ -11,6 +11,7 @@ import { consumeOAuthState, createOAuthState, type StateProblem } from "./state.
 import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "./errors.ts";
 import { sealTokens } from "../integrations/tokens.ts";
 import { recordAudit } from "../integrations/audit.ts";
+import { emitWorkspaceEvent } from "../webhooks/index.ts";
 
 export type FlowServices = { prisma: PrismaClient; vault: Vault; realtime: Realtime; logger: Logger; allowHttp: boolean };
 
@@ -215,6 +216,12 @@ async function saveConnection({
       },
     });
     await recordAudit(tx, { workspaceId, actorUserId: userId, action: "integration.connected", targetType: "integration", targetId: row.id, metadata: { provider: provider.id } });
+    await emitWorkspaceEvent({
+      prisma: tx as never,
+      workspaceId,
+      type: "integration.connected",
+      data: { integrationId: row.id, providerId: provider.id, healthStatus: row.healthStatus, ...(account?.name ? { accountName: account.name } : {}) },
+    });
     return row;
   });
   realtime.publish("health:workspace", workspaceId, {

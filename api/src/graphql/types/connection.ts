@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { builder } from "../builder.ts";
 import { clientError } from "../errors.ts";
 import type { Context } from "../context.ts";
@@ -8,6 +9,7 @@ import { BINDING_COOKIE, BINDING_COOKIE_PATH, STATE_TTL_MS } from "../../domain/
 import { OAuthFlowError } from "../../domain/oauth/errors.ts";
 import { disconnectIntegration, type DisconnectResult } from "../../domain/integrations/disconnect.ts";
 import { checkIntegration, type CheckResult, type StepResult } from "../../domain/health/check-integration.ts";
+import { notifyCheckResults } from "../../domain/health/notify.ts";
 
 // Connect, complete, disconnect and test. The REST routes of the web app
 // (/api/integrations/oauth/authorize and /callback/:provider) call the first two; tokens and
@@ -170,7 +172,36 @@ builder.mutationField("testIntegration", (t) =>
       if (row.status === "DISCONNECTED" || !row.accessTokenEnc) throw clientError("BAD_USER_INPUT", "This integration is not connected.");
       const provider = findProvider(ctx.catalog, row.providerId);
       if (!provider) throw clientError("BAD_USER_INPUT", "The provider of this integration is no longer configured.");
-      return checkIntegration({ services: ctx, provider, integrationId: row.id, trigger: "MANUAL" });
+      const result = await checkIntegration({ services: ctx, provider, integrationId: row.id, trigger: "MANUAL" });
+      await notifyCheckResults({ prisma: ctx.prisma, logger: ctx.logger, results: [result] });
+      return result;
+    },
+  }),
+);
+
+builder.mutationField("testAllIntegrations", (t) =>
+  t.field({
+    type: [TestPayload],
+    description: "Check every connected integration of the workspace now (members and above); results in provider order",
+    authScopes: { permission: { integration: ["test"] } },
+    resolve: async (_root, _args, ctx) => {
+      const rows = await ctx.prisma.integration.findMany({
+        where: { workspaceId: ctx.viewer.workspaceId, status: { in: ["CONNECTED", "REAUTH_REQUIRED"] }, accessTokenEnc: { not: null } },
+        select: { id: true, providerId: true },
+        orderBy: { providerId: "asc" },
+      });
+      const limit = pLimit(ctx.env.HEALTH_CHECK_CONCURRENCY);
+      const results = await Promise.all(
+        rows.map((row) =>
+          limit(async () => {
+            const provider = findProvider(ctx.catalog, row.providerId);
+            return provider ? checkIntegration({ services: ctx, provider, integrationId: row.id, trigger: "MANUAL" }) : null;
+          }),
+        ),
+      );
+      const done = results.filter((r): r is CheckResult => r !== null);
+      await notifyCheckResults({ prisma: ctx.prisma, logger: ctx.logger, results: done });
+      return done;
     },
   }),
 );
