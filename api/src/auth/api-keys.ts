@@ -1,6 +1,7 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Auth } from "./auth.ts";
 import { can, isRoleName, type RoleName } from "./roles.ts";
+import { recordAudit } from "../domain/integrations/audit.ts";
 
 export class ApiKeyError extends Error {
   constructor(readonly code: "FORBIDDEN" | "INVALID_NAME" | "NOT_A_MEMBER", message: string) {
@@ -38,5 +39,6 @@ export async function createWorkspaceApiKey({
   const created = await auth.api.createApiKey({
     body: { name: trimmed, organizationId: workspaceId, userId, metadata: { createdBy: userId, role: role ?? membership.role } },
   });
+  await recordAudit(prisma, { workspaceId, actorUserId: userId, action: "api_key.created", targetType: "api_key", targetId: created.id, metadata: { name: trimmed, role: role ?? membership.role } });
   return { id: created.id, name: created.name ?? trimmed, start: created.start ?? null, createdAt: new Date(created.createdAt), key: created.key };
 }

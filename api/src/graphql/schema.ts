@@ -6,6 +6,7 @@ import "./types/integration.ts";
 import "./types/api-key.ts";
 import "./types/health.ts";
 import "./types/connection.ts";
+import "./types/settings.ts";
 import "./types/webhook.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

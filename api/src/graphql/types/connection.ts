@@ -10,6 +10,7 @@ import { OAuthFlowError } from "../../domain/oauth/errors.ts";
 import { disconnectIntegration, type DisconnectResult } from "../../domain/integrations/disconnect.ts";
 import { checkIntegration, type CheckResult, type StepResult } from "../../domain/health/check-integration.ts";
 import { notifyCheckResults } from "../../domain/health/notify.ts";
+import { recordAudit } from "../../domain/integrations/audit.ts";
 
 // Connect, complete, disconnect and test. The REST routes of the web app
 // (/api/integrations/oauth/authorize and /callback/:provider) call the first two; tokens and
@@ -174,6 +175,7 @@ builder.mutationField("testIntegration", (t) =>
       if (!provider) throw clientError("BAD_USER_INPUT", "The provider of this integration is no longer configured.");
       const result = await checkIntegration({ services: ctx, provider, integrationId: row.id, trigger: "MANUAL" });
       await notifyCheckResults({ prisma: ctx.prisma, logger: ctx.logger, results: [result] });
+      await recordAudit(ctx.prisma, { workspaceId: ctx.viewer.workspaceId, actorUserId: ctx.viewer.userId, actorApiKeyId: ctx.viewer.apiKeyId, action: "integration.tested", targetType: "integration", targetId: row.id, metadata: { provider: row.providerId, status: result.status } });
       return result;
     },
   }),
