@@ -64,6 +64,14 @@ export type App = {
 
 export { DEFAULT_MIGRATIONS_DIR } from "./db/migrations-dir.ts";
 
+/** GraphQL documents are small; a megabyte leaves room for large variables. */
+const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "text/plain", connection: "close" });
+  res.end(text);
+}
+
 const SECURITY_HEADERS: Record<string, string> = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "strict-origin-when-cross-origin",
@@ -122,8 +130,26 @@ export async function buildApp(options: AppOptions): Promise<App> {
       res.end("Internal Server Error");
     };
     try {
-      if (path === GRAPHQL_PATH) return void Promise.resolve(yoga.handle(req, res)).catch(fail);
-      if (path === "/api/auth" || path.startsWith("/api/auth/")) return void Promise.resolve(authHandler(req, res)).catch(fail);
+      if (path === GRAPHQL_PATH) {
+        if (req.method === "POST") {
+          // Bodies are read whole by the GraphQL server: refuse big ones before reading a byte.
+          const length = Number(req.headers["content-length"] ?? NaN);
+          if (!Number.isFinite(length)) return void plain(res, 411, "A Content-Length header is required");
+          if (length > MAX_GRAPHQL_BODY_BYTES) return void plain(res, 413, `Request bodies are limited to ${MAX_GRAPHQL_BODY_BYTES} bytes`);
+        }
+        return void Promise.resolve(yoga.handle(req, res)).catch(fail);
+      }
+      if (path === "/api/auth" || path.startsWith("/api/auth/")) {
+        if (req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS") {
+          // Login CSRF: a page elsewhere must not sign a browser in or out. Browsers send Origin
+          // on every POST; a form cannot send JSON cross-site without a preflight we never allow.
+          const origin = req.headers.origin;
+          if (origin !== undefined && !env.trustedOrigins.includes(origin)) return void plain(res, 403, "Cross-origin request refused");
+          const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+          if (type !== "application/json" && Number(req.headers["content-length"] ?? 0) > 0) return void plain(res, 415, "Send JSON (content-type: application/json)");
+        }
+        return void Promise.resolve(authHandler(req, res)).catch(fail);
+      }
       if (path === "/healthz") return healthz(res);
       if (path === "/metrics") return void serveMetrics(req, res, { metrics, token: env.METRICS_TOKEN }).catch(fail);
       if (path === "/sandbox" || path.startsWith("/sandbox/")) {

@@ -29,6 +29,16 @@ export function createAuth({ prisma, env, secret, logger }: AuthOptions) {
     telemetry: { enabled: false },
     emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 256, autoSignIn: true },
     session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60 * 24 },
+    // Slows password guessing from one address; per process, in memory.
+    rateLimit: {
+      enabled: env.NODE_ENV !== "test",
+      window: 60,
+      max: 200,
+      customRules: {
+        "/sign-in/email": { window: 60, max: 10 },
+        "/sign-up/email": { window: 60, max: 30 },
+      },
+    },
     advanced: {
       useSecureCookies: secure,
       cookiePrefix: "switchboard",
