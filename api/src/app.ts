@@ -193,7 +193,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         server.once("error", reject);
         server.listen(port, host, () => {
           if (env.HEALTH_SCHEDULER === "on") scheduler.start();
-          webhooks.start();
+          if (env.WEBHOOK_DISPATCHER === "on") webhooks.start();
           const address = server.address() as AddressInfo;
           const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
           resolve(`http://${shownHost}:${address.port}`);

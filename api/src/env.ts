@@ -78,6 +78,8 @@ export const envSchema = z
     HEALTH_HEALTHY_AFTER: int(2, 1, 100),
     /** Health history older than this is pruned. */
     HEALTH_HISTORY_RETENTION_DAYS: int(90, 1, 3650),
+    /** `off` stops sending webhooks from this process (another replica sends them). */
+    WEBHOOK_DISPATCHER: bool("on"),
     /** Per webhook delivery attempt. */
     WEBHOOK_TIMEOUT_MS: int(10_000, 100, 60_000),
     /** Attempts per webhook delivery, with exponential backoff between them. */

@@ -60,7 +60,9 @@ export async function startTestApp(
     PUBLIC_URL: origin,
     DATA_DIR: dataDir,
     LOG_LEVEL: "debug",
+    // Tests drive sweeps and deliveries themselves (scheduler.sweep(), webhooks.runOnce()).
     HEALTH_SCHEDULER: "off",
+    WEBHOOK_DISPATCHER: "off",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(options.env?.ENCRYPTION_KEYS ? {} : testSecrets()),
     ...options.env,
