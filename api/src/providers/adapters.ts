@@ -284,8 +284,10 @@ const generic: Adapter = {
     const url = provider.userinfoUrl ?? as.userinfo_endpoint;
     if (!url) return {};
     const info = await get(url, tokens.accessToken);
+    // OIDC Core §5.3.2: the UserInfo answer always carries `sub`; without it, it names nobody.
+    if (typeof info.sub !== "string" && typeof info.id !== "string" && typeof info.id !== "number") throw new OAuthFlowError("provider_error", "the userinfo answer names no account (no sub)");
     return {
-      id: typeof info.sub === "string" ? info.sub : undefined,
+      id: typeof info.sub === "string" ? info.sub : String(info.id),
       name: typeof info.email === "string" ? info.email : typeof info.name === "string" ? info.name : typeof info.sub === "string" ? info.sub : undefined,
       url: provider.homepage,
       user: typeof info.name === "string" ? info.name : undefined,
