@@ -9,7 +9,10 @@ import { resolveViewer, type Viewer } from "../auth/viewer.ts";
 import type { Services } from "./context.ts";
 import { GRAPHQL_PATH, type GraphQLServer } from "./yoga.ts";
 
-type Extra = { request: IncomingMessage; viewer?: Viewer };
+type Extra = { request: IncomingMessage; viewer?: Viewer; operations?: Set<string> };
+
+/** Operations one socket may have open at once: a dashboard needs a handful; a flood is refused. */
+export const MAX_OPERATIONS_PER_SOCKET = 100;
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
 function isGraphQLErrorLike(error: unknown): boolean {
@@ -46,7 +49,15 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
       },
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, payload) => {
+      onComplete: (ctx, id) => {
+        ctx.extra.operations?.delete(id);
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const operations = (ctx.extra.operations ??= new Set());
+        if (operations.size >= MAX_OPERATIONS_PER_SOCKET) {
+          return [createGraphQLError(`At most ${MAX_OPERATIONS_PER_SOCKET} operations may run at once on one connection.`, { extensions: { code: "TOO_MANY_OPERATIONS" } })];
+        }
+        operations.add(id);
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -59,7 +70,10 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
         try {
           const document = parse(payload.query);
           const errors = validate(schema, document);
-          if (errors.length > 0) return errors;
+          if (errors.length > 0) {
+            operations.delete(id);
+            return errors;
+          }
           return {
             schema,
             document,
@@ -69,6 +83,7 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
             rootValue: { execute, subscribe },
           };
         } catch (error) {
+          operations.delete(id);
           return [error instanceof GraphQLError || isGraphQLErrorLike(error) ? (error as GraphQLError) : createGraphQLError("Could not start the operation")];
         }
       },

@@ -5,6 +5,7 @@ import type { Env } from "../env.ts";
 import { resolveViewer, type Viewer } from "../auth/viewer.ts";
 import { schema } from "./schema.ts";
 import { createLoaders } from "../domain/health/uptime.ts";
+import { useIntrospectionDepthLimit } from "./introspection-limit.ts";
 import type { Context, Services } from "./context.ts";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -67,6 +68,7 @@ export function createGraphQLServer({ env, services }: { env: Env; services: Ser
         costLimit: { maxCost: 5000 },
         blockFieldSuggestion: { enabled: true },
       }),
+      useIntrospectionDepthLimit(),
     ],
     context: async (initial) => {
       let viewer = initial.viewer;

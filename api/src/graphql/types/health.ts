@@ -4,14 +4,40 @@ import type { HealthEvent } from "../../realtime/pubsub.ts";
 import { pipe, filter } from "graphql-yoga";
 import type { Metrics } from "../../http/metrics.ts";
 
-/** Keeps the open-subscriptions gauge true, however the subscription ends. */
-async function* counted<T>(stream: AsyncIterable<T>, metrics: Metrics): AsyncGenerator<T> {
+/**
+ * Keeps the open-subscriptions gauge true, however the subscription ends. Not an async
+ * generator on purpose: a generator's return() waits behind a pending next() (no event may come
+ * for hours), so a client's "complete" would never end it; this forwards return() at once.
+ */
+function counted<T>(stream: AsyncIterable<T>, metrics: Metrics): AsyncIterableIterator<T> {
+  const inner = stream[Symbol.asyncIterator]();
+  let open = true;
   metrics.subscriptionOpened();
-  try {
-    yield* stream;
-  } finally {
-    metrics.subscriptionClosed();
-  }
+  const close = () => {
+    if (open) {
+      open = false;
+      metrics.subscriptionClosed();
+    }
+  };
+  return {
+    async next() {
+      const result = await inner.next();
+      if (result.done) close();
+      return result;
+    },
+    async return(value?: unknown) {
+      close();
+      return inner.return ? inner.return(value) : { done: true, value: value as T };
+    },
+    async throw(error?: unknown) {
+      close();
+      if (inner.throw) return inner.throw(error);
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 const HealthEventRef = builder.objectRef<HealthEvent>("HealthEvent").implement({
