@@ -15,6 +15,8 @@ export type OidcServer = {
   /** Token endpoint requests by grant type, counted at the HTTP layer. */
   tokenRequests: { authorization_code: number; refresh_token: number };
   provider: Provider;
+  /** Changes the response delay while running. */
+  setTokenDelay(ms: number): void;
   /** Follows an authorization URL through login and consent to the redirect back; returns the redirect URL. */
   authorize(authorizationUrl: string, options?: { deny?: boolean }): Promise<URL>;
   /** A direct refresh at the token endpoint, as an attacker holding an old refresh token would. */
@@ -22,7 +24,20 @@ export type OidcServer = {
   close(): Promise<void>;
 };
 
-export async function startOidcServer({ port, redirectUris, accessTokenTtl = 3600 }: { port: number; redirectUris: string[]; accessTokenTtl?: number }): Promise<OidcServer> {
+export async function startOidcServer({
+  port,
+  redirectUris,
+  accessTokenTtl = 3600,
+  rotateRefreshToken = true,
+  delayTokenResponsesMs = 0,
+}: {
+  port: number;
+  redirectUris: string[];
+  accessTokenTtl?: number;
+  rotateRefreshToken?: boolean;
+  /** Hold token responses this long after the server has processed the request (crash tests). */
+  delayTokenResponsesMs?: number;
+}): Promise<OidcServer> {
   const issuer = `http://127.0.0.1:${port}`;
   const clientId = "switchboard-test";
   const clientSecret = "oidc-test-client-secret-0123456789";
@@ -39,7 +54,7 @@ export async function startOidcServer({ port, redirectUris, accessTokenTtl = 360
     ],
     pkce: { required: () => true },
     features: { devInteractions: { enabled: true }, revocation: { enabled: true }, introspection: { enabled: true } },
-    rotateRefreshToken: true,
+    rotateRefreshToken,
     scopes: ["openid", "offline_access", "email", "profile"],
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     ttl: { AccessToken: accessTokenTtl, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 3600, Grant: 3600, RefreshToken: 86400 },
@@ -69,6 +84,10 @@ export async function startOidcServer({ port, redirectUris, accessTokenTtl = 360
           const body = JSON.parse(Buffer.isBuffer(chunk) ? chunk.toString() : String(chunk ?? ""));
           for (const key of ["access_token", "refresh_token", "id_token"]) if (typeof body[key] === "string") issuedTokens.add(body[key]);
         } catch {}
+        if (delayTokenResponsesMs > 0) {
+          setTimeout(() => end(chunk, ...rest), delayTokenResponsesMs);
+          return res;
+        }
         return end(chunk, ...rest);
       }) as typeof res.end;
     }
@@ -125,6 +144,9 @@ export async function startOidcServer({ port, redirectUris, accessTokenTtl = 360
     tokenRequests,
     issuedTokens,
     provider,
+    setTokenDelay: (ms: number) => {
+      delayTokenResponsesMs = ms;
+    },
     authorize,
     async refresh(refreshToken) {
       const res = await fetch(`${issuer}/token`, {
