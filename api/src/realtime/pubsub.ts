@@ -28,6 +28,25 @@ export type Topics = {
 
 export type Realtime = ReturnType<typeof createPubSub<Topics>> & { close(): Promise<void> };
 
+/** Publishes a connection's new state to its workspace's subscribers. */
+export function publishIntegrationEvent(
+  realtime: Realtime,
+  row: { id: string; workspaceId: string; providerId: string },
+  state: { status: IntegrationStatus; healthStatus: HealthStatus; healthMessage?: string | null; errorCode?: string | null; kind: string; at?: Date },
+): void {
+  realtime.publish("health:workspace", row.workspaceId, {
+    integrationId: row.id,
+    workspaceId: row.workspaceId,
+    providerId: row.providerId,
+    status: state.status,
+    healthStatus: state.healthStatus,
+    healthMessage: state.healthMessage ?? null,
+    errorCode: state.errorCode ?? null,
+    checkedAt: (state.at ?? new Date()).toISOString(),
+    kind: state.kind,
+  });
+}
+
 export function createRealtime({ redisUrl, logger }: { redisUrl?: string; logger?: Logger } = {}): Realtime {
   if (!redisUrl) return Object.assign(createPubSub<Topics>(), { close: async () => {} });
   const options = {

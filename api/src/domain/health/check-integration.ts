@@ -1,4 +1,5 @@
 import type { Prisma } from "../../generated/prisma/client.ts";
+import { publishIntegrationEvent } from "../../realtime/pubsub.ts";
 import type { CatalogProvider } from "../../providers/catalog.ts";
 import { adapterFor, type AccountDetails } from "../../providers/adapters.ts";
 import { OutboundError, withOutboundLimits } from "../../http/outbound.ts";
@@ -171,16 +172,13 @@ export async function checkIntegration({
       },
     }),
   ]);
-  realtime.publish("health:workspace", row.workspaceId, {
-    integrationId: row.id,
-    workspaceId: row.workspaceId,
-    providerId: row.providerId,
+  publishIntegrationEvent(realtime, row, {
     status: newStatus,
     healthStatus: counters.healthStatus,
     healthMessage: message,
     errorCode: code,
-    checkedAt: checkedAt.toISOString(),
     kind: transition === "reauth_required" ? "reauth_required" : "check",
+    at: checkedAt,
   });
   return {
     integrationId: row.id,

@@ -1,4 +1,5 @@
 import type { CatalogProvider } from "../../providers/catalog.ts";
+import { publishIntegrationEvent } from "../../realtime/pubsub.ts";
 import { adapterFor } from "../../providers/adapters.ts";
 import { OutboundError } from "../../http/outbound.ts";
 import { OAuthFlowError, type OAuthErrorCode } from "../oauth/errors.ts";
@@ -90,16 +91,6 @@ export async function disconnectIntegration({
     });
     await emitWorkspaceEvent({ prisma: tx as never, workspaceId, type: "integration.disconnected", data: { integrationId: row.id, providerId: row.providerId, message: `revocation: ${outcome}` } });
   });
-  realtime.publish("health:workspace", workspaceId, {
-    integrationId: row.id,
-    workspaceId,
-    providerId: row.providerId,
-    status: "DISCONNECTED",
-    healthStatus: "UNKNOWN",
-    healthMessage: null,
-    errorCode: null,
-    checkedAt: now.toISOString(),
-    kind: "disconnected",
-  });
+  publishIntegrationEvent(realtime, row, { status: "DISCONNECTED", healthStatus: "UNKNOWN", kind: "disconnected", at: now });
   return { disconnected: true, revoked, revocationError, revocationMessage };
 }

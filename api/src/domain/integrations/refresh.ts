@@ -1,4 +1,5 @@
 import * as oauth from "oauth4webapi";
+import { publishIntegrationEvent } from "../../realtime/pubsub.ts";
 import type { Database } from "../../db/index.ts";
 import type { Env } from "../../env.ts";
 import type { CatalogProvider } from "../../providers/catalog.ts";
@@ -103,15 +104,5 @@ async function markReauthRequired(services: RefreshServices, row: { id: string; 
     data: { status: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY", healthErrorCode: code, healthMessage: "The provider no longer accepts this connection's grant. Reconnect." },
   });
   services.logger.warn({ integrationId: row.id, provider: row.providerId, detail: detail.slice(0, 200) }, "a connection needs to be reconnected");
-  services.realtime.publish("health:workspace", row.workspaceId, {
-    integrationId: row.id,
-    workspaceId: row.workspaceId,
-    providerId: row.providerId,
-    status: "REAUTH_REQUIRED",
-    healthStatus: "UNHEALTHY",
-    healthMessage: "Reconnect required",
-    errorCode: code,
-    checkedAt: now.toISOString(),
-    kind: "reauth_required",
-  });
+  publishIntegrationEvent(services.realtime, row, { status: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY", healthMessage: "Reconnect required", errorCode: code, kind: "reauth_required" });
 }

@@ -3,7 +3,7 @@ import type { PrismaClient, Prisma } from "../../generated/prisma/client.ts";
 import type { CatalogProvider } from "../../providers/catalog.ts";
 import { adapterFor, type AccountDetails } from "../../providers/adapters.ts";
 import type { Vault } from "../vault/vault.ts";
-import type { Realtime } from "../../realtime/pubsub.ts";
+import { publishIntegrationEvent, type Realtime } from "../../realtime/pubsub.ts";
 import type { Logger } from "../../logger.ts";
 import { OutboundError } from "../../http/outbound.ts";
 import { authorizationServer, clientAuth, oauthClient, requestOptions } from "./client.ts";
@@ -224,16 +224,13 @@ async function saveConnection({
     });
     return row;
   });
-  realtime.publish("health:workspace", workspaceId, {
-    integrationId: integration.id,
-    workspaceId,
-    providerId: provider.id,
+  publishIntegrationEvent(realtime, integration, {
     status: integration.status,
     healthStatus: integration.healthStatus,
     healthMessage: integration.healthMessage,
     errorCode: integration.healthErrorCode,
-    checkedAt: now.toISOString(),
     kind: "connected",
+    at: now,
   });
   return integration;
 }
