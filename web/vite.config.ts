@@ -8,6 +8,9 @@ const apiUrl = process.env.SWITCHBOARD_API_URL ?? "http://127.0.0.1:3000";
 
 export default defineConfig({
   plugins: [sveltekit()],
+  // Iconify's logo modules are CommonJS with `exports.default`; bundling them lets Vite unwrap
+  // the default export, which Node's own ESM-to-CJS interop would not.
+  ssr: { noExternal: ["@iconify/icons-logos"] },
   server: {
     proxy: {
       "/graphql": { target: apiUrl, ws: true },

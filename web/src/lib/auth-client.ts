@@ -1,6 +1,13 @@
 import { createAuthClient } from "better-auth/svelte";
+import { organizationClient } from "better-auth/client/plugins";
 
-type AuthClient = ReturnType<typeof createAuthClient>;
+// The organization plugin's client: listing the caller's workspaces and switching the session's
+// active one (the API's viewer acts in the session's active workspace).
+function makeClient() {
+  return createAuthClient({ baseURL: window.location.origin, basePath: "/api/auth", plugins: [organizationClient()] });
+}
+
+type AuthClient = ReturnType<typeof makeClient>;
 
 let client: AuthClient | undefined;
 
@@ -9,7 +16,7 @@ let client: AuthClient | undefined;
  * infers its base URL from `window.location`, which does not exist during SSR.
  */
 export function authClient(): AuthClient {
-  client ??= createAuthClient({ baseURL: window.location.origin, basePath: "/api/auth" });
+  client ??= makeClient();
   return client;
 }
 

@@ -1,5 +1,20 @@
 import { gql } from "@urql/svelte";
-import type { DashboardData, DisconnectIntegrationData, HealthEventData, TestIntegrationData } from "./types";
+import type {
+  ApiKey,
+  AuditEvent,
+  CreatedApiKey,
+  DashboardData,
+  DisconnectIntegrationData,
+  HealthEventData,
+  HealthHistoryData,
+  IntegrationDetailData,
+  Member,
+  Role,
+  TestAllIntegrationsData,
+  TestIntegrationData,
+  WebhookDelivery,
+  WebhookEndpoint,
+} from "./types";
 
 /** Sent by hooks.server.ts over loopback; a plain string because it never goes through urql. */
 export const VIEWER_QUERY = /* GraphQL */ `
@@ -39,12 +54,13 @@ const INTEGRATION_FIELDS = gql`
     account { id name url }
     grantedScopes
     missingScopes
+    suggestedAction
   }
 `;
 
 export const DASHBOARD_QUERY = gql<DashboardData>`
   query Dashboard {
-    providers { id name description configured sandbox redirectUri scopes }
+    providers { id name description configured sandbox redirectUri scopes type }
     integrations { ...IntegrationFields }
   }
   ${INTEGRATION_FIELDS}
@@ -78,9 +94,192 @@ export const DISCONNECT_INTEGRATION_MUTATION = gql<DisconnectIntegrationData, { 
   ${INTEGRATION_FIELDS}
 `;
 
-/** Every health event of the workspace; the dashboard refetches on each one. */
-export const HEALTH_EVENTS_SUBSCRIPTION = gql<HealthEventData>`
-  subscription HealthEvents {
-    healthStatus { integrationId kind status healthStatus }
+/** Health events of the workspace, or of one connection; pages refetch on each one. */
+export const HEALTH_EVENTS_SUBSCRIPTION = gql<HealthEventData, { integrationId?: string }>`
+  subscription HealthEvents($integrationId: ID) {
+    healthStatus(integrationId: $integrationId) { integrationId providerId kind status healthStatus checkedAt }
   }
+`;
+
+/** One "Test all": every connected integration of the workspace, checked now. */
+export const TEST_ALL_INTEGRATIONS_MUTATION = gql<TestAllIntegrationsData>`
+  mutation TestAllIntegrations {
+    testAllIntegrations {
+      status
+      steps { step ok latencyMs code message }
+      errorCode
+      message
+      latencyMs
+      checkedAt
+      integration { ...IntegrationFields }
+    }
+  }
+  ${INTEGRATION_FIELDS}
+`;
+
+const HEALTH_CHECK_FIELDS = gql`
+  fragment HealthCheckFields on HealthCheck {
+    id
+    status
+    trigger
+    latencyMs
+    errorCode
+    message
+    checkedAt
+  }
+`;
+
+export const INTEGRATION_DETAIL_QUERY = gql<IntegrationDetailData, { id: string; first: number }>`
+  query IntegrationDetail($id: ID!, $first: Int!) {
+    integration(id: $id) {
+      ...IntegrationFields
+      provider { id name description configured sandbox redirectUri scopes type }
+      connectedAt
+      nextHealthCheckAt
+      healthErrorCode
+      uptime { last24h last7d last30d checks30d }
+      healthHistory(first: $first) { ...HealthCheckFields }
+    }
+  }
+  ${INTEGRATION_FIELDS}
+  ${HEALTH_CHECK_FIELDS}
+`;
+
+/** One page of the check log, older than `before` (the checkedAt of the last one seen). */
+export const HEALTH_HISTORY_QUERY = gql<HealthHistoryData, { id: string; first: number; before?: string | null }>`
+  query HealthHistory($id: ID!, $first: Int!, $before: DateTime) {
+    integration(id: $id) {
+      id
+      healthHistory(first: $first, before: $before) { ...HealthCheckFields }
+    }
+  }
+  ${HEALTH_CHECK_FIELDS}
+`;
+
+export const API_KEYS_QUERY = gql<{ apiKeys: ApiKey[] }>`
+  query ApiKeys {
+    apiKeys { id name start role createdAt lastUsedAt expiresAt }
+  }
+`;
+
+export const CREATE_API_KEY_MUTATION = gql<{ createApiKey: CreatedApiKey }, { name: string }>`
+  mutation CreateApiKey($name: String!) {
+    createApiKey(name: $name) { id name start createdAt key }
+  }
+`;
+
+export const REVOKE_API_KEY_MUTATION = gql<{ revokeApiKey: boolean }, { id: string }>`
+  mutation RevokeApiKey($id: ID!) {
+    revokeApiKey(id: $id)
+  }
+`;
+
+const MEMBER_FIELDS = gql`
+  fragment MemberFields on Membership {
+    id
+    role
+    joinedAt
+    user { id name email }
+  }
+`;
+
+export const MEMBERS_QUERY = gql<{ members: Member[] }>`
+  query Members {
+    members { ...MemberFields }
+  }
+  ${MEMBER_FIELDS}
+`;
+
+export const ADD_MEMBER_MUTATION = gql<{ addMember: Member }, { email: string; role: Role }>`
+  mutation AddMember($email: String!, $role: Role!) {
+    addMember(email: $email, role: $role) { ...MemberFields }
+  }
+  ${MEMBER_FIELDS}
+`;
+
+export const UPDATE_MEMBER_ROLE_MUTATION = gql<{ updateMemberRole: Member }, { id: string; role: Role }>`
+  mutation UpdateMemberRole($id: ID!, $role: Role!) {
+    updateMemberRole(id: $id, role: $role) { ...MemberFields }
+  }
+  ${MEMBER_FIELDS}
+`;
+
+export const REMOVE_MEMBER_MUTATION = gql<{ removeMember: boolean }, { id: string }>`
+  mutation RemoveMember($id: ID!) {
+    removeMember(id: $id)
+  }
+`;
+
+export const AUDIT_EVENTS_QUERY = gql<{ auditEvents: AuditEvent[] }, { first: number; before?: string | null }>`
+  query AuditEvents($first: Int!, $before: DateTime) {
+    auditEvents(first: $first, before: $before) { id action actorUserId actorApiKeyId targetType targetId details createdAt }
+  }
+`;
+
+const WEBHOOK_DELIVERY_FIELDS = gql`
+  fragment WebhookDeliveryFields on WebhookDelivery {
+    id
+    messageId
+    eventType
+    status
+    attempts
+    responseStatus
+    lastError
+    nextAttemptAt
+    createdAt
+    updatedAt
+  }
+`;
+
+const WEBHOOK_ENDPOINT_FIELDS = gql`
+  fragment WebhookEndpointFields on WebhookEndpoint {
+    id
+    url
+    description
+    events
+    enabled
+    createdAt
+    deliveries(first: 10) { ...WebhookDeliveryFields }
+  }
+  ${WEBHOOK_DELIVERY_FIELDS}
+`;
+
+export const WEBHOOK_ENDPOINTS_QUERY = gql<{ webhookEndpoints: WebhookEndpoint[] }>`
+  query WebhookEndpoints {
+    webhookEndpoints { ...WebhookEndpointFields }
+  }
+  ${WEBHOOK_ENDPOINT_FIELDS}
+`;
+
+export const CREATE_WEBHOOK_ENDPOINT_MUTATION = gql<
+  { createWebhookEndpoint: { secret: string; endpoint: WebhookEndpoint } },
+  { url: string; events: string[]; description: string | null }
+>`
+  mutation CreateWebhookEndpoint($url: String!, $events: [String!], $description: String) {
+    createWebhookEndpoint(url: $url, events: $events, description: $description) {
+      secret
+      endpoint { ...WebhookEndpointFields }
+    }
+  }
+  ${WEBHOOK_ENDPOINT_FIELDS}
+`;
+
+export const UPDATE_WEBHOOK_ENDPOINT_MUTATION = gql<{ updateWebhookEndpoint: WebhookEndpoint }, { id: string; enabled?: boolean }>`
+  mutation UpdateWebhookEndpoint($id: ID!, $enabled: Boolean) {
+    updateWebhookEndpoint(id: $id, enabled: $enabled) { ...WebhookEndpointFields }
+  }
+  ${WEBHOOK_ENDPOINT_FIELDS}
+`;
+
+export const DELETE_WEBHOOK_ENDPOINT_MUTATION = gql<{ deleteWebhookEndpoint: boolean }, { id: string }>`
+  mutation DeleteWebhookEndpoint($id: ID!) {
+    deleteWebhookEndpoint(id: $id)
+  }
+`;
+
+export const SEND_TEST_WEBHOOK_MUTATION = gql<{ sendTestWebhook: WebhookDelivery }, { id: string }>`
+  mutation SendTestWebhook($id: ID!) {
+    sendTestWebhook(id: $id) { ...WebhookDeliveryFields }
+  }
+  ${WEBHOOK_DELIVERY_FIELDS}
 `;

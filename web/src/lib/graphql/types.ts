@@ -4,6 +4,7 @@
 export type Role = "OWNER" | "ADMIN" | "MEMBER" | "VIEWER";
 export type IntegrationStatus = "CONNECTED" | "DISCONNECTED" | "ERROR" | "REAUTH_REQUIRED";
 export type HealthStatus = "HEALTHY" | "DEGRADED" | "UNHEALTHY" | "UNKNOWN";
+export type HealthCheckTrigger = "SCHEDULED" | "MANUAL" | "CALLBACK";
 
 export type Viewer = {
   role: Role;
@@ -21,6 +22,8 @@ export type Provider = {
   sandbox: boolean;
   redirectUri: string;
   scopes: string[];
+  /** "slack" | "hubspot" | "google" | "salesforce" | "oidc" | "oauth2" */
+  type: string;
 };
 
 export type Integration = {
@@ -33,6 +36,7 @@ export type Integration = {
   account: { id: string | null; name: string | null; url: string | null } | null;
   grantedScopes: string[];
   missingScopes: string[];
+  suggestedAction: string | null;
 };
 
 export type HealthCheckStep = {
@@ -55,6 +59,7 @@ export type TestResult = {
 };
 
 export type TestIntegrationData = { testIntegration: TestResult };
+export type TestAllIntegrationsData = { testAllIntegrations: TestResult[] };
 
 export type DisconnectResult = {
   /** False when the provider could not revoke the tokens and `forget` was not asked: they are kept. */
@@ -69,6 +74,93 @@ export type DisconnectIntegrationData = { disconnectIntegration: DisconnectResul
 
 export type DashboardData = { providers: Provider[]; integrations: Integration[] };
 
-export type HealthEventData = {
-  healthStatus: { integrationId: string; kind: string; status: IntegrationStatus; healthStatus: HealthStatus };
+export type HealthEvent = {
+  integrationId: string;
+  providerId: string;
+  /** "check" | "connected" | "disconnected" | "reauth_required" */
+  kind: string;
+  status: IntegrationStatus;
+  healthStatus: HealthStatus;
+  checkedAt: string;
+};
+
+export type HealthEventData = { healthStatus: HealthEvent };
+
+export type HealthCheck = {
+  id: string;
+  status: HealthStatus;
+  trigger: HealthCheckTrigger;
+  latencyMs: number;
+  errorCode: string | null;
+  message: string | null;
+  checkedAt: string;
+};
+
+export type Uptime = { last24h: number | null; last7d: number | null; last30d: number | null; checks30d: number };
+
+export type IntegrationDetail = Integration & {
+  provider: Provider | null;
+  connectedAt: string | null;
+  nextHealthCheckAt: string | null;
+  healthErrorCode: string | null;
+  uptime: Uptime;
+  healthHistory: HealthCheck[];
+};
+
+export type IntegrationDetailData = { integration: IntegrationDetail | null };
+export type HealthHistoryData = { integration: { id: string; healthHistory: HealthCheck[] } | null };
+
+export type ApiKey = {
+  id: string;
+  name: string;
+  start: string | null;
+  role: Role;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+};
+
+export type CreatedApiKey = { id: string; name: string; start: string | null; createdAt: string; key: string };
+
+export type Member = {
+  id: string;
+  role: Role;
+  joinedAt: string;
+  user: { id: string; name: string; email: string };
+};
+
+export type AuditEvent = {
+  id: string;
+  action: string;
+  actorUserId: string | null;
+  actorApiKeyId: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  /** JSON text */
+  details: string | null;
+  createdAt: string;
+};
+
+export type WebhookDelivery = {
+  id: string;
+  messageId: string;
+  eventType: string;
+  /** "pending" | "delivered" | "failed" */
+  status: string;
+  attempts: number;
+  responseStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type WebhookEndpoint = {
+  id: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  enabled: boolean;
+  createdAt: string;
+  deliveries: WebhookDelivery[];
 };

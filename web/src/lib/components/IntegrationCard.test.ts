@@ -1,0 +1,298 @@
+import "@testing-library/jest-dom/vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import IntegrationCard from "./IntegrationCard.svelte";
+import type { HealthStatus, Integration, IntegrationStatus, Provider, Role, TestResult } from "$lib/graphql/types";
+
+// IntegrationCard on its own: every status, health state, role and loading state, with a fake
+// urql client whose mutations resolve when the test says so.
+
+const NOW = Date.parse("2026-03-04T10:00:00Z");
+
+function provider(overrides: Partial<Provider> = {}): Provider {
+  return {
+    id: "slack",
+    name: "Slack",
+    description: "Messages and channels of a Slack workspace",
+    configured: true,
+    sandbox: false,
+    redirectUri: "http://localhost:3000/api/integrations/oauth/callback/slack",
+    scopes: ["chat:write", "channels:read"],
+    type: "slack",
+    ...overrides,
+  };
+}
+
+function integration(overrides: Partial<Integration> = {}): Integration {
+  return {
+    id: "int-1",
+    providerId: "slack",
+    status: "CONNECTED",
+    healthStatus: "HEALTHY",
+    healthMessage: null,
+    lastHealthCheckAt: new Date(NOW - 3 * 60_000).toISOString(),
+    account: { id: "T1", name: "Acme Sandbox", url: "https://acme.slack.com" },
+    grantedScopes: ["chat:write", "channels:read"],
+    missingScopes: [],
+    suggestedAction: null,
+    ...overrides,
+  };
+}
+
+type Deferred<T> = { promise: Promise<T>; resolve: (value: T) => void };
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** A stand-in for urql's Client: only `mutation(...).toPromise()` is used by the card. */
+function fakeClient() {
+  const pending: Deferred<unknown>[] = [];
+  const mutation = vi.fn(() => {
+    const next = deferred<unknown>();
+    pending.push(next);
+    return { toPromise: () => next.promise };
+  });
+  return { client: { mutation }, mutation, pending };
+}
+
+function renderCard(props: { provider?: Provider; integration?: Integration; role?: Role; now?: number; checking?: boolean } = {}) {
+  const fake = fakeClient();
+  const result = render(IntegrationCard, {
+    props: { provider: props.provider ?? provider(), integration: props.integration, role: props.role ?? "OWNER", now: props.now ?? NOW, checking: props.checking },
+    context: new Map([["$$_urql", fake.client]]),
+  });
+  const card = screen.getByRole("article", { name: (props.provider ?? provider()).name });
+  return { ...result, ...fake, card };
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe("status", () => {
+  const cases: [IntegrationStatus, string, string | null][] = [
+    ["CONNECTED", "Connected", null],
+    ["REAUTH_REQUIRED", "Reconnect required", "Reconnect"],
+    ["ERROR", "Error", "Connect"],
+    ["DISCONNECTED", "Not connected", "Connect"],
+  ];
+  for (const [status, label, link] of cases) {
+    it(`${status}: shows "${label}" and ${link ? `a "${link}" link` : "no connect link"}`, () => {
+      const { card } = renderCard({ integration: status === "DISCONNECTED" ? undefined : integration({ status }) });
+      expect(within(card).getByText(label, { exact: true })).toBeInTheDocument();
+      const connect = within(card).queryByRole("link", { name: /^(Connect|Reconnect)$/ });
+      if (link) expect(connect).toHaveTextContent(link);
+      else expect(connect).toBeNull();
+    });
+  }
+
+  it("a card without a connection can be neither tested nor disconnected", () => {
+    const { card } = renderCard();
+    expect(within(card).getByRole("button", { name: "Test connection" })).toBeDisabled();
+    expect(within(card).getByRole("button", { name: "Disconnect" })).toBeDisabled();
+    expect(within(card).getByText(/Last checked\s+never/)).toBeInTheDocument();
+    expect(within(card).queryByRole("link", { name: /History and uptime/ })).toBeNull();
+  });
+
+  it("links to the integration's history once a connection exists", () => {
+    const { card } = renderCard({ integration: integration() });
+    expect(within(card).getByRole("link", { name: /History and uptime/ })).toHaveAttribute("href", "/dashboard/integrations/int-1");
+  });
+});
+
+describe("health", () => {
+  const cases: [HealthStatus, string][] = [
+    ["HEALTHY", "Healthy"],
+    ["DEGRADED", "Degraded"],
+    ["UNHEALTHY", "Unhealthy"],
+    ["UNKNOWN", "Unknown"],
+  ];
+  for (const [health, label] of cases) {
+    it(`${health}: the badge says "${label}" with an icon, not colour alone`, () => {
+      const message = health === "HEALTHY" ? null : "Slack answered 503";
+      const { card } = renderCard({ integration: integration({ healthStatus: health, healthMessage: message }) });
+      const badge = within(card).getByText(label, { exact: true });
+      expect(badge).toHaveClass(`health-${health.toLowerCase()}`);
+      expect(badge.querySelector("svg")).not.toBeNull();
+      if (message) expect(within(card).getByText(message)).toBeInTheDocument();
+    });
+  }
+
+  it("shows the suggested action", () => {
+    const { card } = renderCard({ integration: integration({ healthStatus: "DEGRADED", suggestedAction: "Rate limited until 12:05 UTC" }) });
+    expect(within(card).getByText(/Next step: Rate limited until 12:05 UTC/)).toBeInTheDocument();
+  });
+
+  it('"Last checked" follows the clock it is given', async () => {
+    const { card, rerender } = renderCard({ integration: integration() });
+    expect(within(card).getByText("3 minutes ago")).toBeInTheDocument();
+    await rerender({ now: NOW + 60 * 60_000 });
+    expect(within(card).getByText("1 hour ago")).toBeInTheDocument();
+  });
+
+  it("scopes: all granted, or the missing ones named", () => {
+    const first = renderCard({ integration: integration() });
+    expect(within(first.card).getByText(/All scopes granted/)).toBeInTheDocument();
+    first.unmount();
+    const { card } = renderCard({ integration: integration({ missingScopes: ["chat:write", "users:read"] }) });
+    expect(within(card).getByText(/Missing: chat:write, users:read/)).toBeInTheDocument();
+  });
+
+  it("links the account at the provider, safely, and never a non-http URL", () => {
+    const first = renderCard({ integration: integration() });
+    const link = within(first.card).getByRole("link", { name: /Acme Sandbox/ });
+    expect(link).toHaveAttribute("href", "https://acme.slack.com");
+    expect(link).toHaveAttribute("rel", "noopener noreferrer");
+    first.unmount();
+    const { card } = renderCard({ integration: integration({ account: { id: "T1", name: "Evil", url: "javascript:alert(1)" } }) });
+    expect(within(card).getByText("Evil")).toBeInTheDocument();
+    expect(within(card).queryByRole("link", { name: /Evil/ })).toBeNull();
+  });
+});
+
+describe("provider setup", () => {
+  it("a sandbox provider carries the label and a link to the sandbox controls", () => {
+    const { card } = renderCard({ provider: provider({ configured: false, sandbox: true }) });
+    expect(within(card).getByText("Sandbox", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByRole("link", { name: /Sandbox controls/ })).toHaveAttribute("href", "/sandbox");
+    expect(within(card).queryByText("Not configured")).toBeNull();
+  });
+
+  it('"Not configured" shows the redirect URI with a Copy button, and Connect cannot be used', async () => {
+    const writeText = vi.fn(() => Promise.resolve());
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    const p = provider({ configured: false, sandbox: false });
+    const { card } = renderCard({ provider: p });
+    expect(within(card).getByText("Not configured")).toBeInTheDocument();
+    expect(within(card).getByText(p.redirectUri)).toBeInTheDocument();
+    expect(within(card).getByRole("link", { name: "Connect" })).toHaveAttribute("aria-disabled", "true");
+    await fireEvent.click(within(card).getByRole("button", { name: /Copy/ }));
+    expect(writeText).toHaveBeenCalledWith(p.redirectUri);
+    await waitFor(() => expect(within(card).getAllByText("Copied").length).toBeGreaterThan(0));
+  });
+});
+
+describe("roles", () => {
+  const cases: [Role, { connect: boolean; test: boolean; disconnect: boolean }][] = [
+    ["OWNER", { connect: true, test: true, disconnect: true }],
+    ["ADMIN", { connect: true, test: true, disconnect: true }],
+    ["MEMBER", { connect: false, test: true, disconnect: false }],
+    ["VIEWER", { connect: false, test: false, disconnect: false }],
+  ];
+  for (const [role, can] of cases) {
+    it(`${role}: connect ${can.connect ? "allowed" : "blocked"}, test ${can.test ? "allowed" : "blocked"}, disconnect ${can.disconnect ? "allowed" : "blocked"}`, () => {
+      const notConnected = renderCard({ role });
+      const connect = within(notConnected.card).getByRole("link", { name: "Connect" });
+      if (can.connect) {
+        expect(connect).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack");
+      } else {
+        expect(connect).not.toHaveAttribute("href");
+        expect(connect).toHaveAttribute("aria-disabled", "true");
+        expect(connect).toHaveAttribute("title", "Only workspace owners and admins can connect integrations");
+      }
+      notConnected.unmount();
+
+      const { card } = renderCard({ role, integration: integration() });
+      const test = within(card).getByRole("button", { name: "Test connection" });
+      const disconnect = within(card).getByRole("button", { name: "Disconnect" });
+      if (can.test) expect(test).toBeEnabled();
+      else expect(test).toBeDisabled();
+      if (can.disconnect) expect(disconnect).toBeEnabled();
+      else expect(disconnect).toBeDisabled();
+    });
+  }
+});
+
+describe("loading states", () => {
+  const result = (status: HealthStatus, steps: TestResult["steps"]): { data: { testIntegration: TestResult } } => ({
+    data: {
+      testIntegration: {
+        status,
+        steps,
+        errorCode: status === "HEALTHY" ? null : "token_revoked",
+        message: status === "HEALTHY" ? null : "Slack says the token was revoked",
+        latencyMs: 42,
+        checkedAt: new Date(NOW).toISOString(),
+        integration: integration({ healthStatus: status }),
+      },
+    },
+  });
+
+  it('"Test connection" shows "Testing…" while it runs, then each step in order and the result', async () => {
+    const { card, mutation, pending } = renderCard({ integration: integration() });
+    await fireEvent.click(within(card).getByRole("button", { name: "Test connection" }));
+    expect(mutation).toHaveBeenCalledWith(expect.anything(), { id: "int-1" });
+    const busy = within(card).getByRole("button", { name: /Testing…/ });
+    expect(busy).toBeDisabled();
+    expect(busy).toHaveAttribute("aria-busy", "true");
+    expect(within(card).getByText("Running the check…")).toBeInTheDocument();
+
+    pending[0]!.resolve(
+      result("UNHEALTHY", [
+        { step: "token", ok: true, latencyMs: 3, code: null, message: null },
+        { step: "api", ok: false, latencyMs: 39, code: "token_revoked", message: "Slack says the token was revoked" },
+      ]),
+    );
+    // The first step appears before the second, and the summary comes last.
+    await waitFor(() => expect(within(card).getByText("Token")).toBeInTheDocument());
+    expect(within(card).queryByText("Test result: Unhealthy, 42 ms", { exact: false })).toBeNull();
+    await waitFor(() => expect(within(card).getByText("API call")).toBeInTheDocument());
+    await waitFor(() => expect(within(card).getByText(/Test result: Unhealthy, 42 ms/)).toBeInTheDocument());
+    // The layers a failing check never reached are marked as such.
+    expect(within(card).getByText("Identity").closest("li")).toHaveTextContent("not reached");
+    expect(within(card).getByRole("button", { name: "Test connection" })).toBeEnabled();
+  });
+
+  it("an error from the API is shown as an alert", async () => {
+    const { card, pending } = renderCard({ integration: integration() });
+    await fireEvent.click(within(card).getByRole("button", { name: "Test connection" }));
+    pending[0]!.resolve({ data: null, error: { graphQLErrors: [{ message: "This integration is not connected." }], message: "x" } });
+    await waitFor(() => expect(within(card).getByRole("alert")).toHaveTextContent("Could not test the connection: This integration is not connected."));
+  });
+
+  it('a running "Test all" shows the card as testing', () => {
+    const { card } = renderCard({ integration: integration(), checking: true });
+    expect(within(card).getByRole("button", { name: /Testing…/ })).toBeDisabled();
+    expect(card).toHaveAttribute("aria-busy", "true");
+  });
+
+  it('Connect turns into "Connecting…" once clicked', async () => {
+    const { card } = renderCard();
+    const link = within(card).getByRole("link", { name: "Connect" });
+    // No real navigation in the test.
+    link.addEventListener("click", (event) => event.preventDefault());
+    await fireEvent.click(link);
+    expect(within(card).getByRole("link", { name: /Connecting…/ })).toHaveAttribute("aria-disabled", "true");
+  });
+
+  it('Reconnect is offered when a reconnect is required, and turns into "Reconnecting…"', async () => {
+    const { card } = renderCard({ integration: integration({ status: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY", suggestedAction: "Reconnect" }) });
+    const link = within(card).getByRole("link", { name: "Reconnect" });
+    link.addEventListener("click", (event) => event.preventDefault());
+    await fireEvent.click(link);
+    expect(within(card).getByRole("link", { name: /Reconnecting…/ })).toBeInTheDocument();
+  });
+
+  it("Disconnect asks first, then shows its progress in the dialog", async () => {
+    const { card, mutation, pending } = renderCard({ integration: integration() });
+    await fireEvent.click(within(card).getByRole("button", { name: "Disconnect" }));
+    expect(mutation).not.toHaveBeenCalled();
+    const dialog = within(card).getByRole("dialog", { name: "Disconnect Slack?" });
+    expect(within(dialog).getByRole("button", { name: "Cancel" })).toBeInTheDocument();
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Disconnect" }));
+    expect(mutation).toHaveBeenCalledWith(expect.anything(), { id: "int-1", forget: false });
+    expect(within(dialog).getByRole("button", { name: "Disconnecting…" })).toBeDisabled();
+    pending[0]!.resolve({
+      data: { disconnectIntegration: { disconnected: true, revoked: true, revocationError: null, revocationMessage: null, integration: integration({ status: "DISCONNECTED" }) } },
+    });
+    await waitFor(() => expect(within(card).getByText("Disconnected Slack: the tokens were revoked and deleted.")).toBeInTheDocument());
+  });
+
+  it("Cancel leaves the connection alone", async () => {
+    const { card, mutation } = renderCard({ integration: integration() });
+    await fireEvent.click(within(card).getByRole("button", { name: "Disconnect" }));
+    const dialog = within(card).getByRole("dialog", { name: "Disconnect Slack?" });
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(mutation).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,8 @@
+import { redirect } from "@sveltejs/kit";
+import { canManage } from "$lib/permissions";
+import type { PageServerLoad } from "./$types";
+
+// The first tab this role can use: members and viewers only read the member list.
+export const load: PageServerLoad = ({ locals }) => {
+  redirect(307, locals.viewer && canManage(locals.viewer.role) ? "/settings/api-keys" : "/settings/members");
+};
