@@ -4,7 +4,8 @@
 //   2. type-check api and web
 //   3. make sure Postgres and Redis are up (CI and development machines have them; they are
 //      started if installed but stopped) and Debian's Chromium is installed (apt-get, when root)
-//   4. vitest: unit tests beside the code and integration tests on real Postgres and PGlite
+//   4. vitest: web component tests (happy-dom), unit tests beside the code, and integration,
+//      security and reliability tests on real Postgres, PGlite and Redis
 //   5. Playwright: end-to-end in Chromium against the built server on the embedded database
 // On CI (CI=true) a missing Postgres or browser fails the run; elsewhere those tests are
 // skipped with the reason printed.
@@ -101,6 +102,13 @@ main(async () => {
   const vitestReport = join(reports, "vitest.json");
   const playwrightReport = join(reports, "playwright.json");
   let failure;
+  log("web component tests (vitest, happy-dom)");
+  const webReport = join(reports, "web-vitest.json");
+  try {
+    run(join(root, "web/node_modules/.bin/vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${webReport}`], { cwd: join(root, "web") });
+  } catch (error) {
+    failure = error;
+  }
   log("unit and integration tests (vitest)");
   try {
     run(join(root, "tests/node_modules/.bin/vitest"), ["run", "--config", "tests/vitest.config.ts", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`]);
@@ -117,7 +125,7 @@ main(async () => {
       failure ??= error;
     }
   }
-  const all = [counts(vitestReport, "vitest"), counts(playwrightReport, "playwright")].filter(Boolean);
+  const all = [counts(webReport, "vitest"), counts(vitestReport, "vitest"), counts(playwrightReport, "playwright")].filter(Boolean);
   const total = all.reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed, skipped: a.skipped + c.skipped }), { passed: 0, failed: 0, skipped: 0 });
   console.log(`\nTests finished in ${Math.round((Date.now() - started) / 1000)} s`);
   console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);

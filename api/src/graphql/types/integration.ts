@@ -6,6 +6,18 @@ import type { Uptime } from "../../domain/health/uptime.ts";
 
 type AccountDetails = { id?: string; name?: string; url?: string; user?: string };
 
+type StoredStep = { step: string; ok: boolean; latencyMs: number; code?: string; message?: string };
+
+const CheckStepRef = builder.objectRef<StoredStep>("HealthCheckStepResult").implement({
+  fields: (t) => ({
+    step: t.exposeString("step"),
+    ok: t.boolean({ resolve: (s) => Boolean(s.ok) }),
+    latencyMs: t.int({ resolve: (s) => Math.round(Number(s.latencyMs) || 0) }),
+    code: t.string({ nullable: true, resolve: (s) => s.code ?? null }),
+    message: t.string({ nullable: true, resolve: (s) => s.message ?? null }),
+  }),
+});
+
 const UptimeRef = builder.objectRef<Uptime>("Uptime").implement({
   fields: (t) => ({
     last24h: t.float({ nullable: true, resolve: (u) => u.last24h }),
@@ -56,6 +68,11 @@ builder.prismaObject("IntegrationHealthLog", {
     errorCode: t.exposeString("errorCode", { nullable: true }),
     message: t.exposeString("message", { nullable: true }),
     checkedAt: t.expose("checkedAt", { type: "DateTime" }),
+    steps: t.field({
+      type: [CheckStepRef],
+      description: "Each layer of the check: token, api, identity, scopes",
+      resolve: (log) => (Array.isArray(log.steps) ? (log.steps as unknown as StoredStep[]).filter((s) => s && typeof s.step === "string") : []),
+    }),
   }),
 });
 
