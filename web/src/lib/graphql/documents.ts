@@ -123,6 +123,7 @@ const HEALTH_CHECK_FIELDS = gql`
     status
     trigger
     latencyMs
+    steps { step ok latencyMs code }
     errorCode
     message
     checkedAt

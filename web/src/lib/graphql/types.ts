@@ -86,11 +86,15 @@ export type HealthEvent = {
 
 export type HealthEventData = { healthStatus: HealthEvent };
 
+export type HealthCheckStepResult = { step: string; ok: boolean; latencyMs: number; code: string | null };
+
 export type HealthCheck = {
   id: string;
   status: HealthStatus;
   trigger: HealthCheckTrigger;
   latencyMs: number;
+  /** Each layer of the check; absent in objects built before the API had it. */
+  steps?: HealthCheckStepResult[];
   errorCode: string | null;
   message: string | null;
   checkedAt: string;
