@@ -48,6 +48,7 @@ describe.skipIf(!enabled)("load: subscriptions, a sweep and concurrent queries t
         })),
       ]);
       expect(sweep.claimed).toBe(4);
+      if (sweep.errors) console.error(t.logs().split("\n").filter((l) => l.includes('"level":"error"')).join("\n").slice(0, 3000));
       expect(sweep.errors).toBe(0);
       expect(ok.every(Boolean)).toBe(true);
       await waitFor(() => subs.every((s) => s.events.length >= 4), 20_000, "every subscriber to get the 4 check events");

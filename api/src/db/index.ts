@@ -5,6 +5,11 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
 
+// Prisma's defaults (wait 2 s for a connection, 5 s per transaction) fail healthy work when a
+// busy replica's pool is saturated for a moment; our transactions are short, so waiting longer
+// is the right trade. Nothing here holds a transaction across a provider call.
+const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 20_000 };
+
 export type Queryable = {
   /** Runs SQL text that may hold several statements (migration files), outside Prisma. */
   exec(sql: string): Promise<void>;
@@ -46,7 +51,7 @@ async function createPostgres(url: string, options: DatabaseOptions): Promise<Da
   // A dropped idle connection (database restart) must not crash the process.
   pool.on("error", () => {});
   const prisma = withQueryLog(
-    new PrismaClient({ adapter: new PrismaPg(pool), log: options.onQuery ? [{ emit: "event", level: "query" }] : [] }),
+    new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS, log: options.onQuery ? [{ emit: "event", level: "query" }] : [] }),
     options.onQuery,
   );
   return {
@@ -133,7 +138,7 @@ async function createPglite(dataDir: string, options: DatabaseOptions): Promise<
     throw error;
   }
   const prisma = withQueryLog(
-    new PrismaClient({ adapter: new PrismaPGlite(db), log: options.onQuery ? [{ emit: "event", level: "query" }] : [] }),
+    new PrismaClient({ adapter: new PrismaPGlite(db), transactionOptions: TRANSACTION_OPTIONS, log: options.onQuery ? [{ emit: "event", level: "query" }] : [] }),
     options.onQuery,
   );
   const session: Queryable = {
