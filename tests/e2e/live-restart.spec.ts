@@ -116,10 +116,14 @@ test("a check run from the API changes the open dashboard and detail page within
   await card.getByRole("link", { name: /History and uptime/ }).click();
   await expect(page.getByRole("heading", { level: 1, name: "HubSpot" })).toBeVisible();
   const rows = page.getByRole("region", { name: "Check log", exact: true }).getByRole("row");
+  // The log has the connect check and the API's test; wait for both before counting.
+  await expect(rows).toHaveCount(3);
   const before = await rows.count();
   await page.request.post(`${origin}/sandbox/_control`, { data: { provider: "hubspot", fault: { mode: "ok" } }, headers: { origin } });
   await testFromApi(page, id);
-  await expect(rows).toHaveCount(before + 1, { timeout: 1_000 });
+  // The card above must follow within a second; the log re-queries its page after the event, so
+  // on a loaded CI machine it gets a little longer.
+  await expect(rows).toHaveCount(before + 1, { timeout: 5_000 });
 });
 
 test("a server restart is recovered without a reload: banner, reconnect, refetch, live again", async ({ page }) => {

@@ -22,6 +22,12 @@ export type Database = Queryable & {
   kind: "postgres" | "pglite";
   /** Runs `fn` on one connection (session-level locks, multi-statement transactions). */
   withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` on a connection of a separate, small pool kept for advisory locks. A lock held
+   * while `fn` uses the main pool can then never starve `fn` of connections (with one shared
+   * pool, as many concurrent lock holders as connections deadlock every one of them).
+   */
+  withLockSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 };
 
@@ -48,8 +54,15 @@ function withQueryLog(prisma: PrismaClient, onQuery?: (sql: string) => void): Pr
 
 async function createPostgres(url: string, options: DatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  // Lock waits are bounded: a lock nobody releases fails the waiter after 30 s, not forever.
+  const lockPool = new pg.Pool({ connectionString: url, max: Math.max(2, Math.ceil((options.poolSize ?? 10) / 2)), options: "-c lock_timeout=30000" });
   // A dropped idle connection (database restart) must not crash the process.
   pool.on("error", () => {});
+  lockPool.on("error", () => {});
+  const onClient = (client: pg.PoolClient) => ({
+    exec: async (sql: string) => void (await client.query(sql)),
+    query: async <T,>(sql: string, params?: unknown[]) => (await client.query(sql, params as unknown[])).rows as T[],
+  });
   const prisma = withQueryLog(
     new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS, log: options.onQuery ? [{ emit: "event", level: "query" }] : [] }),
     options.onQuery,
@@ -67,10 +80,15 @@ async function createPostgres(url: string, options: DatabaseOptions): Promise<Da
     async withSession(fn) {
       const client = await pool.connect();
       try {
-        return await fn({
-          exec: async (sql) => void (await client.query(sql)),
-          query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
-        });
+        return await fn(onClient(client) as Queryable);
+      } finally {
+        client.release();
+      }
+    },
+    async withLockSession(fn) {
+      const client = await lockPool.connect();
+      try {
+        return await fn(onClient(client) as Queryable);
       } finally {
         client.release();
       }
@@ -78,6 +96,7 @@ async function createPostgres(url: string, options: DatabaseOptions): Promise<Da
     async close() {
       await prisma.$disconnect();
       await pool.end();
+      await lockPool.end();
     },
   };
 }
@@ -154,8 +173,9 @@ async function createPglite(dataDir: string, options: DatabaseOptions): Promise<
     prisma,
     kind: "pglite",
     ...session,
-    // PGlite is a single connection already.
+    // PGlite is a single connection already (and one process: locks are in-process).
     withSession: (fn) => fn(session),
+    withLockSession: (fn) => fn(session),
     async close() {
       await prisma.$disconnect();
       await db.close();

@@ -24,7 +24,7 @@ export async function withIntegrationLock<T>(db: Database, key: string, fn: () =
 }
 
 async function withAdvisoryLock<T>(db: Database, key: string, fn: () => Promise<T>): Promise<T> {
-  return db.withSession(async (session) => {
+  return db.withLockSession(async (session) => {
     await session.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [key]);
     try {
       return await fn();
