@@ -14,7 +14,7 @@ export default defineConfig({
   resolve: { alias: [{ find: /^graphql$/, replacement: graphqlEntry }] },
   test: {
     root: fileURLToPath(new URL("..", import.meta.url)),
-    include: ["api/src/**/*.test.ts", "tests/integration/**/*.test.ts", "tests/security/**/*.test.ts", "tests/reliability/**/*.test.ts"],
+    include: ["api/src/**/*.test.ts", "tests/integration/**/*.test.ts", "tests/security/**/*.test.ts", "tests/reliability/**/*.test.ts", "tests/perf/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration files each start their own server and database; two cores here.

@@ -1,0 +1,63 @@
+import { randomBytes } from "node:crypto";
+import type { Host } from "../lib/child.ts";
+import type { RunContext } from "../lib/context.ts";
+import { load } from "../lib/load.ts";
+import type { Connection } from "../lib/seed.ts";
+import { sleep } from "../lib/stats.ts";
+import { openSubscribers } from "../lib/subscribers.ts";
+import { READ_QUERY } from "./graphql-read.ts";
+import { SUBSCRIPTION } from "./fanout.ts";
+import { expireTokens, stampedeRequests } from "./stampede.ts";
+import { makeDue, setFaults } from "./sweep.ts";
+
+// Benchmark 6: event-loop delay inside one app process (perf_hooks.monitorEventLoopDelay,
+// 1 ms resolution, in the process itself) while everything above happens at once, scaled to
+// fit one process: read load on the small and the 1,000-connection workspace, a health event
+// to 1,000 subscribers every 500 ms, a sweep of due connections against the 20 ms emulator,
+// and a refresh stampede. Run twice: with and without the 1,000-connection read, to show which
+// part sets the delay.
+
+export type EldResult = { label: string; p50: number; p99: number; max: number; reads: number; events: number; swept: number; stampede: { requests: number; healthy: number } };
+
+export async function benchEventLoop(
+  ctx: RunContext,
+  app: Host & { url: string },
+  input: { small: { cookie: string; workspaceId: string }; largeKey: string; sweep: Connection[]; stampede: Connection[]; keys: Map<string, string>; seconds: number; withLarge: boolean },
+): Promise<EldResult> {
+  await setFaults(ctx.emulator, { slack: { mode: "slow", delayMs: 20 } });
+  await makeDue(ctx, input.sweep);
+  await expireTokens(ctx, input.stampede);
+  const subs = await openSubscribers({ url: app.url, count: 1000, protocol: "graphql-ws", headers: { cookie: input.small.cookie }, query: SUBSCRIPTION, concurrency: 64 });
+  await sleep(500);
+  await app.call("eldStart", { resolution: 1 });
+  const body = JSON.stringify({ query: READ_QUERY });
+  const until = Date.now() + input.seconds * 1000;
+  let events = 0;
+  const publishing = (async () => {
+    while (Date.now() < until) {
+      const marker = `eld-${randomBytes(5).toString("hex")}`;
+      await app.call("publish", { workspaceId: input.small.workspaceId, event: { integrationId: marker, workspaceId: input.small.workspaceId, providerId: "slack", status: "CONNECTED", healthStatus: "HEALTHY", healthMessage: null, errorCode: null, checkedAt: new Date().toISOString(), kind: "check" } });
+      events++;
+      await sleep(500);
+    }
+  })();
+  const [small, large, sweep, stampede] = await Promise.all([
+    load({ url: `${app.url}/graphql`, headers: { "content-type": "application/json", cookie: input.small.cookie }, body, connections: 8, seconds: input.seconds }),
+    input.withLarge ? load({ url: `${app.url}/graphql`, headers: { "content-type": "application/json", authorization: `Bearer ${input.largeKey}` }, body, connections: 2, seconds: input.seconds }) : Promise.resolve(null),
+    app.call<{ claimed: number }>("sweep", {}, 600_000),
+    sleep(2000).then(() => Promise.all(stampedeRequests([app], input.stampede, input.keys, 4, 60_000))),
+    publishing,
+  ]);
+  const eld = await app.call<{ p50: number; p99: number; max: number }>("eldStop");
+  await subs.close();
+  return {
+    label: input.withLarge ? "all at once" : "all at once, without the 1,000-connection read",
+    p50: eld.p50,
+    p99: eld.p99,
+    max: eld.max,
+    reads: small.requests + (large?.requests ?? 0),
+    events,
+    swept: sweep.claimed,
+    stampede: { requests: stampede.length, healthy: stampede.filter((r) => r.status === "HEALTHY").length },
+  };
+}

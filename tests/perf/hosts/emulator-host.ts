@@ -1,0 +1,40 @@
+// The sandbox emulators (api/src/sandbox) on a port of their own, as "the providers" of the
+// sweep, stampede and scale-out benchmarks. Its in-memory token store lives here for the whole
+// run; faults, options and counters are driven over IPC.
+import { createServer } from "node:http";
+import { createSandbox } from "../../../api/src/sandbox/index.ts";
+import { serveIpc } from "../lib/child.ts";
+
+const port = Number(process.env.PORT);
+const publicUrl = `http://127.0.0.1:${port}`;
+const sandbox = createSandbox({ publicUrl });
+const server = createServer((req, res) => {
+  void sandbox.handle(req, res).then((handled) => {
+    if (!handled) {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+});
+// Thousands of keep-alive sockets from several replicas; no idle cut-off during a run.
+server.keepAliveTimeout = 60_000;
+await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+let cpuMark = process.cpuUsage();
+
+serveIpc(
+  {
+    setFault: ({ provider, fault }) => sandbox.setFault(provider, fault),
+    setOptions: ({ provider, options }) => sandbox.setOptions(provider, options),
+    stats: () => ({ slack: sandbox.stats("slack"), hubspot: sandbox.stats("hubspot"), google: sandbox.stats("google"), salesforce: sandbox.stats("salesforce") }),
+    cpuMark: () => void (cpuMark = process.cpuUsage()),
+    cpuSince: () => {
+      const d = process.cpuUsage(cpuMark);
+      return d.user + d.system;
+    },
+  },
+  async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  },
+);
+process.send!({ ready: { port, publicUrl } });

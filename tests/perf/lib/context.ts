@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Database } from "@switchboard/api/db";
+import { createVault, type Vault } from "@switchboard/api/domain/vault";
+import { parseEncryptionKeys } from "@switchboard/api/secrets";
+import { freePort, testSecrets } from "../../support/app.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/postgres.ts";
+import { killAll, startHost, type Host } from "./child.ts";
+import { openMigrated, writeCatalog } from "./seed.ts";
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** What every benchmark of one run shares: one Postgres database, one emulator process, one catalog, one set of secrets. */
+export type RunContext = {
+  dir: string;
+  tdb: TestDatabase;
+  db: Database;
+  vault: Vault;
+  secrets: { ENCRYPTION_KEYS: string; AUTH_SECRET: string };
+  catalogFile: string;
+  emulator: Host;
+  emulatorUrl: string;
+  /** Starts one app replica in its own process. */
+  startApp(name: string, env?: Record<string, string>, options?: { nodeArgs?: string[] }): Promise<Host & { url: string; origin: string }>;
+  hosts: Set<Host>;
+  close(): Promise<void>;
+};
+
+export async function createRunContext(options: { manyProviders: number }): Promise<RunContext> {
+  const dir = mkdtempSync(join(tmpdir(), "sb-perf-"));
+  const tdb = await createTestDatabase("perf");
+  const db = await openMigrated(tdb.url, { poolSize: 10 });
+  const secrets = testSecrets();
+  const vault = createVault(parseEncryptionKeys(secrets.ENCRYPTION_KEYS));
+  const hosts = new Set<Host>();
+  const emulatorPort = await freePort();
+  const emulator = await startHost("emulator", "emulator-host.ts", { PORT: String(emulatorPort) });
+  hosts.add(emulator);
+  const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+  const catalogFile = writeCatalog(dir, emulatorUrl, options.manyProviders);
+  const ctx: RunContext = {
+    dir,
+    tdb,
+    db,
+    vault,
+    secrets,
+    catalogFile,
+    emulator,
+    emulatorUrl,
+    hosts,
+    async startApp(name, env = {}, options = {}) {
+      const port = await freePort();
+      const origin = `http://127.0.0.1:${port}`;
+      const host = await startHost(name, "app-host.ts", {
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        PUBLIC_URL: origin,
+        DATABASE_URL: tdb.url,
+        DATA_DIR: join(dir, name),
+        PROVIDERS_FILE: catalogFile,
+        SANDBOX: "off",
+        HEALTH_SCHEDULER: "off",
+        WEBHOOK_DISPATCHER: "off",
+        ...secrets,
+        ...env,
+      }, options);
+      hosts.add(host);
+      const { stop, kill } = host;
+      return Object.assign(host, {
+        url: origin,
+        origin,
+        stop: async () => {
+          hosts.delete(host);
+          await stop();
+        },
+        kill: async () => {
+          hosts.delete(host);
+          await kill();
+        },
+      });
+    },
+    async close() {
+      for (const host of [...hosts].reverse()) await host.stop().catch(() => {});
+      killAll();
+      await db.close().catch(() => {});
+      await tdb.drop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return ctx;
+}
+
+/** Signs a user up on a running app (the personal workspace comes with it); returns its cookie. */
+export async function signUp(app: { url: string; origin: string }, db: Database, name: string) {
+  const res = await fetch(`${app.url}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: app.origin },
+    body: JSON.stringify({ email: `${name}-${Date.now()}@perf.test`, password: "correct horse battery", name }),
+  });
+  if (res.status !== 200) throw new Error(`sign-up: ${res.status} ${await res.text()}`);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const { user } = (await res.json()) as { user: { id: string } };
+  const m = await db.prisma.member.findFirstOrThrow({ where: { userId: user.id } });
+  return { cookie, workspace: { workspaceId: m.organizationId, ownerId: user.id } };
+}

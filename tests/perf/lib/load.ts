@@ -1,0 +1,56 @@
+// @ts-expect-error autocannon ships no types
+import autocannon from "autocannon";
+import { percentile } from "./stats.ts";
+
+export type LoadResult = { latencies: number[]; seconds: number; rps: number; p50: number; p95: number; p99: number; requests: number; non2xx: number; errors: number; bytesPerRequest: number };
+
+/** Closed-loop HTTP load with autocannon; latency percentiles from every response. */
+export function load(options: { url: string; headers: Record<string, string>; body: string; connections: number; seconds: number; /** a fixed number of requests instead of a duration (slow answers) */ amount?: number }): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let bytes = 0;
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      { url: options.url, method: "POST", headers: options.headers, body: options.body, connections: options.connections, ...(options.amount ? { amount: options.amount } : { duration: options.seconds }), pipelining: 1, timeout: 60 },
+      (error: Error | null, result: any) => {
+        if (error) return reject(error);
+        resolve({
+          latencies,
+          seconds: result.duration,
+          rps: result.requests.total / result.duration,
+          p50: percentile(latencies, 50),
+          p95: percentile(latencies, 95),
+          p99: percentile(latencies, 99),
+          requests: result.requests.total,
+          non2xx,
+          errors: result.errors + result.timeouts,
+          bytesPerRequest: latencies.length ? bytes / latencies.length : 0,
+        });
+      },
+    );
+    instance.on("response", (_client: unknown, status: number, resBytes: number, responseTime: number) => {
+      latencies.push(responseTime);
+      bytes += resBytes;
+      if (status < 200 || status > 299) non2xx++;
+    });
+  });
+}
+
+/** Several runs of one server as one: requests over total time, percentiles over every response. */
+export function combine(runs: LoadResult[]): LoadResult {
+  const latencies = runs.flatMap((r) => r.latencies);
+  const seconds = runs.reduce((a, r) => a + r.seconds, 0);
+  const requests = runs.reduce((a, r) => a + r.requests, 0);
+  return {
+    latencies,
+    seconds,
+    rps: requests / seconds,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    requests,
+    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    bytesPerRequest: runs.reduce((a, r) => a + r.bytesPerRequest * r.requests, 0) / Math.max(1, requests),
+  };
+}

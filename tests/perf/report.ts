@@ -1,0 +1,150 @@
+import type { ReadResult } from "./bench/graphql-read.ts";
+import type { SqlCountRow } from "./bench/sql-count.ts";
+import type { FanoutResult } from "./bench/fanout.ts";
+import type { SweepResult } from "./bench/sweep.ts";
+import type { StampedeResult } from "./bench/stampede.ts";
+import type { EldResult } from "./bench/event-loop.ts";
+import type { ScaleOutRun } from "./bench/scale-out.ts";
+import { findings } from "./findings.ts";
+
+export const COMMAND = "api/node_modules/.bin/tsx tests/perf/run.ts";
+
+export type Results = {
+  read?: ReadResult[];
+  sql?: SqlCountRow[];
+  fanout?: FanoutResult[];
+  sweep?: SweepResult;
+  stampede?: { defaults: StampedeResult; waves: StampedeResult[]; pool: number };
+  eld?: EldResult[];
+  scale?: ScaleOutRun[];
+  profiles: Record<string, string>;
+  seconds?: number;
+};
+
+export type Row = { benchmark: string; system: string; baseline: string; ratio: string; target: string; met: boolean | null };
+
+const n = (x: number, d = 1) => (Number.isFinite(x) ? x.toLocaleString("en", { maximumFractionDigits: d, minimumFractionDigits: 0 }) : "n/a");
+const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : "n/a");
+
+export function rows(r: Results): Row[] {
+  const out: Row[] = [];
+  for (const c of r.read ?? []) {
+    const rps = c.system.rps / c.baseline.rps;
+    const p95 = c.system.p95 / c.baseline.p95;
+    const p99 = c.system.p99 / c.baseline.p99;
+    out.push({ benchmark: `1. GraphQL read, ${c.name}: requests/s`, system: n(c.system.rps), baseline: n(c.baseline.rps), ratio: x(rps), target: "≥ 0.75x", met: rps >= 0.75 });
+    out.push({ benchmark: `1. GraphQL read, ${c.name}: p95`, system: `${n(c.system.p95)} ms`, baseline: `${n(c.baseline.p95)} ms`, ratio: x(p95), target: "≤ 1.3x", met: p95 <= 1.3 });
+    out.push({ benchmark: `1. GraphQL read, ${c.name}: p99`, system: `${n(c.system.p99)} ms`, baseline: `${n(c.baseline.p99)} ms`, ratio: x(p99), target: "≤ 1.5x", met: p99 <= 1.5 });
+  }
+  if (r.sql) {
+    const equal = r.sql.filter((s) => s.equal && s.errors.length === 0);
+    out.push({
+      benchmark: `2. SQL statements per dashboard query, 10 vs 1,000 connections (${r.sql.length} queries)`,
+      system: r.sql.map((s) => `${s.operation} ${s.small}/${s.large}`).join(", "),
+      baseline: "n/a",
+      ratio: "n/a",
+      target: "equal for every query",
+      met: equal.length === r.sql.length,
+    });
+  }
+  for (const f of r.fanout ?? []) {
+    const all = f.system.received === f.system.expected && f.baseline.received === f.baseline.expected;
+    out.push({ benchmark: `3. fan-out to ${n(f.size, 0)} subscribers: all received`, system: `${n(f.system.received, 0)}/${n(f.system.expected, 0)}`, baseline: `${n(f.baseline.received, 0)}/${n(f.baseline.expected, 0)}`, ratio: "n/a", target: "all", met: all });
+    const p99 = f.system.p99 / f.baseline.p99;
+    out.push({ benchmark: `3. fan-out to ${n(f.size, 0)} subscribers: p99 delivery`, system: `${n(f.system.p99)} ms`, baseline: `${n(f.baseline.p99)} ms`, ratio: x(p99), target: "≤ 1.5x", met: p99 <= 1.5 });
+    const cpu = f.system.cpuMsPerEvent / f.baseline.cpuMsPerEvent;
+    out.push({ benchmark: `3. fan-out to ${n(f.size, 0)} subscribers: server CPU per event`, system: `${n(f.system.cpuMsPerEvent)} ms`, baseline: `${n(f.baseline.cpuMsPerEvent)} ms`, ratio: x(cpu), target: "≤ 2.5x", met: cpu <= 2.5 });
+  }
+  const biggest = r.fanout?.at(-1);
+  if (biggest) {
+    out.push({
+      benchmark: `3. heap per idle subscription (${n(biggest.size, 0)} sockets, one subscription each)`,
+      system: `${n(biggest.system.heapPerSocketBytes / 1024)} KB`,
+      baseline: `${n(biggest.baseline.heapPerSocketBytes / 1024)} KB (raw socket)`,
+      ratio: x(biggest.system.heapPerSocketBytes / biggest.baseline.heapPerSocketBytes),
+      target: "≤ 10 KB",
+      met: biggest.system.heapPerSocketBytes <= 10 * 1024,
+    });
+  }
+  if (r.sweep) {
+    const s = r.sweep;
+    const ratio = s.system.perSecond / s.baseline.perSecond;
+    out.push({ benchmark: `4. health sweep, ${n(s.connections, 0)} due connections: checks/s`, system: n(s.system.perSecond), baseline: `${n(s.baseline.perSecond)} (emulator capacity)`, ratio: x(ratio), target: "≥ 0.7x", met: ratio >= 0.7 });
+    out.push({ benchmark: "4. health sweep: connections checked twice", system: `${n(s.checkedTwice, 0)} (${n(s.checkedOnce, 0)} once)`, baseline: "n/a", ratio: "n/a", target: "0", met: s.checkedTwice === 0 && s.checkedOnce === s.connections });
+  }
+  if (r.stampede) {
+    const d = r.stampede.defaults;
+    out.push({
+      benchmark: `5. refresh stampede, ${d.requests} concurrent requests / ${d.connections} expired connections / 2 processes (default settings)`,
+      system: `${d.refreshRequests} token requests; ${d.healthy}/${d.requests} answered`,
+      baseline: "n/a",
+      ratio: "n/a",
+      target: `exactly ${d.connections}, all answered`,
+      met: d.refreshRequests === d.connections && d.healthy === d.requests,
+    });
+    const w = r.stampede.waves;
+    const refreshes = w.reduce((a, b) => a + b.refreshRequests, 0);
+    const conns = w.reduce((a, b) => a + b.connections, 0);
+    const healthy = w.reduce((a, b) => a + b.healthy, 0);
+    const reqs = w.reduce((a, b) => a + b.requests, 0);
+    out.push({
+      benchmark: `5. refresh stampede, ${reqs} requests / ${conns} connections in ${w.length} waves, DATABASE_POOL_SIZE=${r.stampede.pool}`,
+      system: `${refreshes} token requests; ${healthy}/${reqs} answered`,
+      baseline: "n/a",
+      ratio: "n/a",
+      target: `exactly ${conns}`,
+      met: refreshes === conns && healthy === reqs,
+    });
+  }
+  for (const e of r.eld ?? []) {
+    out.push({ benchmark: `6. event-loop delay p99, ${e.label}`, system: `${n(e.p99)} ms (max ${n(e.max)})`, baseline: "n/a", ratio: "n/a", target: "< 20 ms", met: e.p99 < 20 });
+  }
+  if (r.scale) {
+    const base = r.scale[0]!;
+    for (const s of r.scale) {
+      const grows = s === base ? null : s.perSecond > (r.scale[r.scale.indexOf(s) - 1]!.perSecond);
+      out.push({
+        benchmark: `7. scale-out, ${s.replicas} replica${s.replicas > 1 ? "s" : ""}: sweep checks/s`,
+        system: n(s.perSecond),
+        baseline: s === base ? "n/a" : `${n(base.perSecond)} (1 replica)`,
+        ratio: s === base ? "1.00x" : x(s.perSecond / base.perSecond),
+        target: s === base ? "reference" : "grows with replicas",
+        met: grows,
+      });
+      out.push({
+        benchmark: `7. scale-out, ${s.replicas} replica${s.replicas > 1 ? "s" : ""}: subscribers with exactly their workspace's events; checked twice`,
+        system: `${s.subscribersRight}/${s.subscribers}; ${s.checkedTwice} twice (${n(s.checkedOnce, 0)} once)`,
+        baseline: "n/a",
+        ratio: "n/a",
+        target: "all; 0",
+        met: s.subscribersRight === s.subscribers && s.checkedTwice === 0,
+      });
+    }
+  }
+  return out;
+}
+
+function textTable(list: Row[]): string {
+  const head = ["benchmark", "system", "baseline", "ratio", "target", "met?"];
+  const data = list.map((r) => [r.benchmark, r.system, r.baseline, r.ratio, r.target, r.met === null ? "-" : r.met ? "yes" : "NO"]);
+  const widths = head.map((h, i) => Math.min(70, Math.max(h.length, ...data.map((d) => d[i]!.length))));
+  const line = (cells: string[]) => cells.map((c, i) => (c.length > widths[i]! ? c.slice(0, widths[i]! - 1) + "…" : c.padEnd(widths[i]!))).join(" | ");
+  return [line(head), widths.map((w) => "-".repeat(w)).join("-+-"), ...data.map(line)].join("\n");
+}
+
+export function renderReport(r: Results, sizes: Record<string, unknown>): { table: string; markdown: string } {
+  const list = rows(r);
+  const md: string[] = [];
+  md.push("# Performance", "");
+  md.push("Every figure below is a ratio against the simplest program that does the same work, measured in the same run on the same machine, because these machines are shared and absolute times drift. Written by the benchmark suite (`tests/perf/`); do not edit by hand, run it again.", "");
+  md.push("```sh", `${COMMAND}            # everything, about ${Math.round((r.seconds ?? 0) / 60)} minutes here; rewrites this file`, `${COMMAND} --profile  # the same, plus CPU profiles of the product processes (evidence below)`, `${COMMAND} --only=read,sweep  # a subset (writes tests/perf/.last-partial.md instead)`, "tests/node_modules/.bin/vitest run --config tests/perf/vitest.config.ts  # benchmark 2 as a test", "```", "");
+  md.push(`Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on a shared 2-core machine (Node ${process.version}, PostgreSQL and Redis local), ${r.seconds ?? "?"} s for the whole run.`, "");
+  md.push("| benchmark | system | baseline | ratio | target | met? |", "|---|---|---|---|---|---|");
+  for (const row of list) md.push(`| ${row.benchmark} | ${row.system} | ${row.baseline} | ${row.ratio} | ${row.target} | ${row.met === null ? "–" : row.met ? "yes" : "**no**"} |`);
+  md.push("", findings(r, sizes));
+  if (Object.keys(r.profiles).length > 0) {
+    md.push("", "## CPU profiles of this run (`--profile`)", "");
+    for (const [label, text] of Object.entries(r.profiles)) md.push(`### ${label}`, "", "```", text, "```", "");
+  }
+  return { table: textTable(list), markdown: md.join("\n") + "\n" };
+}

@@ -1,0 +1,225 @@
+// The performance benchmark suite (issue 7). One command, from the repository root:
+//
+//   api/node_modules/.bin/tsx tests/perf/run.ts [--only=read,sql,fanout,sweep,stampede,eld,scale] [--profile] [--report-only]
+//
+// Each benchmark runs against its bare baseline in the same run (machines are shared; only
+// ratios mean something), prints a table and writes docs/performance.md. Needs Postgres
+// (127.0.0.1:5432 or TEST_DATABASE_URL) and Redis (127.0.0.1:6379 or TEST_REDIS_URL). Every
+// server runs in a child process of this one and is stopped at the end, on success or failure.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { killAll, root, type Host } from "./lib/child.ts";
+import { createRunContext, signUp, type RunContext } from "./lib/context.ts";
+import { insertConnections, issueSandboxTokens, seedReadWorkspace, seedWorkspaces, type Connection } from "./lib/seed.ts";
+import { round } from "./lib/stats.ts";
+import { comparePerRequest, formatSummary, summarizeProfiles } from "./lib/profile.ts";
+import { benchGraphqlRead, type ReadResult } from "./bench/graphql-read.ts";
+import { measureSqlCounts, type SqlCountRow } from "./bench/sql-count.ts";
+import { benchFanout, type FanoutResult } from "./bench/fanout.ts";
+import { benchSweep, type SweepResult } from "./bench/sweep.ts";
+import { benchStampede, type StampedeResult } from "./bench/stampede.ts";
+import { benchEventLoop, type EldResult } from "./bench/event-loop.ts";
+import { benchScaleOut, type ScaleOutRun } from "./bench/scale-out.ts";
+import { renderReport, type Row } from "./report.ts";
+
+const args = process.argv.slice(2);
+const only = new Set((args.find((a) => a.startsWith("--only="))?.slice(7) ?? "read,sql,fanout,sweep,stampede,eld,scale").split(","));
+const profile = args.includes("--profile");
+const SIZES = {
+  readConnections: 1000,
+  historyPerConnection: 30,
+  sweep: { slack: 9300, hubspot: 500, google: 200 },
+  stampede: 50,
+  fanout: [1000, 5000],
+  fanoutEvents: 4,
+  scaleOut: 2000,
+  eldSweep: 2000,
+};
+const started = Date.now();
+const log = (m: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}`);
+
+type Results = {
+  read?: ReadResult[];
+  sql?: SqlCountRow[];
+  fanout?: FanoutResult[];
+  sweep?: SweepResult;
+  stampede?: { defaults: StampedeResult; waves: StampedeResult[]; pool: number };
+  eld?: EldResult[];
+  scale?: ScaleOutRun[];
+  profiles: Record<string, string>;
+  seconds?: number;
+};
+const results: Results = { profiles: {} };
+let current: RunContext | null = null;
+
+/** With --profile: runs `fn` again on a fresh app process and profiles its CPU during `fn` only. */
+type Window = { start(): Promise<void>; stop(): Promise<void> };
+async function profiled(ctx: RunContext, label: string, fn: (app: Host & { url: string; origin: string }, window: Window) => Promise<unknown>): Promise<void> {
+  if (!profile) return;
+  const dir = join(ctx.dir, `prof-${label.replace(/\W+/g, "-")}`);
+  mkdirSync(dir, { recursive: true });
+  const app = await ctx.startApp(`profiled-${Object.keys(results.profiles).length}`);
+  let started = false;
+  const window: Window = {
+    start: async () => {
+      started = true;
+      await app.call("profileStart");
+    },
+    stop: async () => {
+      if (started) await app.call("profileStop", { file: join(dir, "app.cpuprofile") });
+      started = false;
+    },
+  };
+  try {
+    await fn(app, window);
+  } finally {
+    await app.stop();
+  }
+  results.profiles[label] = formatSummary(summarizeProfiles(dir));
+  log(`profile: ${label}\n${results.profiles[label]}`);
+}
+
+async function main() {
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.on(signal, () => {
+      killAll();
+      void (current?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  if (only.has("sql")) {
+    log("2. SQL statements per dashboard query (10 and 1,000 connections)");
+    results.sql = await measureSqlCounts({ small: 10, large: SIZES.readConnections });
+  }
+  const needsRun = [...only].some((o) => o !== "sql");
+  if (!needsRun) return;
+  const ctx = await createRunContext({ manyProviders: SIZES.readConnections });
+  current = ctx;
+  try {
+    log("seeding: sandbox tokens through the emulator's consent flow, workspaces, connections, history");
+    const sweepTokens = [
+      ...(await issueSandboxTokens(ctx.emulatorUrl, "slack", SIZES.sweep.slack)),
+      ...(await issueSandboxTokens(ctx.emulatorUrl, "hubspot", SIZES.sweep.hubspot)),
+      ...(await issueSandboxTokens(ctx.emulatorUrl, "google", SIZES.sweep.google)),
+    ];
+    const stampedeTokens = await issueSandboxTokens(ctx.emulatorUrl, "hubspot", SIZES.stampede);
+    const sweepWs = await seedWorkspaces(ctx.db, "sweep", sweepTokens.length);
+    const sweepConns = await insertConnections(ctx.db, ctx.vault, sweepTokens.map((tokens, i) => ({ workspace: sweepWs[i]!, tokens })), { due: null });
+    const stampWs = await seedWorkspaces(ctx.db, "stamp", SIZES.stampede);
+    const stampConns = await insertConnections(ctx.db, ctx.vault, stampedeTokens.map((tokens, i) => ({ workspace: stampWs[i]!, tokens })), { due: null });
+    const [largeWs] = await seedWorkspaces(ctx.db, "read", 1);
+    await seedReadWorkspace(ctx.db, ctx.vault, largeWs!, { connections: SIZES.readConnections, logs: SIZES.historyPerConnection });
+    const app = await ctx.startApp("app");
+    const small = await signUp(app, ctx.db, "small");
+    await seedReadWorkspace(ctx.db, ctx.vault, small.workspace, { connections: 4, logs: SIZES.historyPerConnection });
+    const largeKey = await app.call<string>("apiKey", { userId: largeWs!.ownerId, workspaceId: largeWs!.workspaceId });
+    const keys = new Map<string, string>();
+    for (const w of stampWs) keys.set(w.workspaceId, await app.call<string>("apiKey", { userId: w.ownerId, workspaceId: w.workspaceId }));
+    await ctx.db.query("ANALYZE");
+    log(`seeded ${sweepConns.length + stampConns.length + SIZES.readConnections + 4} connections`);
+    const readCases = [
+      { name: "workspace of 4 connections (session cookie)", headers: { cookie: small.cookie }, connections: 16, expectCount: 4 },
+      { name: `${SIZES.readConnections.toLocaleString("en")} connections (API key)`, headers: { authorization: `Bearer ${largeKey}` }, connections: 4, expectCount: SIZES.readConnections, amount: 12 },
+    ];
+
+    if (only.has("read")) {
+      log("1. GraphQL read vs bare node:http + Prisma");
+      results.read = await benchGraphqlRead(ctx, app, readCases, { seconds: 5, rounds: 2, warmupSeconds: 2 });
+      if (profile) {
+        for (const [i, c] of readCases.entries()) {
+          const dir = join(ctx.dir, `prof-read-${i}`);
+          mkdirSync(dir, { recursive: true });
+          const [res] = await benchGraphqlRead(ctx, app, [c], { seconds: 5, rounds: 1, warmupSeconds: 1, profileDir: dir });
+          const label = `1. GraphQL read, ${c.name}: product vs bare baseline`;
+          results.profiles[label] = comparePerRequest(
+            { label: "product", summary: summarizeProfiles(dir, 14, (f) => f === "app.cpuprofile"), requests: res!.system.requests },
+            { label: "baseline", summary: summarizeProfiles(dir, 14, (f) => f === "bare.cpuprofile"), requests: res!.baseline.requests },
+          );
+          log(`profile: ${label}\n${results.profiles[label]}`);
+        }
+      }
+    }
+    const who = { cookie: small.cookie, workspaceId: small.workspace.workspaceId };
+    if (only.has("fanout")) {
+      log("3. subscription fan-out vs raw ws broadcast");
+      const fan = await ctx.startApp("fanout");
+      results.fanout = await benchFanout(ctx, fan, who, SIZES.fanout, SIZES.fanoutEvents);
+      await fan.stop();
+      await profiled(ctx, "3. fan-out to 1,000 subscribers (product process)", (p, w) => benchFanout(ctx, p, who, [1000], 3, w));
+    }
+    if (only.has("sweep")) {
+      log(`4. health sweep of ${sweepConns.length.toLocaleString("en")} connections vs the emulator's capacity`);
+      const sweeper = await ctx.startApp("sweeper");
+      results.sweep = await benchSweep(ctx, sweeper, sweepConns, 16); // HEALTH_CHECK_CONCURRENCY default
+      await sweeper.stop();
+      await profiled(ctx, "4. health sweep of 2,000 connections (product process)", async (p, w) => {
+        await w.start();
+        await benchSweep(ctx, p, sweepConns.slice(0, 2000), 16);
+        await w.stop();
+      });
+    }
+    if (only.has("stampede")) {
+      log("5. refresh stampede from two processes");
+      // With the default pool (10 connections per process).
+      const a = await ctx.startApp("stampede-a");
+      const b = await ctx.startApp("stampede-b");
+      const defaults = await benchStampede(ctx, [a, b], stampConns, keys, 4, 20_000);
+      await a.kill();
+      await b.kill();
+      // With a pool larger than the connections refreshing at once per process, in two waves so
+      // two processes stay under Postgres's max_connections (100).
+      const pool = 30;
+      const a2 = await ctx.startApp("stampede-a2", { DATABASE_POOL_SIZE: String(pool) });
+      const b2 = await ctx.startApp("stampede-b2", { DATABASE_POOL_SIZE: String(pool) });
+      const half = Math.ceil(stampConns.length / 2);
+      const waves = [await benchStampede(ctx, [a2, b2], stampConns.slice(0, half), keys, 4), await benchStampede(ctx, [a2, b2], stampConns.slice(half), keys, 4)];
+      await a2.stop();
+      await b2.stop();
+      results.stampede = { defaults, waves, pool };
+    }
+    if (only.has("eld")) {
+      log("6. event-loop delay under everything at once");
+      const input = { small: who, largeKey, sweep: sweepConns.filter((c) => c.providerId === "slack").slice(0, SIZES.eldSweep), stampede: stampConns.slice(0, 25), keys, seconds: 10 };
+      results.eld = [];
+      for (const withLarge of [true, false]) {
+        const host = await ctx.startApp(`eld-${withLarge}`, { DATABASE_POOL_SIZE: "30" });
+        results.eld.push(await benchEventLoop(ctx, host, { ...input, withLarge }));
+        await host.stop();
+      }
+    }
+    if (only.has("scale")) {
+      log("7. scale-out: 1, 2, 3 replicas on one Postgres and one Redis");
+      const slack = sweepConns.filter((c) => c.providerId === "slack").slice(0, SIZES.scaleOut);
+      const watched = [];
+      for (const c of slack.slice(0, 5)) {
+        const w = sweepWs.find((x) => x.workspaceId === c.workspaceId)!;
+        watched.push({ workspaceId: w.workspaceId, integrationId: c.id, key: await app.call<string>("apiKey", { userId: w.ownerId, workspaceId: w.workspaceId }) });
+      }
+      await app.stop();
+      results.scale = await benchScaleOut(ctx, { connections: slack, watched, stranger: { key: largeKey }, replicas: [1, 2, 3], subscribersPerWorkspace: 10 });
+    } else await app.stop();
+  } finally {
+    await ctx.close();
+  }
+}
+
+const resultsFile = join(root, "tests/perf/.last-results.json");
+if (args.includes("--report-only")) {
+  // Re-renders docs/performance.md from the last full run's figures (for edits of the prose).
+  Object.assign(results, JSON.parse(readFileSync(resultsFile, "utf8")));
+} else {
+  try {
+    await main();
+  } finally {
+    killAll();
+  }
+  results.seconds = Math.round((Date.now() - started) / 1000);
+  if (only.size === 7) writeFileSync(resultsFile, JSON.stringify({ ...results, read: results.read?.map((c) => ({ ...c, system: { ...c.system, latencies: [] }, baseline: { ...c.baseline, latencies: [] } })) }));
+}
+const { table, markdown } = renderReport(results as never, SIZES);
+console.log("\n" + table);
+if (only.size === 7 || args.includes("--report-only")) {
+  writeFileSync(join(root, "docs/performance.md"), markdown);
+  console.log(`\nwrote docs/performance.md (${results.seconds} s)`);
+} else {
+  writeFileSync(join(root, "tests/perf/.last-partial.md"), markdown);
+  console.log(`\npartial run (--only): wrote tests/perf/.last-partial.md, not docs/performance.md (${results.seconds} s)`);
+}
