@@ -173,7 +173,14 @@ const hubspot: Adapter = {
     return set;
   },
   async account({ provider, tokens }) {
-    const info = await checkedJson(await outboundFetch(`${provider.apiBaseUrl}/oauth/v1/access-tokens/${encodeURIComponent(tokens.accessToken)}`, { headers: { accept: "application/json" } }));
+    const lookup = await outboundFetch(`${provider.apiBaseUrl}/oauth/v1/access-tokens/${encodeURIComponent(tokens.accessToken)}`, { headers: { accept: "application/json" } });
+    // The token-info lookup answers 404 for a token HubSpot does not know (expired or revoked):
+    // that is an authentication failure, to be met with a refresh, not a provider outage.
+    if (lookup.status === 404) {
+      await lookup.body?.cancel().catch(() => {});
+      throw new OAuthFlowError("token_revoked", "HubSpot does not know this access token");
+    }
+    const info = await checkedJson(lookup);
     let uiDomain = "app.hubspot.com";
     try {
       const details = await get(`${provider.apiBaseUrl}/account-info/v3/details`, tokens.accessToken);
