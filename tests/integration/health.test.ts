@@ -115,6 +115,14 @@ describe.skipIf(!enabled)("health checks, thresholds and the scheduler", () => {
     expect(integration.uptime.last24h).toBeGreaterThan(0.4);
     expect(integration.uptime.last24h).toBeLessThan(1);
     expect(integration.uptime.last30d).toBe(integration.uptime.last24h);
+    // Paging with `before`: the next page continues exactly where the first ended.
+    const page = async (before?: string) =>
+      (await t.gql(`query($id: ID!, $b: DateTime) { integration(id: $id) { healthHistory(first: 4, before: $b) { id checkedAt } } }`, { cookie: user.cookie, variables: { id: ids.google, b: before } })).body.data.integration.healthHistory as { id: string; checkedAt: string }[];
+    const first = await page();
+    const second = await page(first[first.length - 1]!.checkedAt);
+    const all = (await t.app.db.prisma.integrationHealthLog.findMany({ where: { integrationId: ids.google }, orderBy: [{ checkedAt: "desc" }, { id: "desc" }] })).map((l) => l.id);
+    expect(first.map((c) => c.id)).toEqual(all.slice(0, 4));
+    expect(second.map((c) => c.id)).toEqual(all.filter((_, i) => i >= 4).slice(0, 4).filter((id) => !first.some((c) => c.id === id)));
   });
 
   it("serves Prometheus metrics", async () => {

@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { createHistoryLoader } from "./history.ts";
 
 // Uptime like Uptime Kuma's: the share of checks in a window that found the connection up
 // (HEALTHY or DEGRADED). Loaded for every integration of a request in one GROUP BY query.
@@ -32,8 +33,8 @@ export function createUptimeLoader(prisma: PrismaClient) {
   });
 }
 
-export type Loaders = { uptime: ReturnType<typeof createUptimeLoader> };
+export type Loaders = { uptime: ReturnType<typeof createUptimeLoader>; history: ReturnType<typeof createHistoryLoader> };
 
 export function createLoaders(prisma: PrismaClient): Loaders {
-  return { uptime: createUptimeLoader(prisma) };
+  return { uptime: createUptimeLoader(prisma), history: createHistoryLoader(prisma) };
 }

@@ -58,7 +58,7 @@ const AccountRef = builder.objectRef<AccountDetails>("IntegrationAccount").imple
   }),
 });
 
-builder.prismaObject("IntegrationHealthLog", {
+const HealthCheckRef = builder.prismaObject("IntegrationHealthLog", {
   name: "HealthCheck",
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -104,14 +104,12 @@ builder.prismaObject("Integration", {
       description: "Requested scopes the provider did not grant",
       resolve: (integration) => integration.requestedScopes.filter((s) => !integration.grantedScopes.includes(s)),
     }),
-    healthHistory: t.relation("healthLogs", {
+    healthHistory: t.field({
+      type: [HealthCheckRef],
       description: "Health checks, latest first; page with `before` (the checkedAt of the last one seen)",
       args: { first: t.arg.int({ defaultValue: 20 }), before: t.arg({ type: "DateTime", required: false }) },
-      query: (args) => ({
-        where: args.before ? { checkedAt: { lt: args.before } } : {},
-        orderBy: [{ checkedAt: "desc" }, { id: "desc" }],
-        take: Math.min(Math.max(args.first ?? 20, 1), 200),
-      }),
+      resolve: (integration, args, ctx) =>
+        ctx.loaders.history.load({ integrationId: integration.id, first: Math.min(Math.max(args.first ?? 20, 1), 200), before: args.before ?? null }),
     }),
     uptime: t.field({
       type: UptimeRef,
