@@ -54,6 +54,8 @@ export type App = {
   /** The provider emulators, when sandbox mode is on. */
   sandbox: Sandbox | null;
   yoga: GraphQLServer;
+  /** graphql-ws on /graphql, with its shared subscription executions. */
+  ws: ReturnType<typeof createWebSocketServer>;
   scheduler: HealthScheduler;
   webhooks: WebhookDispatcher;
   metrics: Metrics;
@@ -184,6 +186,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     realtime,
     sandbox,
     yoga,
+    ws,
     scheduler,
     webhooks,
     metrics,

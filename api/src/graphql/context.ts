@@ -30,4 +30,10 @@ export type CookieAccess = {
   set(header: string): void;
 };
 
-export type Context = Services & { viewer: Viewer; cookies: CookieAccess; loaders: Loaders };
+export type Context = Services & {
+  viewer: Viewer;
+  cookies: CookieAccess;
+  loaders: Loaders;
+  /** Set on a graphql-ws subscription executed once for many subscribers: the transport counts each of them. */
+  sharedSubscription?: boolean;
+};

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { GraphQLError, type ExecutionArgs } from "graphql";
+import { GraphQLError, getOperationAST, type ExecutionArgs } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
@@ -8,12 +8,25 @@ import type { Env } from "../env.ts";
 import { resolveViewer, type Viewer } from "../auth/viewer.ts";
 import type { Services } from "./context.ts";
 import { GRAPHQL_PATH, type GraphQLServer } from "./yoga.ts";
+import { SharedSubscriptions, canonicalJson, type SharedArgs, type SubscriptionSource } from "./shared-subscriptions.ts";
 
 type Extra = { request: IncomingMessage; viewer?: Viewer; operations?: Set<string> };
 
 /** Operations one socket may have open at once: a dashboard needs a handful; a flood is refused. */
 export const MAX_OPERATIONS_PER_SOCKET = 100;
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+/** rootValue of a subscription served from a shared execution (see shared-subscriptions.ts). */
+type SharedRoot = { shared: { key: string; args: SharedArgs } };
+
+/**
+ * What a subscription's result depends on, and so who may share one execution: the exact
+ * document, operation and variables, and the authorization scope (workspace and role). The
+ * individual user is not part of it: no subscription field depends on who the caller is beyond
+ * workspace and role; a field that ever does must add the user here.
+ */
+function shareKey(viewer: Viewer, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }): string {
+  return [viewer.workspaceId, viewer.role, payload.operationName ?? "", canonicalJson(payload.variables ?? {}), payload.query].join("\u0000");
+}
 
 function isGraphQLErrorLike(error: unknown): boolean {
   return error instanceof Error && error.name === "GraphQLError";
@@ -36,6 +49,9 @@ function headersOf(req: IncomingMessage, authorization?: string): Headers {
  */
 export function createWebSocketServer({ env, services, yoga }: { env: Env; services: Services; yoga: GraphQLServer }) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const shared = new SharedSubscriptions();
+  const { metrics } = services;
+  metrics.countSubscriptionExecutionsWith(() => shared.stats().groups);
   const server = useServer<Record<string, unknown> | undefined, Extra>(
     {
       connectionInitWaitTimeout: 10_000,
@@ -48,7 +64,13 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
         return true;
       },
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      subscribe: (args) => {
+        const root = args.rootValue as EnvelopedRoot | SharedRoot;
+        if (!("shared" in root)) return root.subscribe(args) as never;
+        // Every subscriber is counted here, not in the resolver: the resolver runs once per group.
+        metrics.subscriptionOpened();
+        return shared.join(root.shared.key, root.shared.args, () => metrics.subscriptionClosed()) as never;
+      },
       onComplete: (ctx, id) => {
         ctx.extra.operations?.delete(id);
       },
@@ -58,12 +80,17 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
           return [createGraphQLError(`At most ${MAX_OPERATIONS_PER_SOCKET} operations may run at once on one connection.`, { extensions: { code: "TOO_MANY_OPERATIONS" } })];
         }
         operations.add(id);
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          viewer: ctx.extra.viewer,
-          params: payload,
-        });
+        const viewer = ctx.extra.viewer!;
+        const key = shareKey(viewer, payload);
+        const running = shared.peek(key);
+        if (running) {
+          // The same subscription for the same scope already runs: its document passed parse and
+          // validation (the limits) already, so this subscriber only joins it.
+          return { schema: running.schema, document: running.document, operationName: payload.operationName, variableValues: payload.variables, contextValue: null, rootValue: { shared: { key, args: running } } satisfies SharedRoot };
+        }
+        // Only what the context needs: a shared execution may outlive this socket, and must not
+        // keep it (or its request) alive.
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ viewer, params: payload });
         // Errors here are answered for this operation only: thrown, they would close the whole
         // socket with 4500 and end every other subscription on it. Limits (graphql-armor) throw
         // from parse and validate, so every step is guarded.
@@ -74,14 +101,21 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
             operations.delete(id);
             return errors;
           }
-          return {
-            schema,
-            document,
-            operationName: payload.operationName,
-            variableValues: payload.variables,
-            contextValue: await contextFactory(),
-            rootValue: { execute, subscribe },
-          };
+          const args = { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+          if (getOperationAST(document, payload.operationName)?.operation === "subscription") {
+            // Executed once per group (see shared-subscriptions.ts); the context is made when the
+            // group starts, and its errors answer every member with one safe message.
+            const start = async (): Promise<SubscriptionSource> => {
+              try {
+                const contextValue = Object.assign(await contextFactory(), { sharedSubscription: true });
+                return (await subscribe({ ...args, contextValue, rootValue: undefined })) as SubscriptionSource;
+              } catch (error) {
+                return { errors: [error instanceof GraphQLError || isGraphQLErrorLike(error) ? (error as GraphQLError) : createGraphQLError("Could not start the operation")] };
+              }
+            };
+            return { ...args, contextValue: null, rootValue: { shared: { key, args: { start, schema, document } } } satisfies SharedRoot };
+          }
+          return { ...args, contextValue: await contextFactory(), rootValue: { execute, subscribe } };
         } catch (error) {
           operations.delete(id);
           return [error instanceof GraphQLError || isGraphQLErrorLike(error) ? (error as GraphQLError) : createGraphQLError("Could not start the operation")];
@@ -110,6 +144,8 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
   return {
     handleUpgrade,
     wss,
+    /** The shared subscription executions (how many, serving how many subscribers). */
+    subscriptions: shared,
     async close() {
       for (const client of wss.clients) client.close(1001, "Server shutting down");
       await server.dispose();

@@ -10,6 +10,8 @@ export type Metrics = {
   sweepCompleted(seconds: number): void;
   subscriptionOpened(): void;
   subscriptionClosed(): void;
+  /** Where the count of distinct subscription executions comes from (the graphql-ws server). */
+  countSubscriptionExecutionsWith(source: () => number): void;
 };
 
 export function createMetrics({ prisma }: { prisma: PrismaClient }): Metrics {
@@ -25,6 +27,15 @@ export function createMetrics({ prisma }: { prisma: PrismaClient }): Metrics {
   });
   const sweep = new Histogram({ name: "switchboard_health_sweep_duration_seconds", help: "Duration of one scheduler sweep", buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60], registers: [registry] });
   const subscriptions = new Gauge({ name: "switchboard_graphql_subscriptions_open", help: "Open GraphQL subscriptions on this process", registers: [registry] });
+  let executionsSource: () => number = () => 0;
+  new Gauge({
+    name: "switchboard_graphql_subscription_executions",
+    help: "Distinct subscription executions on this process; subscribers of one operation, variables, workspace and role share one",
+    registers: [registry],
+    collect() {
+      this.set(executionsSource());
+    },
+  });
   new Gauge({
     name: "switchboard_health_oldest_overdue_seconds",
     help: "Age of the oldest connected integration whose check is overdue (0 when none)",
@@ -45,6 +56,9 @@ export function createMetrics({ prisma }: { prisma: PrismaClient }): Metrics {
     sweepCompleted: (seconds) => sweep.observe(seconds),
     subscriptionOpened: () => subscriptions.inc(),
     subscriptionClosed: () => subscriptions.dec(),
+    countSubscriptionExecutionsWith: (source) => {
+      executionsSource = source;
+    },
   };
 }
 

@@ -64,7 +64,9 @@ builder.subscriptionField("healthStatus", (t) =>
     subscribe: (_root, args, ctx) => {
       const stream = ctx.realtime.subscribe("health:workspace", ctx.viewer.workspaceId);
       const id = args.integrationId ? String(args.integrationId) : null;
-      return counted(id ? pipe(stream, filter((e: HealthEvent) => e.integrationId === id)) : stream, ctx.metrics);
+      const events = id ? pipe(stream, filter((e: HealthEvent) => e.integrationId === id)) : stream;
+      // Over graphql-ws one execution serves many subscribers, and the transport counts them.
+      return ctx.sharedSubscription ? events : counted(events, ctx.metrics);
     },
     resolve: (event) => event,
   }),

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { Repeater } from "graphql-yoga";
+import { parse, type ExecutionResult } from "graphql";
+import { SharedSubscriptions, canonicalJson, type SharedArgs } from "./shared-subscriptions.ts";
+import { schema } from "./schema.ts";
+
+/** A source the test pushes into, counting how often it was started and stopped. */
+function controlledSource() {
+  const state = { starts: 0, stops: 0, push: (_v: ExecutionResult) => {}, stop: (_e?: unknown) => {} };
+  const args: SharedArgs = {
+    schema,
+    document: parse("subscription { healthStatus { integrationId } }"),
+    start: () => {
+      state.starts++;
+      return new Repeater<ExecutionResult>(async (push, stop) => {
+        state.push = (v) => void push(v);
+        state.stop = (e) => stop(e);
+        await stop;
+        state.stops++;
+      });
+    },
+  };
+  return { state, args };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe("shared subscription executions", () => {
+  it("starts one execution for many members and hands each the same result", async () => {
+    const shared = new SharedSubscriptions();
+    const { state, args } = controlledSource();
+    const members = Array.from({ length: 5 }, () => shared.join("k", args));
+    await tick();
+    expect(state.starts).toBe(1);
+    expect(shared.stats()).toEqual({ groups: 1, members: 5 });
+    const pending = members.map((m) => m.next());
+    const result = { data: { n: 1 } };
+    state.push(result);
+    for (const r of await Promise.all(pending)) expect(r).toEqual({ done: false, value: result });
+  });
+
+  it("a member leaving does not end the others; the last one leaving stops the execution", async () => {
+    const shared = new SharedSubscriptions();
+    const ended: string[] = [];
+    const { state, args } = controlledSource();
+    const a = shared.join("k", args, () => ended.push("a"));
+    const b = shared.join("k", args, () => ended.push("b"));
+    await tick();
+    const waitingA = a.next(); // return() must end it even while next() waits
+    await a.return!();
+    expect(await waitingA).toEqual({ done: true, value: undefined });
+    expect(ended).toEqual(["a"]);
+    const nextB = b.next();
+    state.push({ data: { n: 2 } });
+    expect(await nextB).toEqual({ done: false, value: { data: { n: 2 } } });
+    expect(state.stops).toBe(0);
+    await b.return!();
+    await tick();
+    expect(state.stops).toBe(1);
+    expect(ended).toEqual(["a", "b"]);
+    expect(shared.stats()).toEqual({ groups: 0, members: 0 });
+  });
+
+  it("a member joining after the group ended starts a new execution", async () => {
+    const shared = new SharedSubscriptions();
+    const { state, args } = controlledSource();
+    const a = shared.join("k", args);
+    await tick();
+    await a.return!();
+    await tick();
+    const b = shared.join("k", args);
+    await tick();
+    expect(state.starts).toBe(2);
+    const next = b.next();
+    state.push({ data: { n: 3 } });
+    expect((await next).value).toEqual({ data: { n: 3 } });
+  });
+
+  it("different keys never share", async () => {
+    const shared = new SharedSubscriptions();
+    const one = controlledSource();
+    const two = controlledSource();
+    const a = shared.join("workspace-1\u0000OWNER", one.args);
+    const b = shared.join("workspace-2\u0000OWNER", two.args);
+    await tick();
+    const nextA = a.next();
+    const nextB = b.next();
+    one.state.push({ data: { from: 1 } });
+    two.state.push({ data: { from: 2 } });
+    expect((await nextA).value).toEqual({ data: { from: 1 } });
+    expect((await nextB).value).toEqual({ data: { from: 2 } });
+  });
+
+  it("an error result (not allowed, bad variables) reaches every member once, then they complete", async () => {
+    const shared = new SharedSubscriptions();
+    const denied = { errors: [new Error("Not allowed")] } as unknown as ExecutionResult;
+    const args: SharedArgs = { schema, document: parse("subscription { healthStatus { integrationId } }"), start: async () => denied };
+    const a = shared.join("k", args);
+    const b = shared.join("k", args);
+    expect(await a.next()).toEqual({ done: false, value: denied });
+    expect(await b.next()).toEqual({ done: false, value: denied });
+    expect((await a.next()).done).toBe(true);
+    expect((await b.next()).done).toBe(true);
+    expect(shared.stats().groups).toBe(0);
+  });
+
+  it("a failing source fails every member's stream", async () => {
+    const shared = new SharedSubscriptions();
+    const { state, args } = controlledSource();
+    const a = shared.join("k", args);
+    const b = shared.join("k", args);
+    await tick();
+    const pending = [a.next(), b.next()];
+    state.stop(new Error("source broke"));
+    for (const p of pending) await expect(p).rejects.toThrow("source broke");
+    expect(shared.stats().groups).toBe(0);
+  });
+
+  it("variables are keyed canonically", () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
+    expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: "1" }));
+    expect(canonicalJson({ a: undefined })).toBe(canonicalJson({}));
+  });
+});
