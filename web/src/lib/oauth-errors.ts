@@ -29,7 +29,8 @@ const MESSAGES: Record<string, string> = {
   rate_limited: "the provider is limiting requests. Wait a moment and try again.",
   token_revoked: "the provider revoked access. Connect again.",
   insufficient_scope: "a required permission was not granted. Connect again and allow every requested scope.",
-  // Only the web app's OAuth routes use this one: the GraphQL API itself did not answer.
+  // The web app's OAuth routes use this one when the GraphQL API did not answer, and the API
+  // when its database failed while storing a new connection: either way, try again.
   api_unavailable: "Switchboard's server did not answer. Try again.",
 };
 

@@ -25,6 +25,7 @@ export const oauthErrorCodes = {
   rate_limited: "The provider is rate limiting this connection.",
   token_revoked: "The provider revoked the token.",
   insufficient_scope: "The connection lacks a required scope.",
+  api_unavailable: "Switchboard could not store the connection (its database failed); try again.",
 } as const;
 
 export type OAuthErrorCode = keyof typeof oauthErrorCodes;

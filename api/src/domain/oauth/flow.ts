@@ -140,14 +140,24 @@ export async function completeConnection({
       accountError = error instanceof OAuthFlowError ? error.code : "account_fetch_failed";
     }
     const latencyMs = Math.round(performance.now() - started);
-    const integration = await saveConnection({ services, provider, workspaceId: consumed.workspaceId, userId: consumed.userId, tokens, account, accountError, latencyMs });
+    const integration = await saveConnection({ services, provider, workspaceId: consumed.workspaceId, userId: consumed.userId, tokens, account, accountError, latencyMs }).catch((error: unknown) => {
+      throw new ConnectionNotStored(error);
+    });
     logger.info({ provider: provider.id, integrationId: integration.id, workspaceId: consumed.workspaceId }, "connected an integration");
     return { redirectTo: withParams(returnTo ?? DASHBOARD_PATH, { connected: provider.id }), integrationId: integration.id };
   } catch (error) {
     const code: OAuthErrorCode =
-      error instanceof OAuthFlowError ? (error.code === "invalid_grant" ? "token_exchange_failed" : error.code) : error instanceof OutboundError ? error.code === "timeout" ? "timeout" : "network" : "token_exchange_failed";
+      error instanceof ConnectionNotStored ? "api_unavailable" : error instanceof OAuthFlowError ? (error.code === "invalid_grant" ? "token_exchange_failed" : error.code) : error instanceof OutboundError ? error.code === "timeout" ? "timeout" : "network" : "token_exchange_failed";
     logger.warn({ provider: provider.id, errorCode: code, detail: error instanceof OAuthFlowError ? error.providerMessage : (error as Error).message }, "an OAuth callback failed");
     return failure(provider.id, code, returnTo);
+  }
+}
+
+/** The provider issued tokens but this server could not store them (its database failed); nothing was written. */
+class ConnectionNotStored extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "ConnectionNotStored";
   }
 }
 
