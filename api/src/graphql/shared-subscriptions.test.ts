@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Repeater } from "graphql-yoga";
 import { parse, type ExecutionResult } from "graphql";
-import { SharedSubscriptions, canonicalJson, type SharedArgs } from "./shared-subscriptions.ts";
+import { BROADCAST_SLICE, SharedSubscriptions, canonicalJson, type SharedArgs } from "./shared-subscriptions.ts";
 import { schema } from "./schema.ts";
 
 /** A source the test pushes into, counting how often it was started and stopped. */
@@ -114,6 +114,26 @@ describe("shared subscription executions", () => {
     state.stop(new Error("source broke"));
     for (const p of pending) await expect(p).rejects.toThrow("source broke");
     expect(shared.stats().groups).toBe(0);
+  });
+
+  it("serves many members in slices, keeping every member's order of events", async () => {
+    const shared = new SharedSubscriptions();
+    const { state, args } = controlledSource();
+    const members = Array.from({ length: BROADCAST_SLICE * 2 + 7 }, () => shared.join("k", args));
+    await tick();
+    const received = members.map(() => [] as unknown[]);
+    const reading = members.map(async (m, i) => {
+      for (let n = 0; n < 3; n++) received[i]!.push((await m.next()).value);
+    });
+    state.push({ data: { n: 1 } });
+    state.push({ data: { n: 2 } });
+    state.push({ data: { n: 3 } });
+    // Within this turn of the event loop (microtasks only) not every member was served: the
+    // broadcast yields instead of holding the loop for all of them.
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+    expect(received.filter((r) => r.length > 0).length).toBeLessThan(members.length);
+    await Promise.all(reading);
+    for (const r of received) expect(r).toEqual([{ data: { n: 1 } }, { data: { n: 2 } }, { data: { n: 3 } }]);
   });
 
   it("variables are keyed canonically", () => {

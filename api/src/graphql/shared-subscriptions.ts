@@ -17,6 +17,9 @@ export type SharedArgs = { start: () => Promise<SubscriptionSource> | Subscripti
 
 type Item = { value: ExecutionResult } | { error: unknown } | { done: true };
 
+/** Members served per event-loop turn when an event goes to many subscribers. */
+export const BROADCAST_SLICE = 250;
+
 /** One subscriber's view of a group: a plain iterator, so return() ends it even while next() waits. */
 class Member implements AsyncIterableIterator<ExecutionResult> {
   private queue: Item[] = [];
@@ -109,8 +112,31 @@ class Group {
     void iterator?.return?.()?.catch(() => {});
   }
 
+  /**
+   * Hands an item to every member. Each push lets graphql-ws serialise and write one message,
+   * so thousands of members are served in slices, yielding to the event loop between them
+   * (other requests wait at most one slice); items keep their order for every member.
+   */
   private broadcast(item: Item): void {
-    for (const member of [...this.members]) member.push(item);
+    const members = [...this.members];
+    if (members.length <= BROADCAST_SLICE && this.backlog.length === 0) {
+      for (const member of members) member.push(item);
+      return;
+    }
+    this.backlog.push({ item, members, next: 0 });
+    if (this.backlog.length === 1) setImmediate(() => this.drain());
+  }
+
+  private backlog: { item: Item; members: Member[]; next: number }[] = [];
+
+  private drain(): void {
+    const head = this.backlog[0];
+    if (!head) return;
+    const end = Math.min(head.members.length, head.next + BROADCAST_SLICE);
+    for (let i = head.next; i < end; i++) head.members[i]!.push(head.item);
+    head.next = end;
+    if (end === head.members.length) this.backlog.shift();
+    if (this.backlog.length > 0) setImmediate(() => this.drain());
   }
 
   private async run(): Promise<void> {

@@ -10,7 +10,7 @@ import type { Services } from "./context.ts";
 import { GRAPHQL_PATH, type GraphQLServer } from "./yoga.ts";
 import { SharedSubscriptions, canonicalJson, type SharedArgs, type SubscriptionSource } from "./shared-subscriptions.ts";
 
-type Extra = { request: IncomingMessage; viewer?: Viewer; operations?: Set<string> };
+type Extra = { request?: IncomingMessage; viewer?: Viewer; operations?: Set<string> };
 
 /** Operations one socket may have open at once: a dashboard needs a handful; a flood is refused. */
 export const MAX_OPERATIONS_PER_SOCKET = 100;
@@ -58,9 +58,12 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const authorization = typeof params.authorization === "string" ? params.authorization : typeof params.Authorization === "string" ? params.Authorization : undefined;
-        const viewer = await resolveViewer({ auth: services.auth, prisma: services.prisma, headers: headersOf(ctx.extra.request, authorization) }).catch(() => null);
+        const viewer = await resolveViewer({ auth: services.auth, prisma: services.prisma, headers: headersOf(ctx.extra.request!, authorization) }).catch(() => null);
         if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
+        // The upgrade request is not needed after authentication; an idle socket should not
+        // keep its headers and parser state alive (thousands of open dashboards).
+        (ctx.extra as { request?: IncomingMessage }).request = undefined;
         return true;
       },
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
