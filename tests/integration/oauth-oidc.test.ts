@@ -178,6 +178,35 @@ describe.skipIf(!enabled)("OAuth lifecycle with a catalog OIDC provider", () => 
     expect((await getAccessToken({ services: t.app.services, provider, integrationId: row.id })).refreshed).toBe(true);
   });
 
+  it("two replicas' sweeps and a \"Test connection\" click on the same expired connection at the same moment: one token request, one check each, the grant lives on", async () => {
+    const row = await t.app.db.prisma.integration.findFirstOrThrow({ where: { workspaceId: user.workspaceId, providerId: "acme" } });
+    await t.app.db.prisma.integration.update({ where: { id: row.id }, data: { tokenExpiresAt: new Date(Date.now() - 1000), nextHealthCheckAt: new Date(Date.now() - 1000) } });
+    const refreshesBefore = oidc.tokenRequests.refresh_token;
+    const historyBefore = await t.app.db.prisma.integrationHealthLog.count({ where: { integrationId: row.id } });
+    const [sweepA, sweepB, test] = await Promise.all([
+      t.app.scheduler.sweep(),
+      replica.app.scheduler.sweep(),
+      // The UI's "Test connection", sent to the second replica over HTTP with the user's cookie.
+      replica.gql(`mutation($id: ID!) { testIntegration(id: $id) { status } }`, { cookie: user.cookie, variables: { id: row.id } }),
+    ]);
+    expect(oidc.tokenRequests.refresh_token - refreshesBefore).toBe(1);
+    expect(test.body.errors).toBeUndefined();
+    expect(test.body.data.testIntegration.status).toBe("HEALTHY");
+    const swept = [...sweepA.results, ...sweepB.results].filter((r) => r.integrationId === row.id);
+    expect(swept).toHaveLength(1); // claimed by exactly one replica
+    expect(swept[0]!.status).toBe("HEALTHY");
+    expect(sweepA.errors + sweepB.errors).toBe(0);
+    // One history row per check (the sweep's and the test's), none lost, none twice.
+    const rows = await t.app.db.prisma.integrationHealthLog.findMany({ where: { integrationId: row.id }, orderBy: { checkedAt: "asc" } });
+    expect(rows.length - historyBefore).toBe(2);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+    // The rotated refresh token was stored: another refresh works.
+    await t.app.db.prisma.integration.update({ where: { id: row.id }, data: { tokenExpiresAt: new Date(Date.now() - 1000) } });
+    const provider = t.app.services.catalog.find((p) => p.id === "acme")!;
+    expect((await getAccessToken({ services: t.app.services, provider, integrationId: row.id })).refreshed).toBe(true);
+    expect((await t.app.db.prisma.integration.findUniqueOrThrow({ where: { id: row.id } })).status).toBe("CONNECTED");
+  });
+
   it("rotates the encryption key while the app runs, and every connection keeps working", async () => {
     const row = await t.app.db.prisma.integration.findFirstOrThrow({ where: { workspaceId: user.workspaceId, providerId: "acme" } });
     const plain = openTokens(t.app.vault, row)!;
