@@ -1,19 +1,11 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { signUp } from "./support/flows.ts";
 
 // Connecting, testing and disconnecting from the dashboard, in a real browser, against real
 // OAuth servers: the catalog's OIDC provider (oidc-provider) and the built-in sandbox emulators.
 
-async function signUp(page: Page) {
-  await page.goto("/signup");
-  await page.getByLabel("Name").fill("Casey Connect");
-  await page.getByLabel("Email").fill(`connect-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.test`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
-}
-
 test("connect, test and disconnect a catalog OIDC provider", async ({ page }) => {
-  await signUp(page);
+  await signUp(page, { name: "Casey Connect", tag: "connect" });
   const card = page.getByRole("article", { name: "Acme ID" });
   await card.getByRole("link", { name: "Connect", exact: true }).click();
 
@@ -46,7 +38,7 @@ const BUILT_INS = [
 
 for (const provider of BUILT_INS) {
   test(`connect ${provider.name} through its sandbox consent page`, async ({ page }) => {
-    await signUp(page);
+    await signUp(page, { name: "Casey Connect", tag: "connect" });
     const card = page.getByRole("article", { name: provider.name });
     await expect(card.getByText("Sandbox", { exact: true })).toBeVisible();
     await card.getByRole("link", { name: "Connect", exact: true }).click();
@@ -62,7 +54,7 @@ for (const provider of BUILT_INS) {
 }
 
 test("a denial at the provider comes back as a readable message, and nothing is connected", async ({ page }) => {
-  await signUp(page);
+  await signUp(page, { name: "Casey Connect", tag: "connect" });
   const card = page.getByRole("article", { name: "Google" });
   await card.getByRole("link", { name: "Connect", exact: true }).click();
   await page.getByRole("button", { name: "Deny" }).click();
@@ -72,7 +64,7 @@ test("a denial at the provider comes back as a readable message, and nothing is 
 });
 
 test("the callback answers 303 without the code, with no-referrer and no-store", async ({ page }) => {
-  await signUp(page);
+  await signUp(page, { name: "Casey Connect", tag: "connect" });
   const response = await page.request.get("/api/integrations/oauth/callback/google?code=secret-code-value&state=forged-state", { maxRedirects: 0 });
   expect(response.status()).toBe(303);
   const location = response.headers()["location"]!;

@@ -1,28 +1,12 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { connectSandbox as connect, signUp } from "./support/flows.ts";
 
 // What a person new to Switchboard meets: cards with logos and facts, toasts for OAuth
 // outcomes, Test all, the detail page with uptime, latency and the check log, loading errors
 // with a retry, keyboard use and a 360 px screen.
 
-async function signUp(page: Page, tag: string) {
-  await page.goto("/signup");
-  await page.getByLabel("Name").fill("Dana Dashboard");
-  await page.getByLabel("Email").fill(`${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.test`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
-}
-
-async function connect(page: Page, name: string) {
-  const card = page.getByRole("article", { name });
-  await card.getByRole("link", { name: "Connect", exact: true }).click();
-  await page.getByRole("button", { name: "Allow" }).click();
-  await expect(card.getByText("Healthy", { exact: true })).toBeVisible();
-  return card;
-}
-
 test("a card shows its logo, facts, the sandbox controls, and the OAuth outcome as a toast", async ({ page }) => {
-  await signUp(page, "cards");
+  await signUp(page, { name: "Dana Dashboard", tag: "cards" });
   const slack = page.getByRole("article", { name: "Slack" });
   await expect(slack.locator("svg").first()).toBeVisible();
   await expect(slack.getByText("Messages and channels of a Slack workspace")).toBeVisible();
@@ -55,7 +39,7 @@ test("a card shows its logo, facts, the sandbox controls, and the OAuth outcome 
 });
 
 test("Test all shows its progress and a summary; a failing provider shows what to do next", async ({ page, baseURL }) => {
-  await signUp(page, "testall");
+  await signUp(page, { name: "Dana Dashboard", tag: "testall" });
   await connect(page, "Slack");
   const hubspot = await connect(page, "HubSpot");
 
@@ -74,7 +58,7 @@ test("Test all shows its progress and a summary; a failing provider shows what t
 });
 
 test("the detail page: uptime bars, latency, the check log, and a test that reveals each step", async ({ page }) => {
-  await signUp(page, "detail");
+  await signUp(page, { name: "Dana Dashboard", tag: "detail" });
   const slack = await connect(page, "Slack");
   await slack.getByRole("link", { name: /History and uptime/ }).click();
   await expect(page).toHaveURL(/\/dashboard\/integrations\/[^/]+$/);
@@ -103,7 +87,7 @@ test("the detail page: uptime bars, latency, the check log, and a test that reve
 });
 
 test("a failed load says so and recovers with Retry", async ({ page }) => {
-  await signUp(page, "retry");
+  await signUp(page, { name: "Dana Dashboard", tag: "retry" });
   let failing = true;
   await page.route("**/graphql", async (route) => {
     const body = route.request().postDataJSON() as { operationName?: string } | null;
@@ -120,7 +104,7 @@ test("a failed load says so and recovers with Retry", async ({ page }) => {
 });
 
 test("keyboard only: connect, confirm a disconnect, and move through the settings", async ({ page }) => {
-  await signUp(page, "keys");
+  await signUp(page, { name: "Dana Dashboard", tag: "keys" });
   const slack = await connect(page, "Slack");
   const disconnect = slack.getByRole("button", { name: "Disconnect" });
   await disconnect.focus();
@@ -152,7 +136,7 @@ test("keyboard only: connect, confirm a disconnect, and move through the setting
 
 test("usable at 360 px: nothing scrolls sideways", async ({ page }) => {
   await page.setViewportSize({ width: 360, height: 740 });
-  await signUp(page, "narrow");
+  await signUp(page, { name: "Dana Dashboard", tag: "narrow" });
   const slack = await connect(page, "Slack");
   const noSideways = async () => expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
   await noSideways();

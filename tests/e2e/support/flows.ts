@@ -1,0 +1,38 @@
+import { expect, type Locator, type Page } from "@playwright/test";
+
+// Flows several specs share: sign up through the form, connect a sandbox built-in through its
+// consent page, connect the catalog's OIDC provider through oidc-provider's dev login.
+
+/** Signs up a fresh user through the form and waits for the dashboard. Returns the email. */
+export async function signUp(page: Page, { name, tag }: { name: string; tag: string }): Promise<string> {
+  const email = `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+  await page.goto("/signup");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
+  return email;
+}
+
+/** Connects a sandbox built-in (Slack, HubSpot, Google, Salesforce): Connect, then Allow. */
+export async function connectSandbox(page: Page, name: string): Promise<Locator> {
+  const card = page.getByRole("article", { name });
+  await card.getByRole("link", { name: "Connect", exact: true }).click();
+  await page.getByRole("button", { name: "Allow" }).click();
+  await expect(card.getByText("Healthy", { exact: true })).toBeVisible();
+  return card;
+}
+
+/** Connects the catalog provider "Acme ID" through oidc-provider's development login and consent pages. */
+export async function connectAcme(page: Page): Promise<Locator> {
+  const card = page.getByRole("article", { name: "Acme ID" });
+  await card.getByRole("link", { name: "Connect", exact: true }).click();
+  await page.locator('input[name="login"]').fill("alice");
+  await page.locator('input[name="password"]').fill("any password");
+  await page.locator('button[type="submit"]').click();
+  await page.locator('button[type="submit"]').click();
+  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
+  await expect(card.getByText("Healthy", { exact: true })).toBeVisible();
+  return card;
+}
