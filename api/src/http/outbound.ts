@@ -31,35 +31,44 @@ export async function outboundFetch(input: string | URL, init: RequestInit = {},
   const timeoutMs = options.timeoutMs ?? outer.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBytes = options.maxBytes ?? outer.maxBytes ?? DEFAULT_MAX_BYTES;
   const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-  const host = new URL(input).host;
+  // For messages only (parsing a URL on every call costs more than the rest of this function).
+  const host = () => new URL(input).host;
   let response: Response;
   try {
     response = await fetch(input, { ...init, signal, redirect: "manual" });
   } catch (error) {
-    if ((error as Error).name === "TimeoutError" || signal.aborted) throw new OutboundError("timeout", `${host} did not answer within ${timeoutMs} ms`);
-    throw new OutboundError("network", `could not reach ${host}`);
+    if ((error as Error).name === "TimeoutError" || signal.aborted) throw new OutboundError("timeout", `${host()} did not answer within ${timeoutMs} ms`);
+    throw new OutboundError("network", `could not reach ${host()}`);
   }
-  const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) {
+  const length = response.headers.get("content-length");
+  const declared = length === null ? null : Number(length);
+  if (declared !== null && declared > maxBytes) {
     await response.body?.cancel().catch(() => {});
-    throw new OutboundError("too_large", `${host} answered with more than ${maxBytes} bytes`);
+    throw new OutboundError("too_large", `${host()} answered with more than ${maxBytes} bytes`);
   }
   // Read the body under the same deadline and limit, then hand back a complete Response.
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let body: ArrayBuffer | Buffer<ArrayBuffer> | null = null;
   try {
-    if (response.body) {
+    if (response.status === 204 || response.status === 304 || !response.body) {
+      await response.body?.cancel().catch(() => {});
+    } else if (declared !== null && Number.isSafeInteger(declared) && declared >= 0) {
+      // A declared length within the limit: the connection delivers exactly that many bytes
+      // (HTTP framing), so one read is bounded; the signal still bounds its time.
+      body = await response.arrayBuffer();
+    } else {
+      const chunks: Uint8Array[] = [];
+      let size = 0;
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         size += chunk.byteLength;
-        if (size > maxBytes) throw new OutboundError("too_large", `${host} answered with more than ${maxBytes} bytes`);
+        if (size > maxBytes) throw new OutboundError("too_large", `${host()} answered with more than ${maxBytes} bytes`);
         chunks.push(chunk);
       }
+      body = Buffer.concat(chunks);
     }
   } catch (error) {
     if (error instanceof OutboundError) throw error;
-    if (signal.aborted) throw new OutboundError("timeout", `${host} did not finish answering within ${timeoutMs} ms`);
-    throw new OutboundError("network", `the connection to ${host} broke`);
+    if (signal.aborted) throw new OutboundError("timeout", `${host()} did not finish answering within ${timeoutMs} ms`);
+    throw new OutboundError("network", `the connection to ${host()} broke`);
   }
-  const body = response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks);
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

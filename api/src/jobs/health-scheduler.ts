@@ -1,19 +1,22 @@
 import cron from "node-cron";
-import pLimit from "p-limit";
 import type { CatalogProvider } from "../providers/catalog.ts";
 import type { Logger } from "../logger.ts";
 import type { Env } from "../env.ts";
-import type { PrismaClient } from "../generated/prisma/client.ts";
-import { checkIntegration, nextCheckTime, type CheckResult } from "../domain/health/check-integration.ts";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
+import { HEALTH_ROW_COLUMNS, nextCheckTime, probeIntegration, type CheckResult, type HealthRow, type Probe } from "../domain/health/check-integration.ts";
+import { createCheckRecorder } from "../domain/health/record.ts";
 import type { RefreshServices } from "../domain/integrations/refresh.ts";
 import type { Metrics } from "../http/metrics.ts";
 
-// Schedule + lock + metrics only; the work is checkIntegration in domain/health.
-// Each tick claims due connections with `FOR UPDATE SKIP LOCKED` and a lease: replicas sweeping
+// Schedule + claim + limit only; the work is probeIntegration and record.ts in domain/health.
+// A sweep claims due connections with `FOR UPDATE SKIP LOCKED` and a lease: replicas sweeping
 // at the same moment each get different rows, and a replica that dies mid-check loses its
-// claim when the lease runs out. Checks run under a concurrency limit.
+// claim when the lease runs out. The claim returns the columns a check needs, so a check reads
+// nothing more. HEALTH_CHECK_CONCURRENCY workers take claimed rows from a local queue, which is
+// refilled (one claim at a time) as it runs low, never more than a few batches ahead of the
+// workers; finished checks go to a recorder that writes them in groups, one statement each.
 
-export type Claimed = { id: string; providerId: string; workspaceId: string };
+export type Claimed = HealthRow;
 export type SchedulerServices = RefreshServices & { env: Env; prisma: PrismaClient; catalog: CatalogProvider[]; logger: Logger };
 export type SweepSummary = { claimed: number; results: CheckResult[]; errors: number; durationMs: number };
 
@@ -36,7 +39,14 @@ export async function claimDue(prisma: PrismaClient, { limit, leaseSeconds }: { 
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     )
-    RETURNING id, "providerId", "workspaceId"`;
+    RETURNING ${Prisma.raw(HEALTH_ROW_COLUMNS)}`;
+}
+
+/** Gives claimed rows back: no lease, next check at `next` (checks that could not run or be written). */
+async function release(prisma: PrismaClient, ids: string[], next: Date): Promise<void> {
+  await prisma.$executeRaw`
+    UPDATE "integration" SET "healthLeaseUntil" = NULL, "nextHealthCheckAt" = ${next.toISOString()}::timestamp(3), "updatedAt" = now()
+    WHERE id = ANY(${ids}::text[])`;
 }
 
 export function createHealthScheduler({
@@ -49,62 +59,113 @@ export function createHealthScheduler({
   metrics?: Metrics;
   /** Called with every sweep's results (webhook events). */
   onSweep?: (summary: SweepSummary) => Promise<void> | void;
-  /** The check to run; the real one by default (tests of the claiming logic replace it). */
+  /**
+   * Replaces the check and its recording (tests of the claiming logic): called once per claimed
+   * row, which it must give back itself.
+   */
   runCheck?: (claimed: Claimed, provider: CatalogProvider) => Promise<CheckResult | void>;
 }): HealthScheduler {
   const { env, prisma, logger } = services;
-  const limit = pLimit(env.HEALTH_CHECK_CONCURRENCY);
-  const check = runCheck ?? ((claimed: Claimed, provider: CatalogProvider) => checkIntegration({ services, provider, integrationId: claimed.id, trigger: "SCHEDULED" }));
+  const concurrency = env.HEALTH_CHECK_CONCURRENCY;
   let task: ReturnType<typeof cron.schedule> | null = null;
   let current: Promise<SweepSummary> | null = null;
-
-  async function runOne(claimed: Claimed): Promise<CheckResult | null> {
-    const provider = services.catalog.find((p) => p.id === claimed.providerId);
-    const started = performance.now();
-    try {
-      if (!provider) {
-        // Removed from the catalog: nothing to check with; try again much later.
-        await prisma.integration.update({ where: { id: claimed.id }, data: { healthLeaseUntil: null, nextHealthCheckAt: nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS * 12, Date.now()) } });
-        return null;
-      }
-      const result = await check(claimed, provider);
-      if (result) metrics?.checkCompleted(claimed.providerId, result.status, (performance.now() - started) / 1000);
-      return result ?? null;
-    } catch (error) {
-      metrics?.checkCompleted(claimed.providerId, "ERROR", (performance.now() - started) / 1000);
-      logger.error({ err: error, integrationId: claimed.id }, "a health check failed unexpectedly");
-      await prisma.integration
-        .update({ where: { id: claimed.id }, data: { healthLeaseUntil: null, nextHealthCheckAt: nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, Date.now()) } })
-        .catch(() => {});
-      throw error;
-    }
-  }
 
   async function sweepOnce(): Promise<SweepSummary> {
     const started = performance.now();
     const results: CheckResult[] = [];
     let claimed = 0;
     let errors = 0;
-    // Claim a few batches' worth at a time, so a replica never holds leases it cannot start.
-    const batch = env.HEALTH_CHECK_CONCURRENCY * 2;
-    for (;;) {
-      let rows: Claimed[];
-      try {
-        rows = await claimDue(prisma, { limit: batch, leaseSeconds: env.HEALTH_CHECK_LEASE_SECONDS });
-      } catch (error) {
-        // The database is down or restarting: log it; the next tick goes on.
-        logger.error({ err: error }, "could not claim due health checks");
-        break;
-      }
-      if (rows.length === 0) break;
-      claimed += rows.length;
-      const settled = await Promise.allSettled(rows.map((row) => limit(() => runOne(row))));
-      for (const s of settled) {
-        if (s.status === "fulfilled" && s.value) results.push(s.value);
-        if (s.status === "rejected") errors++;
-      }
-      if (rows.length < batch) break;
+    const startedAt = new Map<string, number>();
+
+    const recorder = createCheckRecorder({
+      prisma,
+      realtime: services.realtime,
+      onWritten: (probes: Probe[]) => {
+        for (const { result } of probes) {
+          results.push(result);
+          metrics?.checkCompleted(result.providerId, result.status, (performance.now() - (startedAt.get(result.integrationId) ?? started)) / 1000);
+          startedAt.delete(result.integrationId);
+        }
+      },
+      onFailed: async (probes: Probe[], error: unknown) => {
+        errors += probes.length;
+        for (const { result } of probes) metrics?.checkCompleted(result.providerId, "ERROR", (performance.now() - (startedAt.get(result.integrationId) ?? started)) / 1000);
+        logger.error({ err: error, checks: probes.length }, "could not record health checks");
+        await release(
+          prisma,
+          probes.map((p) => p.result.integrationId),
+          nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, Date.now()),
+        ).catch(() => {});
+      },
+    });
+
+    // Claim a few batches' worth at a time, so a replica never holds leases it cannot start
+    // soon; claim again while a batch's worth is still queued, so workers never wait for it.
+    const batch = concurrency * 2;
+    const queue: Claimed[] = [];
+    let exhausted = false;
+    let claiming: Promise<void> | null = null;
+    function refill(): Promise<void> {
+      claiming ??= (async () => {
+        try {
+          const rows = await claimDue(prisma, { limit: batch, leaseSeconds: env.HEALTH_CHECK_LEASE_SECONDS });
+          claimed += rows.length;
+          for (const row of rows) queue.push(row);
+          if (rows.length < batch) exhausted = true;
+        } catch (error) {
+          // The database is down or restarting: log it; the next tick goes on.
+          logger.error({ err: error }, "could not claim due health checks");
+          exhausted = true;
+        } finally {
+          claiming = null;
+        }
+      })();
+      return claiming;
     }
+
+    async function runOne(row: Claimed): Promise<void> {
+      const provider = services.catalog.find((p) => p.id === row.providerId);
+      const t0 = performance.now();
+      try {
+        if (!provider) {
+          // Removed from the catalog: nothing to check with; try again much later.
+          await release(prisma, [row.id], nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS * 12, Date.now()));
+          return;
+        }
+        if (runCheck) {
+          const result = await runCheck(row, provider);
+          if (result) {
+            metrics?.checkCompleted(row.providerId, result.status, (performance.now() - t0) / 1000);
+            results.push(result);
+          }
+          return;
+        }
+        startedAt.set(row.id, t0);
+        const probe = await probeIntegration({ services, provider, row, trigger: "SCHEDULED" });
+        await recorder.add(probe);
+      } catch (error) {
+        errors++;
+        startedAt.delete(row.id);
+        metrics?.checkCompleted(row.providerId, "ERROR", (performance.now() - t0) / 1000);
+        logger.error({ err: error, integrationId: row.id }, "a health check failed unexpectedly");
+        await release(prisma, [row.id], nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, Date.now())).catch(() => {});
+      }
+    }
+
+    async function worker(): Promise<void> {
+      for (;;) {
+        if (!exhausted && queue.length < batch) {
+          const refilled = refill();
+          if (queue.length === 0) await refilled;
+        }
+        const row = queue.shift();
+        if (row) await runOne(row);
+        else if (exhausted) return;
+      }
+    }
+
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    await recorder.drain();
     const durationMs = Math.round(performance.now() - started);
     const summary = { claimed, results, errors, durationMs };
     metrics?.sweepCompleted(durationMs / 1000);

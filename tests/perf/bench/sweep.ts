@@ -13,7 +13,8 @@ export type Stats = Record<"slack" | "hubspot" | "google", { tokenRequests: { au
 export type SweepResult = {
   connections: number;
   system: { perSecond: number; seconds: number; claimed: number; errors: number; cpuSeconds: number };
-  baseline: { perSecond: number; seconds: number };
+  /** cpuSeconds: the baseline process's own CPU for the same calls (fetch-loop-host reports it) */
+  baseline: { perSecond: number; seconds: number; cpuSeconds: number };
   checkedTwice: number;
   checkedOnce: number;
   calls: { system: Record<string, number>; baseline: Record<string, number> };
@@ -76,7 +77,7 @@ export async function benchSweep(ctx: RunContext, app: Host, connections: Connec
   writeFileSync(file, JSON.stringify(connections.map((c) => ({ provider: c.providerId, accessToken: c.tokens.accessToken, refreshToken: c.tokens.refreshToken }))));
   const loop = await startHost("fetch-loop", "fetch-loop-host.ts", {});
   ctx.hosts.add(loop);
-  let base: { done: number; durationMs: number };
+  let base: { done: number; durationMs: number; cpuMs: number };
   const s2 = await ctx.emulator.call<Stats>("stats");
   try {
     base = await loop.call("run", { file, base: ctx.emulatorUrl, concurrency }, 600_000);
@@ -88,7 +89,7 @@ export async function benchSweep(ctx: RunContext, app: Host, connections: Connec
   return {
     connections: connections.length,
     system: { perSecond: sweep.claimed / (sweep.durationMs / 1000), seconds: sweep.durationMs / 1000, claimed: sweep.claimed, errors: sweep.errors, cpuSeconds: sweep.cpuMs / 1000 },
-    baseline: { perSecond: base.done / (base.durationMs / 1000), seconds: base.durationMs / 1000 },
+    baseline: { perSecond: base.done / (base.durationMs / 1000), seconds: base.durationMs / 1000, cpuSeconds: base.cpuMs / 1000 },
     checkedTwice: counts.twice,
     checkedOnce: counts.once,
     calls: { system: delta(s1, s0), baseline: delta(s3, s2) },

@@ -1,5 +1,5 @@
 import type { Prisma } from "../../generated/prisma/client.ts";
-import { publishIntegrationEvent } from "../../realtime/pubsub.ts";
+import type { HealthStatus, IntegrationStatus } from "../../generated/prisma/enums.ts";
 import type { CatalogProvider } from "../../providers/catalog.ts";
 import { adapterFor, type AccountDetails } from "../../providers/adapters.ts";
 import { OutboundError, withOutboundLimits } from "../../http/outbound.ts";
@@ -7,12 +7,18 @@ import type { Env } from "../../env.ts";
 import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "../oauth/errors.ts";
 import { getAccessToken, type RefreshServices } from "../integrations/refresh.ts";
 import { applyThresholds, transitionOf, type Outcome, type Transition } from "./thresholds.ts";
+import { recordChecks } from "./record.ts";
 
 // A check in layers, each with its latency: token (valid, or refreshed through the
 // single-flight refresh), API (the provider's identity call answers; a 401 refreshes once and
 // retries), identity (the same account as when connected), scopes (granted contains
 // requested). The layers classify into an outcome; thresholds turn outcomes into a status.
 // Expected failures are values, not exceptions.
+//
+// `probeIntegration` does the provider side of a check on a row the caller already has (the
+// scheduler's claim returns it) and computes everything to store; `record.ts` writes any number
+// of probes in one statement and publishes them. `checkIntegration` is the one-off composition
+// (manual "test now", the CLI).
 
 export type StepResult = { step: "token" | "api" | "identity" | "scopes"; ok: boolean; latencyMs: number; code?: string; message?: string };
 export type CheckResult = {
@@ -59,20 +65,57 @@ export function nextCheckTime(intervalSeconds: number, now: number, retryAfterSe
   return new Date(retryAfterSeconds !== undefined ? Math.max(regular, now + retryAfterSeconds * 1000) : regular);
 }
 
-export async function checkIntegration({
+/** The columns a check reads: what the scheduler's claim returns, and a subset of the Prisma row. */
+export type HealthRow = {
+  id: string;
+  workspaceId: string;
+  providerId: string;
+  status: IntegrationStatus;
+  healthStatus: HealthStatus;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  accessTokenEnc: string | null;
+  refreshTokenEnc: string | null;
+  tokenExpiresAt: Date | null;
+  requestedScopes: string[];
+  grantedScopes: string[];
+  account: Prisma.JsonValue | null;
+  providerConfig: Prisma.JsonValue | null;
+};
+
+/** The same columns as SQL, for RETURNING / SELECT lists (enums as text, as `HealthRow` types them). */
+export const HEALTH_ROW_COLUMNS = `id, "workspaceId", "providerId", status::text AS status, "healthStatus"::text AS "healthStatus",
+  "consecutiveFailures", "consecutiveSuccesses", "accessTokenEnc", "refreshTokenEnc", "tokenExpiresAt",
+  "requestedScopes", "grantedScopes", account, "providerConfig"`;
+
+/** A finished probe: the result, plus what to store that the result does not carry. */
+export type Probe = {
+  result: CheckResult;
+  trigger: "SCHEDULED" | "MANUAL" | "CALLBACK";
+  /** the integration's status to store and publish (REAUTH_REQUIRED, or the status it had) */
+  newStatus: IntegrationStatus;
+  counters: { consecutiveFailures: number; consecutiveSuccesses: number };
+  /** set when this check changed the health status */
+  transitionFrom: HealthStatus | null;
+  /** account details to store, when the check learned a name the row did not have */
+  account: Prisma.InputJsonValue | null;
+};
+
+/** Runs the layers of one check against the provider; writes nothing itself (a refresh stores its tokens). */
+export async function probeIntegration({
   services,
   provider,
-  integrationId,
+  row,
   trigger,
 }: {
   services: RefreshServices & { env: CheckSettings };
   provider: CatalogProvider;
-  integrationId: string;
-  trigger: "SCHEDULED" | "MANUAL" | "CALLBACK";
-}): Promise<CheckResult> {
-  const { prisma, realtime, env } = services;
+  row: HealthRow;
+  trigger: Probe["trigger"];
+}): Promise<Probe> {
+  const { env } = services;
   const started = performance.now();
-  const row = await prisma.integration.findUniqueOrThrow({ where: { id: integrationId } });
+  const integrationId = row.id;
   const steps: StepResult[] = [];
   let errorCode = null as CheckResult["errorCode"];
   let outcome = "ok" as Outcome;
@@ -80,7 +123,7 @@ export async function checkIntegration({
   let account: AccountDetails | undefined;
 
   await withOutboundLimits({ timeoutMs: env.HEALTH_CHECK_TIMEOUT_MS }, async () => {
-    const token = await timed(() => getAccessToken({ services, provider, integrationId }));
+    const token = await timed(async () => (await getAccessToken({ services, provider, integrationId: row.id, row })).accessToken);
     steps.push({ step: "token", ok: !token.error, latencyMs: token.ms, ...(token.error ? { code: codeOf(token.error) } : {}) });
     if (token.error) {
       errorCode = codeOf(token.error);
@@ -89,7 +132,7 @@ export async function checkIntegration({
       return;
     }
     const adapter = adapterFor(provider);
-    const tokens = { accessToken: token.value!.accessToken, scopes: row.grantedScopes, extra: (row.providerConfig as Record<string, unknown>) ?? {} };
+    const tokens = { accessToken: token.value!, scopes: row.grantedScopes, extra: (row.providerConfig as Record<string, unknown>) ?? {} };
     let api = await timed(() => adapter.account({ provider, tokens, allowHttp: services.allowHttp }));
     if (api.error && codeOf(api.error) === "token_revoked") {
       // A 401 may only mean the token expired early (Salesforce sessions): refresh once, retry.
@@ -143,44 +186,8 @@ export async function checkIntegration({
   const nextCheckAt = nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, checkedAt.getTime(), retryAfterSeconds);
   const newStatus = reauthRequired ? "REAUTH_REQUIRED" : row.status;
   const transition: CheckResult["transition"] = reauthRequired && row.status !== "REAUTH_REQUIRED" ? "reauth_required" : transitionOf(row.healthStatus, counters.healthStatus);
-  await prisma.$transaction([
-    prisma.integration.update({
-      where: { id: row.id },
-      data: {
-        status: newStatus,
-        ...counters,
-        healthMessage: message,
-        healthErrorCode: code,
-        lastHealthCheckAt: checkedAt,
-        // A connection that needs a reconnect is not checked again until it has one.
-        nextHealthCheckAt: reauthRequired ? null : nextCheckAt,
-        healthLeaseUntil: null,
-        ...(account?.name && !(row.account as AccountDetails | null)?.name ? { account: { ...((row.account as object) ?? {}), ...account } as Prisma.InputJsonValue } : {}),
-      },
-    }),
-    prisma.integrationHealthLog.create({
-      data: {
-        integrationId: row.id,
-        workspaceId: row.workspaceId,
-        status: counters.healthStatus,
-        trigger,
-        latencyMs,
-        steps: steps as unknown as Prisma.InputJsonValue,
-        errorCode: code,
-        message,
-        transitionFrom: counters.healthStatus !== row.healthStatus ? row.healthStatus : null,
-      },
-    }),
-  ]);
-  publishIntegrationEvent(realtime, row, {
-    status: newStatus,
-    healthStatus: counters.healthStatus,
-    healthMessage: message,
-    errorCode: code,
-    kind: transition === "reauth_required" ? "reauth_required" : "check",
-    at: checkedAt,
-  });
-  return {
+  const storedAccount = row.account as AccountDetails | null;
+  const result: CheckResult = {
     integrationId: row.id,
     workspaceId: row.workspaceId,
     providerId: row.providerId,
@@ -194,6 +201,32 @@ export async function checkIntegration({
     latencyMs,
     checkedAt,
     nextCheckAt,
-    accountName: (account?.name ?? (row.account as AccountDetails | null)?.name) || null,
+    accountName: (account?.name ?? storedAccount?.name) || null,
   };
+  return {
+    result,
+    trigger,
+    newStatus,
+    counters: { consecutiveFailures: counters.consecutiveFailures, consecutiveSuccesses: counters.consecutiveSuccesses },
+    transitionFrom: counters.healthStatus !== row.healthStatus ? row.healthStatus : null,
+    account: account?.name && !storedAccount?.name ? ({ ...((storedAccount as object) ?? {}), ...account } as Prisma.InputJsonValue) : null,
+  };
+}
+
+/** One check now, written and published before it returns (manual checks, the CLI). */
+export async function checkIntegration({
+  services,
+  provider,
+  integrationId,
+  trigger,
+}: {
+  services: RefreshServices & { env: CheckSettings };
+  provider: CatalogProvider;
+  integrationId: string;
+  trigger: Probe["trigger"];
+}): Promise<CheckResult> {
+  const row = await services.prisma.integration.findUniqueOrThrow({ where: { id: integrationId } });
+  const probe = await probeIntegration({ services, provider, row, trigger });
+  await recordChecks(services, [probe]);
+  return probe.result;
 }

@@ -31,19 +31,25 @@ export async function getAccessToken({
   integrationId,
   rejected,
   marginSeconds = provider.refreshMarginSeconds ?? services.env.TOKEN_REFRESH_MARGIN_SECONDS,
+  row: known,
 }: {
   services: RefreshServices;
   provider: CatalogProvider;
   integrationId: string;
   rejected?: string;
   marginSeconds?: number;
+  /** The row as the caller just read it (a sweep's claim): saves reading it again when its token is still good. */
+  row?: { id: string; status: string; accessTokenEnc: string | null; tokenExpiresAt: Date | null };
 }): Promise<{ accessToken: string; refreshed: boolean }> {
   const { prisma, vault, db } = services;
-  const first = await prisma.integration.findUniqueOrThrow({ where: { id: integrationId } });
+  const first = known ?? (await prisma.integration.findUniqueOrThrow({ where: { id: integrationId } }));
   if (first.status === "REAUTH_REQUIRED") throw new OAuthFlowError("invalid_grant", "reconnect required");
-  const current = openTokens(vault, first);
-  if (!current) throw new OAuthFlowError("invalid_grant", "no stored token");
-  if (!expiring(first.tokenExpiresAt, marginSeconds) && current.accessToken !== rejected) return { accessToken: current.accessToken, refreshed: false };
+  if (!first.accessTokenEnc) throw new OAuthFlowError("invalid_grant", "no stored token");
+  if (!expiring(first.tokenExpiresAt, marginSeconds)) {
+    // Only the access token: the refresh token is opened under the lock, when it is needed.
+    const accessToken = openTokens(vault, { id: first.id, accessTokenEnc: first.accessTokenEnc, refreshTokenEnc: null })!.accessToken;
+    if (accessToken !== rejected) return { accessToken, refreshed: false };
+  }
 
   return withIntegrationLock(db, `refresh:${integrationId}`, async () => {
     const row = await prisma.integration.findUniqueOrThrow({ where: { id: integrationId } });

@@ -1,0 +1,178 @@
+import { randomUUID } from "node:crypto";
+import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { publishIntegrationEvent, type Realtime } from "../../realtime/pubsub.ts";
+import type { Probe } from "./check-integration.ts";
+
+// Writing checks: the integration's new state and one history row per check, for any number of
+// checks in ONE statement (a data-modifying CTE over `unnest` of one array per column), so a
+// sweep pays one round trip per batch instead of BEGIN, UPDATE, INSERT, COMMIT per check. The
+// statement is atomic: a check's row update and its history row are written together or not
+// at all, and a history row is only written for a row that still exists (deleted meanwhile:
+// nothing to record). The statement text is the same for every batch size.
+//
+// `createCheckRecorder` is the scheduler's side: checks are handed over as they finish and
+// written in groups (one statement in flight; what finishes meanwhile goes into the next), so
+// a check's worker moves on to the next provider call instead of waiting for the database.
+
+/** A UUIDv7 (as Prisma's `uuid(7)` default makes them): 48 bits of milliseconds, then random. */
+export function uuidv7(now = Date.now()): string {
+  const random = randomUUID(); // v4: 122 random bits, from Node's cached entropy
+  const ms = now.toString(16).padStart(12, "0");
+  return `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7${random.slice(15)}`;
+}
+
+/** Writes the probes' results; returns the ids of the integrations that were written. */
+export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promise<Set<string>> {
+  if (probes.length === 0) return new Set();
+  const n = probes.length;
+  const col = <T,>(f: (p: Probe) => T): T[] => {
+    const out = new Array<T>(n);
+    for (let i = 0; i < n; i++) out[i] = f(probes[i]!);
+    return out;
+  };
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  const rows = await prisma.$queryRaw<{ integrationId: string }[]>`
+    WITH v AS (
+      SELECT * FROM unnest(
+        ${col((p) => p.result.integrationId)}::text[],
+        ${col((p) => p.result.workspaceId)}::text[],
+        ${col((p) => p.result.reauthRequired)}::boolean[],
+        ${col((p) => p.result.status)}::text[],
+        ${col((p) => p.counters.consecutiveFailures)}::int[],
+        ${col((p) => p.counters.consecutiveSuccesses)}::int[],
+        ${col((p) => p.result.message)}::text[],
+        ${col((p) => p.result.errorCode)}::text[],
+        ${col((p) => iso(p.result.checkedAt))}::text[],
+        ${col((p) => iso(p.result.nextCheckAt))}::text[],
+        ${col((p) => (p.account === null ? null : JSON.stringify(p.account)))}::text[],
+        ${col(() => uuidv7())}::text[],
+        ${col((p) => p.trigger)}::text[],
+        ${col((p) => p.result.latencyMs)}::int[],
+        ${col((p) => JSON.stringify(p.result.steps))}::text[],
+        ${col((p) => p.transitionFrom)}::text[]
+      ) AS t(id, "workspaceId", reauth, "healthStatus", failures, successes, message, code, "checkedAt", "nextAt", account, "logId", trigger, "latencyMs", steps, "transitionFrom")
+    ),
+    u AS (
+      UPDATE "integration" i SET
+        -- only a reconnect-required outcome changes the status: a disconnect that happened
+        -- while the provider was being asked is never undone here
+        status = CASE WHEN v.reauth THEN 'REAUTH_REQUIRED'::"IntegrationStatus" ELSE i.status END,
+        "healthStatus" = v."healthStatus"::"HealthStatus",
+        "consecutiveFailures" = v.failures,
+        "consecutiveSuccesses" = v.successes,
+        "healthMessage" = v.message,
+        "healthErrorCode" = v.code,
+        "lastHealthCheckAt" = v."checkedAt"::timestamp(3),
+        -- a connection that needs a reconnect is not checked again until it has one
+        "nextHealthCheckAt" = CASE WHEN v.reauth THEN NULL ELSE v."nextAt"::timestamp(3) END,
+        "healthLeaseUntil" = NULL,
+        account = COALESCE(v.account::jsonb, i.account),
+        "updatedAt" = v."checkedAt"::timestamp(3)
+      FROM v WHERE i.id = v.id
+      RETURNING i.id
+    )
+    INSERT INTO "integration_health_log" (id, "integrationId", "workspaceId", status, trigger, "latencyMs", steps, "errorCode", message, "transitionFrom", "checkedAt")
+    SELECT v."logId", v.id, v."workspaceId", v."healthStatus"::"HealthStatus", v.trigger::"HealthCheckTrigger", v."latencyMs", v.steps::jsonb, v.code, v.message,
+      v."transitionFrom"::"HealthStatus", v."checkedAt"::timestamp(3)
+    FROM v JOIN u ON u.id = v.id
+    RETURNING "integrationId"`;
+  return new Set(rows.map((r) => r.integrationId));
+}
+
+/** Publishes each written check to its workspace's subscribers. */
+export function publishChecks(realtime: Realtime, probes: Probe[]): void {
+  for (const { result, newStatus } of probes) {
+    publishIntegrationEvent(
+      realtime,
+      { id: result.integrationId, workspaceId: result.workspaceId, providerId: result.providerId },
+      {
+        status: newStatus,
+        healthStatus: result.status,
+        healthMessage: result.message,
+        errorCode: result.errorCode,
+        kind: result.transition === "reauth_required" ? "reauth_required" : "check",
+        at: result.checkedAt,
+      },
+    );
+  }
+}
+
+/** Writes and publishes; returns the probes that were written (their rows still existed). */
+export async function recordChecks({ prisma, realtime }: { prisma: PrismaClient; realtime: Realtime }, probes: Probe[]): Promise<Probe[]> {
+  const written = await writeChecks(prisma, probes);
+  const done = written.size === probes.length ? probes : probes.filter((p) => written.has(p.result.integrationId));
+  publishChecks(realtime, done);
+  return done;
+}
+
+export type CheckRecorder = {
+  /** Hands a finished probe over; resolves at once unless too many are waiting to be written. */
+  add(probe: Probe): Promise<void>;
+  /** Resolves when everything handed over so far has been written (or has failed). */
+  drain(): Promise<void>;
+};
+
+/**
+ * Group commit for a sweep: one write in flight at a time, each taking up to `maxBatch` of the
+ * probes that finished meanwhile. `add` waits only when more than `maxPending` are queued, so
+ * a slow database slows the checks down instead of filling memory.
+ */
+export function createCheckRecorder({
+  prisma,
+  realtime,
+  maxBatch = 200,
+  maxPending = 1000,
+  onWritten,
+  onFailed,
+}: {
+  prisma: PrismaClient;
+  realtime: Realtime;
+  maxBatch?: number;
+  maxPending?: number;
+  onWritten: (probes: Probe[]) => void;
+  onFailed: (probes: Probe[], error: unknown) => Promise<void> | void;
+}): CheckRecorder {
+  let pending: Probe[] = [];
+  let flushing: Promise<void> | null = null;
+  let waiters: (() => void)[] = [];
+
+  async function flush(): Promise<void> {
+    const batch = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch);
+    pending = pending.length <= maxBatch ? [] : pending.slice(maxBatch);
+    try {
+      onWritten(await recordChecks({ prisma, realtime }, batch));
+    } catch (error) {
+      await onFailed(batch, error);
+    }
+  }
+  function kick(): void {
+    if (flushing || pending.length === 0) {
+      if (!flushing) release();
+      return;
+    }
+    flushing = flush().finally(() => {
+      flushing = null;
+      release();
+      kick();
+    });
+  }
+  function release(): void {
+    if (pending.length > maxPending) return;
+    const ready = waiters;
+    waiters = [];
+    for (const w of ready) w();
+  }
+  return {
+    add(probe) {
+      pending.push(probe);
+      kick();
+      return pending.length > maxPending ? new Promise<void>((resolve) => waiters.push(resolve)) : Promise.resolve();
+    },
+    async drain() {
+      while (flushing || pending.length > 0) {
+        kick();
+        await flushing;
+      }
+    },
+  };
+}
