@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Auth } from "./auth.ts";
 import { isRoleName, type RoleName } from "./roles.ts";
@@ -27,7 +28,53 @@ export function bearerToken(authorization: string | null | undefined): string | 
 export async function resolveViewer({ auth, prisma, headers }: { auth: Auth; prisma: PrismaClient; headers: Headers }): Promise<Viewer | null> {
   const token = bearerToken(headers.get("authorization"));
   if (token) return viewerFromApiKey({ auth, prisma, key: token });
+  return viewerFromSessionCookie({ auth, prisma, headers });
+}
 
+/**
+ * The session cookie on the hot path: the cookie's signature is checked here exactly as
+ * better-auth checks it (better-call's `getSignedCookie`: `<token>.<base64 HMAC-SHA256 of the
+ * token with the auth secret>`, same cookie name, same secret from `auth.$context`), then ONE
+ * query reads the session, its user and the membership it acts with. Anything out of the
+ * ordinary (an expired session, which better-auth deletes; a session due for its sliding
+ * renewal, which better-auth extends) goes through better-auth's own `getSession`, so those
+ * rules stay better-auth's. Nothing is cached: revocation (sign-out, removal, role change)
+ * takes effect on the next request, on every replica.
+ */
+async function viewerFromSessionCookie({ auth, prisma, headers }: { auth: Auth; prisma: PrismaClient; headers: Headers }): Promise<Viewer | null> {
+  const cookieHeader = headers.get("cookie");
+  if (!cookieHeader) return null;
+  const ctx = await auth.$context;
+  const cookies = parseCookieHeader(cookieHeader);
+  const token = verifySignedCookie(cookies.get(ctx.authCookies.sessionToken.name), ctx.secret);
+  if (!token) return null;
+  const rows = await prisma.$queryRaw<SessionRow[]>`
+    SELECT s."userId", s."expiresAt", m."organizationId", m."role"
+    FROM "session" s
+    JOIN "user" u ON u."id" = s."userId"
+    LEFT JOIN LATERAL (
+      SELECT mm."organizationId", mm."role" FROM "membership" mm
+      WHERE mm."userId" = s."userId"
+        AND (s."activeOrganizationId" IS NULL OR s."activeOrganizationId" = '' OR mm."organizationId" = s."activeOrganizationId")
+      ORDER BY mm."createdAt" ASC
+      LIMIT 1
+    ) m ON TRUE
+    WHERE s."token" = ${token}`;
+  const row = rows[0];
+  if (!row) return null; // no such session (signed out) or its user is gone: better-auth answers null too
+  const expiresAt = new Date(row.expiresAt).getTime();
+  const { expiresIn, updateAge } = ctx.sessionConfig;
+  const expired = !(expiresAt >= Date.now());
+  const dueForRenewal = expiresAt - expiresIn * 1000 + updateAge * 1000 <= Date.now() && !verifySignedCookie(cookies.get(ctx.authCookies.dontRememberToken.name), ctx.secret);
+  if (expired || dueForRenewal) return viewerFromBetterAuthSession({ auth, prisma, headers });
+  if (!row.organizationId || !isRoleName(row.role)) return null;
+  return { userId: row.userId, workspaceId: row.organizationId, role: row.role, via: "session" };
+}
+
+type SessionRow = { userId: string; expiresAt: Date | string; organizationId: string | null; role: string | null };
+
+/** better-auth's full session check (deletes expired sessions, extends due ones), then the membership. */
+async function viewerFromBetterAuthSession({ auth, prisma, headers }: { auth: Auth; prisma: PrismaClient; headers: Headers }): Promise<Viewer | null> {
   const session = await auth.api.getSession({ headers }).catch(() => null);
   if (!session) return null;
   const activeId = (session.session as { activeOrganizationId?: string | null }).activeOrganizationId ?? undefined;
@@ -38,6 +85,55 @@ export async function resolveViewer({ auth, prisma, headers }: { auth: Auth; pri
   });
   if (!membership || !isRoleName(membership.role)) return null;
   return { userId: session.user.id, workspaceId: membership.organizationId, role: membership.role, via: "session" };
+}
+
+/** A Cookie header as better-call parses it: first occurrence wins, quotes stripped, URI-decoded when valid. */
+export function parseCookieHeader(header: string): Map<string, string> {
+  const cookies = new Map<string, string>();
+  let index = 0;
+  while (index < header.length) {
+    const eq = header.indexOf("=", index);
+    if (eq === -1) break;
+    let end = header.indexOf(";", index);
+    if (end === -1) end = header.length;
+    else if (end < eq) {
+      index = header.lastIndexOf(";", eq - 1) + 1;
+      continue;
+    }
+    const key = header.slice(index, eq).trim();
+    if (!cookies.has(key)) {
+      let value = header.slice(eq + 1, end).trim();
+      if (value.charCodeAt(0) === 34) value = value.slice(1, -1);
+      if (value.includes("%")) {
+        try {
+          value = decodeURIComponent(value);
+        } catch {
+          // kept as sent, like better-call
+        }
+      }
+      cookies.set(key, value);
+    }
+    index = end + 1;
+  }
+  return cookies;
+}
+
+const SIGNATURE = /^[A-Za-z0-9+/]{43}=$/;
+
+/**
+ * The value of a cookie signed by better-call (`value.signature`, the signature a standard
+ * base64 HMAC-SHA256 of the value with the secret), or null when it is missing or forged.
+ */
+export function verifySignedCookie(raw: string | undefined, secret: string): string | null {
+  if (!raw) return null;
+  const dot = raw.lastIndexOf(".");
+  if (dot < 1) return null;
+  const value = raw.slice(0, dot);
+  const signature = raw.slice(dot + 1);
+  if (!SIGNATURE.test(signature)) return null;
+  const expected = createHmac("sha256", secret).update(value).digest();
+  const given = Buffer.from(signature, "base64");
+  return given.length === expected.length && timingSafeEqual(given, expected) ? value : null;
 }
 
 async function viewerFromApiKey({ auth, prisma, key }: { auth: Auth; prisma: PrismaClient; key: string }): Promise<Viewer | null> {

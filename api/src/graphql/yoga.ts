@@ -1,6 +1,8 @@
 import { createYoga, createGraphQLError, type YogaInitialContext } from "graphql-yoga";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import { useGraphQlJit } from "@envelop/graphql-jit";
+import { getOperationAST, type DocumentNode, type ExecutionArgs } from "graphql";
 import type { Env } from "../env.ts";
 import { resolveViewer, type Viewer } from "../auth/viewer.ts";
 import { schema } from "./schema.ts";
@@ -12,6 +14,17 @@ export const GRAPHQL_PATH = "/graphql";
 
 /** What graphql-ws puts in the context: the viewer resolved once at connection_init. */
 export type WsInitialContext = { viewer?: Viewer };
+
+// Operation type per parsed document (yoga's parse cache hands out the same document object for
+// the same text, so this is computed once per document).
+const operationKinds = new WeakMap<DocumentNode, Map<string, string | undefined>>();
+function operationKind(args: ExecutionArgs): string | undefined {
+  let byName = operationKinds.get(args.document);
+  if (!byName) operationKinds.set(args.document, (byName = new Map()));
+  const name = args.operationName ?? "";
+  if (!byName.has(name)) byName.set(name, getOperationAST(args.document, args.operationName)?.operation);
+  return byName.get(name);
+}
 
 export function parseCookies(header: string | null | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
@@ -46,6 +59,12 @@ export function createGraphQLServer({ env, services }: { env: Env; services: Ser
       return { origin, credentials: true, methods: ["GET", "POST"], allowedHeaders: ["content-type", "authorization", "x-graphql-yoga-csrf"] };
     },
     maskedErrors: true,
+    // The size limit is app.ts's, before a byte is read: a POST to /graphql without a finite
+    // Content-Length is refused (411) and one over MAX_GRAPHQL_BODY_BYTES too (413), and Node's
+    // HTTP parser never hands on more body than Content-Length says. Yoga's own limit would pipe
+    // every body through one more TransformStream (a stream pipeline and an AbortController per
+    // request, about 0.2 ms of CPU each in the read benchmark's profile) to enforce the same.
+    maxRequestBodySize: false,
     logging: {
       debug: (...args) => logger.debug({ component: "graphql" }, String(args[0])),
       info: (...args) => logger.info({ component: "graphql" }, String(args[0])),
@@ -69,6 +88,9 @@ export function createGraphQLServer({ env, services }: { env: Env; services: Ser
         blockFieldSuggestion: { enabled: true },
       }),
       useIntrospectionDepthLimit(),
+      // Queries and mutations run as compiled JavaScript (graphql-jit), one compilation per
+      // document, cached with it; subscriptions keep the standard executor.
+      useGraphQlJit({}, { enableIf: (args) => operationKind(args) !== "subscription" }),
     ],
     context: async (initial) => {
       let viewer = initial.viewer;

@@ -29,7 +29,8 @@ export async function benchGraphqlRead(
   options: { seconds: number; rounds: number; warmupSeconds: number; /** CPU-profile both servers over the measured rounds (app.cpuprofile, bare.cpuprofile). */ profileDir?: string },
 ): Promise<ReadResult[]> {
   const port = await freePort();
-  const bare = await startHost("bare-read", "bare-read-host.ts", { PORT: String(port), DATABASE_URL: ctx.tdb.url });
+  // The baseline checks the session cookie's signature too, so it needs the secret that signs it.
+  const bare = await startHost("bare-read", "bare-read-host.ts", { PORT: String(port), DATABASE_URL: ctx.tdb.url, AUTH_SECRET: ctx.secrets.AUTH_SECRET });
   ctx.hosts.add(bare);
   const bareUrl = `http://127.0.0.1:${port}`;
   const body = JSON.stringify({ query: READ_QUERY });

@@ -1,8 +1,8 @@
-// Baseline of benchmark 1: a bare node:http handler that sends the same Prisma queries the
+// Baseline of benchmark 1: a bare node:http handler that sends the same SQL statements the
 // product sends for `integrations { … healthHistory(first: 10) { … } }` (read from the product's
 // query log: the caller's credentials, then one query for the connections and one for their
 // history) and answers the same JSON with JSON.stringify. No GraphQL, no auth library.
-import { createHash } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import { createDatabase } from "@switchboard/api/db";
 import { serveIpc } from "../lib/child.ts";
@@ -10,6 +10,8 @@ import { serveIpc } from "../lib/child.ts";
 const port = Number(process.env.PORT);
 const db = await createDatabase({ url: process.env.DATABASE_URL!, dataDir: "unused", poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
 const prisma = db.prisma;
+const secret = process.env.AUTH_SECRET!;
+type IntegrationHealthLog = Awaited<ReturnType<typeof prisma.integrationHealthLog.findFirstOrThrow>>;
 
 type Row = Awaited<ReturnType<typeof load>>[number];
 
@@ -27,29 +29,54 @@ async function viewer(headers: Record<string, string | string[] | undefined>): P
     const member = await prisma.member.findFirst({ where: { userId: createdBy, organizationId: key.referenceId }, select: { id: true, role: true } });
     return member ? { workspaceId: key.referenceId } : null;
   }
-  // Session cookie: session by token, its user, the membership of the active workspace.
+  // Session cookie: the statement auth/viewer.ts sends (session joined to its user and the
+  // membership it acts with, one query). The signature is checked as the product checks it.
   const cookie = String(headers.cookie ?? "");
   const raw = /(?:^|;\s*)[^=;]*session_token=([^;]+)/.exec(cookie)?.[1];
   if (!raw) return null;
-  const token = decodeURIComponent(raw).split(".")[0]!;
-  const session = await prisma.session.findFirst({ where: { token } });
-  if (!session || session.expiresAt < new Date()) return null;
-  const user = await prisma.user.findFirst({ where: { id: session.userId } });
-  if (!user) return null;
-  const member = await prisma.member.findFirst({
-    where: { userId: user.id, ...(session.activeOrganizationId ? { organizationId: session.activeOrganizationId } : {}) },
-    orderBy: { createdAt: "asc" },
-    select: { id: true, organizationId: true, role: true },
-  });
-  return member ? { workspaceId: member.organizationId } : null;
+  const signed = decodeURIComponent(raw);
+  const dot = signed.lastIndexOf(".");
+  const token = signed.slice(0, dot);
+  const expected = createHmac("sha256", secret).update(token).digest();
+  const given = Buffer.from(signed.slice(dot + 1), "base64");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const rows = await prisma.$queryRaw<{ userId: string; expiresAt: Date; organizationId: string | null; role: string | null }[]>`
+    SELECT s."userId", s."expiresAt", m."organizationId", m."role"
+    FROM "session" s
+    JOIN "user" u ON u."id" = s."userId"
+    LEFT JOIN LATERAL (
+      SELECT mm."organizationId", mm."role" FROM "membership" mm
+      WHERE mm."userId" = s."userId"
+        AND (s."activeOrganizationId" IS NULL OR s."activeOrganizationId" = '' OR mm."organizationId" = s."activeOrganizationId")
+      ORDER BY mm."createdAt" ASC
+      LIMIT 1
+    ) m ON TRUE
+    WHERE s."token" = ${token}`;
+  const row = rows[0];
+  if (!row || row.expiresAt.getTime() < Date.now() || !row.organizationId) return null;
+  return { workspaceId: row.organizationId };
 }
 
-function load(workspaceId: string) {
-  return prisma.integration.findMany({
-    where: { workspaceId },
-    orderBy: { providerId: "asc" },
-    include: { healthLogs: { where: {}, orderBy: [{ checkedAt: "desc" }, { id: "desc" }], take: 10 } },
-  });
+// The statements the product sends for the connections and their history
+// (graphql/types/integration.ts and domain/health/history.ts: the latest N per connection with
+// a window function, one query for the whole list).
+async function load(workspaceId: string) {
+  const integrations = await prisma.integration.findMany({ where: { workspaceId }, orderBy: { providerId: "asc" } });
+  const ids = integrations.map((i) => i.id);
+  const first = 10;
+  const before: Date | null = null;
+  const logs = await prisma.$queryRaw<(IntegrationHealthLog & { rn: bigint })[]>`
+          SELECT * FROM (
+            SELECT l.*, row_number() OVER (PARTITION BY l."integrationId" ORDER BY l."checkedAt" DESC, l.id DESC) AS rn
+            FROM "integration_health_log" l
+            WHERE l."integrationId" = ANY(${ids}::text[])
+              AND (${before}::timestamp IS NULL OR l."checkedAt" < ${before}::timestamp)
+          ) ranked
+          WHERE rn <= ${first}
+          ORDER BY "integrationId", "checkedAt" DESC, id DESC`;
+  const byId = new Map<string, IntegrationHealthLog[]>(ids.map((id) => [id, []]));
+  for (const { rn: _rn, ...row } of logs) byId.get(row.integrationId)?.push(row as IntegrationHealthLog);
+  return integrations.map((i) => ({ ...i, healthLogs: byId.get(i.id) ?? [] }));
 }
 
 // The same derived fields as api/src/graphql/types/integration.ts.
