@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { organization } from "better-auth/plugins";
+import { createAuthMiddleware } from "better-auth/api";
 import { apiKey } from "@better-auth/api-key";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Env } from "../env.ts";
@@ -43,6 +44,16 @@ export function createAuth({ prisma, env, secret, logger }: AuthOptions) {
       useSecureCookies: secure,
       cookiePrefix: "switchboard",
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax", secure },
+    },
+    // better-auth answers sign-up and sign-in with the session token in the JSON body as well as
+    // in the httpOnly cookie; the browser has no use for it, and a script must never see it.
+    hooks: {
+      after: createAuthMiddleware(async (ctx) => {
+        const returned = ctx.context.returned as unknown;
+        if (returned && typeof returned === "object" && !(returned instanceof Response) && "token" in returned) {
+          return ctx.json({ ...(returned as Record<string, unknown>), token: null });
+        }
+      }),
     },
     logger: {
       log: (level, message) => {
