@@ -1,21 +1,12 @@
 import { expect, test } from "@playwright/test";
-import { signUp } from "./support/flows.ts";
+import { connectAcme, signUp } from "./support/flows.ts";
 
 // Connecting, testing and disconnecting from the dashboard, in a real browser, against real
 // OAuth servers: the catalog's OIDC provider (oidc-provider) and the built-in sandbox emulators.
 
 test("connect, test and disconnect a catalog OIDC provider", async ({ page }) => {
   await signUp(page, { name: "Casey Connect", tag: "connect" });
-  const card = page.getByRole("article", { name: "Acme ID" });
-  await card.getByRole("link", { name: "Connect", exact: true }).click();
-
-  // oidc-provider's development login and consent pages.
-  await page.locator('input[name="login"]').fill("alice");
-  await page.locator('input[name="password"]').fill("any password");
-  await page.locator('button[type="submit"]').click();
-  await page.locator('button[type="submit"]').click();
-
-  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
+  const card = await connectAcme(page);
   await expect(page.getByRole("status").filter({ hasText: "Connected to Acme ID" })).toBeVisible();
   await expect(card.getByText("Connected", { exact: true })).toBeVisible();
   await expect(card.getByText("alice@acme.example")).toBeVisible();
