@@ -41,4 +41,36 @@ describe("the session token never reaches a script", () => {
       expect(JSON.stringify(me.body)).toContain(email);
     }
   });
+
+  it("is not in get-session or list-sessions answers either", async () => {
+    const user = await t.signUp();
+    const token = decodeURIComponent(/switchboard\.session_token=([^;]+)/.exec(user.cookie)![1]!).split(".")[0]!;
+    for (const path of ["get-session", "list-sessions"]) {
+      const res = await fetch(`${t.url}/api/auth/${path}`, { headers: { cookie: user.cookie, origin: t.origin } });
+      expect(res.status, path).toBe(200);
+      const text = await res.text();
+      expect(text, path).toContain(user.userId); // it is the person's session being answered
+      expect(text, path).not.toContain(token);
+    }
+  });
+
+  it("a session renewed while the person works sends the browser a cookie with the new expiry", async () => {
+    const user = await t.signUp();
+    const ctx = await t.app.auth.$context;
+    const { expiresIn, updateAge } = ctx.sessionConfig;
+    const token = decodeURIComponent(/switchboard\.session_token=([^;]+)/.exec(user.cookie)![1]!).split(".")[0]!;
+    // Signed in long enough ago that better-auth's sliding renewal is due.
+    const dueAt = new Date(Date.now() + (expiresIn - updateAge - 60) * 1000);
+    await t.app.db.prisma.session.update({ where: { token }, data: { expiresAt: dueAt } });
+    const res = await t.gql("{ viewer { role } }", { cookie: user.cookie });
+    expect(res.status).toBe(200);
+    const renewed = res.setCookies.find((c) => c.startsWith("switchboard.session_token="));
+    expect(renewed, "a renewed session cookie").toBeDefined();
+    expect(renewed).toMatch(/HttpOnly/i);
+    expect(Number(/Max-Age=(\d+)/i.exec(renewed!)?.[1])).toBeGreaterThan(expiresIn - 120);
+    const row = await t.app.db.prisma.session.findUniqueOrThrow({ where: { token } });
+    expect(row.expiresAt.getTime()).toBeGreaterThan(Date.now() + (expiresIn - 120) * 1000);
+    // Not due any more: no cookie on the next request.
+    expect((await t.gql("{ viewer { role } }", { cookie: user.cookie })).setCookies.some((c) => c.startsWith("switchboard.session_token="))).toBe(false);
+  });
 });

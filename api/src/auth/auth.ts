@@ -18,6 +18,30 @@ function slugify(text: string): string {
   return `${base}-${randomBytes(4).toString("hex")}`;
 }
 
+/** The same answer without session tokens (the same object when it holds none). */
+export function withoutSessionTokens(value: unknown): unknown {
+  if (!value || typeof value !== "object" || value instanceof Response) return value;
+  if (Array.isArray(value)) {
+    const items = value.map(withoutSessionTokens);
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  const record = value as Record<string, unknown>;
+  let changed = false;
+  const out: Record<string, unknown> = { ...record };
+  if (typeof record.token === "string") {
+    out.token = null;
+    changed = true;
+  }
+  if (record.session && typeof record.session === "object") {
+    const session = withoutSessionTokens(record.session);
+    if (session !== record.session) {
+      out.session = session;
+      changed = true;
+    }
+  }
+  return changed ? out : value;
+}
+
 export function createAuth({ prisma, env, secret, logger }: AuthOptions) {
   const secure = env.PUBLIC_URL.startsWith("https://");
   return betterAuth({
@@ -45,14 +69,14 @@ export function createAuth({ prisma, env, secret, logger }: AuthOptions) {
       cookiePrefix: "switchboard",
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax", secure },
     },
-    // better-auth answers sign-up and sign-in with the session token in the JSON body as well as
-    // in the httpOnly cookie; the browser has no use for it, and a script must never see it.
+    // better-auth puts session tokens in JSON bodies as well as in the httpOnly cookie: sign-up
+    // and sign-in (`token`), get-session (`session.token`), list-sessions (each `token`). The
+    // browser has no use for them, and a script must never see one.
     hooks: {
       after: createAuthMiddleware(async (ctx) => {
         const returned = ctx.context.returned as unknown;
-        if (returned && typeof returned === "object" && !(returned instanceof Response) && "token" in returned) {
-          return ctx.json({ ...(returned as Record<string, unknown>), token: null });
-        }
+        const stripped = withoutSessionTokens(returned);
+        if (stripped !== returned) return ctx.json(stripped as Record<string, unknown>);
       }),
     },
     logger: {

@@ -25,10 +25,21 @@ export function bearerToken(authorization: string | null | undefined): string | 
  * invalid credentials; the caller turns that into 401. A membership is re-read on every call,
  * so removing someone from a workspace takes effect at once.
  */
-export async function resolveViewer({ auth, prisma, headers }: { auth: Auth; prisma: PrismaClient; headers: Headers }): Promise<Viewer | null> {
+export async function resolveViewer({
+  auth,
+  prisma,
+  headers,
+  onSetCookie,
+}: {
+  auth: Auth;
+  prisma: PrismaClient;
+  headers: Headers;
+  /** Receives better-auth's Set-Cookie headers when it renewed the session, for the response to carry. */
+  onSetCookie?: (header: string) => void;
+}): Promise<Viewer | null> {
   const token = bearerToken(headers.get("authorization"));
   if (token) return viewerFromApiKey({ auth, prisma, key: token });
-  return viewerFromSessionCookie({ auth, prisma, headers });
+  return viewerFromSessionCookie({ auth, prisma, headers, onSetCookie });
 }
 
 /**
@@ -41,7 +52,7 @@ export async function resolveViewer({ auth, prisma, headers }: { auth: Auth; pri
  * rules stay better-auth's. Nothing is cached: revocation (sign-out, removal, role change)
  * takes effect on the next request, on every replica.
  */
-async function viewerFromSessionCookie({ auth, prisma, headers }: { auth: Auth; prisma: PrismaClient; headers: Headers }): Promise<Viewer | null> {
+async function viewerFromSessionCookie({ auth, prisma, headers, onSetCookie }: { auth: Auth; prisma: PrismaClient; headers: Headers; onSetCookie?: (header: string) => void }): Promise<Viewer | null> {
   const cookieHeader = headers.get("cookie");
   if (!cookieHeader) return null;
   const ctx = await auth.$context;
@@ -66,7 +77,7 @@ async function viewerFromSessionCookie({ auth, prisma, headers }: { auth: Auth; 
   const { expiresIn, updateAge } = ctx.sessionConfig;
   const expired = !(expiresAt >= Date.now());
   const dueForRenewal = expiresAt - expiresIn * 1000 + updateAge * 1000 <= Date.now() && !verifySignedCookie(cookies.get(ctx.authCookies.dontRememberToken.name), ctx.secret);
-  if (expired || dueForRenewal) return viewerFromBetterAuthSession({ auth, prisma, headers });
+  if (expired || dueForRenewal) return viewerFromBetterAuthSession({ auth, prisma, headers, onSetCookie });
   if (!row.organizationId || !isRoleName(row.role)) return null;
   return { userId: row.userId, workspaceId: row.organizationId, role: row.role, via: "session" };
 }
@@ -74,8 +85,12 @@ async function viewerFromSessionCookie({ auth, prisma, headers }: { auth: Auth; 
 type SessionRow = { userId: string; expiresAt: Date | string; organizationId: string | null; role: string | null };
 
 /** better-auth's full session check (deletes expired sessions, extends due ones), then the membership. */
-async function viewerFromBetterAuthSession({ auth, prisma, headers }: { auth: Auth; prisma: PrismaClient; headers: Headers }): Promise<Viewer | null> {
-  const session = await auth.api.getSession({ headers }).catch(() => null);
+async function viewerFromBetterAuthSession({ auth, prisma, headers, onSetCookie }: { auth: Auth; prisma: PrismaClient; headers: Headers; onSetCookie?: (header: string) => void }): Promise<Viewer | null> {
+  const answer = await auth.api.getSession({ headers, returnHeaders: true }).catch(() => null);
+  // A renewed session comes with a new cookie (a later expiry): without it the browser's cookie
+  // would still expire a week after sign-in however active the person is.
+  for (const cookie of answer?.headers.getSetCookie() ?? []) onSetCookie?.(cookie);
+  const session = answer?.response;
   if (!session) return null;
   const activeId = (session.session as { activeOrganizationId?: string | null }).activeOrganizationId ?? undefined;
   const membership = await prisma.member.findFirst({

@@ -94,23 +94,21 @@ export function createGraphQLServer({ env, services }: { env: Env; services: Ser
     ],
     context: async (initial) => {
       let viewer = initial.viewer;
-      if (!viewer && initial.request) {
-        viewer = (await resolveViewer({ auth: services.auth, prisma: services.prisma, headers: initial.request.headers })) ?? undefined;
+      const request = initial.request;
+      const addCookie = (header: string) => {
+        if (!request) return; // graphql-ws has no response to carry cookies
+        responseCookies.set(request, [...(responseCookies.get(request) ?? []), header]);
+      };
+      if (!viewer && request) {
+        viewer = (await resolveViewer({ auth: services.auth, prisma: services.prisma, headers: request.headers, onSetCookie: addCookie })) ?? undefined;
       }
       if (!viewer) {
         throw createGraphQLError("Sign in, or send an API key as Authorization: Bearer <key>.", {
           extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="switchboard"' } } },
         });
       }
-      const request = initial.request;
       const jar = request ? parseCookies(request.headers.get("cookie")) : new Map<string, string>();
-      const cookies = {
-        get: (name: string) => jar.get(name),
-        set: (header: string) => {
-          if (!request) return; // graphql-ws has no response to carry cookies
-          responseCookies.set(request, [...(responseCookies.get(request) ?? []), header]);
-        },
-      };
+      const cookies = { get: (name: string) => jar.get(name), set: addCookie };
       return { ...services, viewer, cookies, loaders: createLoaders(services.prisma) };
     },
   });
