@@ -136,6 +136,26 @@ describe("shared subscription executions", () => {
     for (const r of received) expect(r).toEqual([{ data: { n: 1 } }, { data: { n: 2 } }, { data: { n: 3 } }]);
   });
 
+  it("with a sender, results go out as one JSON string for the whole group; errors and the end still come through the iterator", async () => {
+    const shared = new SharedSubscriptions();
+    const { state, args } = controlledSource();
+    const sent: string[][] = [[], [], []];
+    const members = sent.map((box) => shared.join("k", args, () => {}, (json) => box.push(json)));
+    await tick();
+    const result = { data: { healthStatus: { integrationId: "a" } } };
+    state.push(result);
+    await new Promise((r) => setTimeout(r, 10));
+    for (const box of sent) expect(box).toEqual([JSON.stringify(result)]);
+    const failing = { data: null, errors: [{ message: "Not allowed" }] } as unknown as ExecutionResult;
+    const next = members.map((m) => m.next());
+    state.push(failing);
+    for (const r of await Promise.all(next)) expect(r).toEqual({ done: false, value: failing });
+    const ends = members.map((m) => m.next());
+    state.stop();
+    for (const r of await Promise.all(ends)) expect(r.done).toBe(true);
+    for (const box of sent) expect(box).toHaveLength(1);
+  });
+
   it("variables are keyed canonically", () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
     expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: "1" }));

@@ -29,10 +29,16 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   constructor(
     private readonly group: Group,
     private readonly onEnd: () => void,
+    private readonly send?: (payloadJson: string) => void,
   ) {}
 
   push(item: Item): void {
     if (this.finished) return;
+    if (this.send && "value" in item && !item.value.errors) {
+      // The common case goes straight to the socket, serialised once for the whole group.
+      this.send(this.group.serialised(item.value));
+      return;
+    }
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = null;
@@ -95,8 +101,20 @@ class Group {
     private readonly registry: SharedSubscriptions,
   ) {}
 
-  join(onEnd: () => void): Member {
-    const member = new Member(this, onEnd);
+  private lastResult: ExecutionResult | null = null;
+  private lastJson = "";
+
+  /** The JSON of a result, made once per result however many members send it. */
+  serialised(result: ExecutionResult): string {
+    if (this.lastResult !== result) {
+      this.lastJson = JSON.stringify(result);
+      this.lastResult = result;
+    }
+    return this.lastJson;
+  }
+
+  join(onEnd: () => void, send?: (payloadJson: string) => void): Member {
+    const member = new Member(this, onEnd, send);
     this.members.add(member);
     if (this.state === "idle" || this.state === "ended") void this.run();
     return member;
@@ -191,11 +209,13 @@ export class SharedSubscriptions {
   /**
    * Joins the group for `key`, starting it with `args.start` when none runs. `onEnd` is called once
    * when this member ends, however it ends (the client completed, the socket closed, the source
-   * ended or failed).
+   * ended or failed). With `send`, results without errors are handed to it as JSON (the same
+   * string for every member) instead of through the iterator; errors, and the end, still come
+   * through the iterator.
    */
-  join(key: string, args: SharedArgs, onEnd: () => void = () => {}): AsyncIterableIterator<ExecutionResult> {
+  join(key: string, args: SharedArgs, onEnd: () => void = () => {}, send?: (payloadJson: string) => void): AsyncIterableIterator<ExecutionResult> {
     const group = this.groups.get(key) ?? new Group(key, args, this);
-    return group.join(onEnd);
+    return group.join(onEnd, send);
   }
 
   /** How many distinct executions run, and how many subscribers they serve (metrics, tests). */

@@ -16,7 +16,7 @@ type Extra = { request?: IncomingMessage; viewer?: Viewer; operations?: Set<stri
 export const MAX_OPERATIONS_PER_SOCKET = 100;
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 /** rootValue of a subscription served from a shared execution (see shared-subscriptions.ts). */
-type SharedRoot = { shared: { key: string; args: SharedArgs } };
+type SharedRoot = { shared: { key: string; args: SharedArgs; send: (payloadJson: string) => void } };
 
 /**
  * What a subscription's result depends on, and so who may share one execution: the exact
@@ -72,7 +72,7 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
         if (!("shared" in root)) return root.subscribe(args) as never;
         // Every subscriber is counted here, not in the resolver: the resolver runs once per group.
         metrics.subscriptionOpened();
-        return shared.join(root.shared.key, root.shared.args, () => metrics.subscriptionClosed()) as never;
+        return shared.join(root.shared.key, root.shared.args, () => metrics.subscriptionClosed(), root.shared.send) as never;
       },
       onComplete: (ctx, id) => {
         ctx.extra.operations?.delete(id);
@@ -85,11 +85,18 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
         operations.add(id);
         const viewer = ctx.extra.viewer!;
         const key = shareKey(viewer, payload);
+        // A shared result is written to this socket as graphql-transport-ws's `next` message with
+        // the payload serialised once per group (graphql-ws would serialise it per subscriber).
+        const socket = ctx.extra.socket;
+        const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+        const send = (payloadJson: string) => {
+          if (socket.readyState === socket.OPEN) socket.send(prefix + payloadJson + "}");
+        };
         const running = shared.peek(key);
         if (running) {
           // The same subscription for the same scope already runs: its document passed parse and
           // validation (the limits) already, so this subscriber only joins it.
-          return { schema: running.schema, document: running.document, operationName: payload.operationName, variableValues: payload.variables, contextValue: null, rootValue: { shared: { key, args: running } } satisfies SharedRoot };
+          return { schema: running.schema, document: running.document, operationName: payload.operationName, variableValues: payload.variables, contextValue: null, rootValue: { shared: { key, args: running, send } } satisfies SharedRoot };
         }
         // Only what the context needs: a shared execution may outlive this socket, and must not
         // keep it (or its request) alive.
@@ -116,7 +123,7 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
                 return { errors: [error instanceof GraphQLError || isGraphQLErrorLike(error) ? (error as GraphQLError) : createGraphQLError("Could not start the operation")] };
               }
             };
-            return { ...args, contextValue: null, rootValue: { shared: { key, args: { start, schema, document } } } satisfies SharedRoot };
+            return { ...args, contextValue: null, rootValue: { shared: { key, args: { start, schema, document }, send } } satisfies SharedRoot };
           }
           return { ...args, contextValue: await contextFactory(), rootValue: { execute, subscribe } };
         } catch (error) {
