@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Host } from "../lib/child.ts";
+import { startHost, type Host } from "../lib/child.ts";
 import type { RunContext } from "../lib/context.ts";
 import { load } from "../lib/load.ts";
 import type { Connection } from "../lib/seed.ts";
@@ -17,7 +17,23 @@ import { makeDue, setFaults } from "./sweep.ts";
 // and a refresh stampede. Run twice: with and without the 1,000-connection read, to show which
 // part sets the delay.
 
-export type EldResult = { label: string; p50: number; p99: number; max: number; reads: number; events: number; swept: number; stampede: { requests: number; healthy: number } };
+export type EldResult = {
+  label: string;
+  p50: number;
+  p99: number;
+  max: number;
+  /** The same measurement in a bare Node process doing nothing, in the same window (the machine's share). */
+  idle: { p50: number; p99: number; max: number };
+  /** Garbage-collector pauses in the app during the window. */
+  gc: { count: number; totalMs: number; maxMs: number; over20: number };
+  /** The app process's CPU over the window (100 = one core busy throughout; the main thread can use at most one). */
+  cpuPercent: number;
+  seconds: number;
+  reads: number;
+  events: number;
+  swept: number;
+  stampede: { requests: number; healthy: number };
+};
 
 export async function benchEventLoop(
   ctx: RunContext,
@@ -29,7 +45,8 @@ export async function benchEventLoop(
   await expireTokens(ctx, input.stampede);
   const subs = await openSubscribers({ url: app.url, count: 1000, protocol: "graphql-ws", headers: { cookie: input.small.cookie }, query: SUBSCRIPTION, concurrency: 64 });
   await sleep(500);
-  await app.call("eldStart", { resolution: 1 });
+  const idle = await startHost("idle", "idle-host.ts", {});
+  await Promise.all([app.call("eldStart", { resolution: 1 }), idle.call("eldStart", { resolution: 1 })]);
   const body = JSON.stringify({ query: READ_QUERY });
   const until = Date.now() + input.seconds * 1000;
   let events = 0;
@@ -48,13 +65,18 @@ export async function benchEventLoop(
     sleep(2000).then(() => Promise.all(stampedeRequests([app], input.stampede, input.keys, 4, 60_000))),
     publishing,
   ]);
-  const eld = await app.call<{ p50: number; p99: number; max: number }>("eldStop");
+  const [eld, idleEld] = await Promise.all([app.call<{ p50: number; p99: number; max: number; gc: EldResult["gc"]; cpuPercent: number }>("eldStop"), idle.call<EldResult["idle"]>("eldStop")]);
+  await idle.stop();
   await subs.close();
   return {
     label: input.withLarge ? "all at once" : "all at once, without the 1,000-connection read",
     p50: eld.p50,
     p99: eld.p99,
     max: eld.max,
+    idle: idleEld,
+    gc: eld.gc,
+    cpuPercent: eld.cpuPercent,
+    seconds: input.seconds,
     reads: small.requests + (large?.requests ?? 0),
     events,
     swept: sweep.claimed,

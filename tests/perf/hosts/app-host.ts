@@ -1,7 +1,7 @@
 // One Switchboard replica, as `main.ts` composes it (buildApp + listen), in its own process,
 // with measuring commands over IPC: CPU and heap of this process, event-loop delay, one health
 // event published, one health sweep, an API key created.
-import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { PerformanceObserver, monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { parseEnv } from "@switchboard/api/env";
 import { buildApp } from "@switchboard/api/app";
 import { createWorkspaceApiKey } from "@switchboard/api/auth/api-keys";
@@ -13,6 +13,12 @@ await app.listen(env.PORT, "127.0.0.1");
 
 let cpuMark = process.cpuUsage();
 let eld: IntervalHistogram | null = null;
+// Garbage-collector pauses during an eldStart/eldStop window (the main thread stops for them).
+let gcPauses: number[] | null = null;
+let eldWindow = { cpu: process.cpuUsage(), at: performance.now() };
+new PerformanceObserver((list) => {
+  if (gcPauses) for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+}).observe({ entryTypes: ["gc"] });
 const sweeps: { claimed: number; errors: number; durationMs: number; startedAt: number; endedAt: number }[] = [];
 
 serveIpc(
@@ -53,6 +59,8 @@ serveIpc(
       eld?.disable();
       eld = monitorEventLoopDelay({ resolution });
       eld.enable();
+      gcPauses = [];
+      eldWindow = { cpu: process.cpuUsage(), at: performance.now() };
       return true;
     },
     eldStop: () => {
@@ -60,7 +68,13 @@ serveIpc(
       eld.disable();
       const h = eld;
       eld = null;
-      return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, mean: h.mean / 1e6, count: h.count };
+      const pauses = (gcPauses ?? []).sort((a, b) => a - b);
+      gcPauses = null;
+      const gc = { count: pauses.length, totalMs: pauses.reduce((a, b) => a + b, 0), maxMs: pauses.at(-1) ?? 0, over20: pauses.filter((d) => d > 20).length };
+      const used = process.cpuUsage(eldWindow.cpu);
+      // CPU time of the process over the window's wall time: 100% is one core busy throughout.
+      const cpuPercent = ((used.user + used.system) / 1000 / (performance.now() - eldWindow.at)) * 100;
+      return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, mean: h.mean / 1e6, count: h.count, gc, cpuPercent };
     },
     apiKey: async ({ userId, workspaceId }: { userId: string; workspaceId: string }) => {
       const created = await createWorkspaceApiKey({ auth: app.auth, prisma: app.db.prisma, userId, workspaceId, name: "perf" });
