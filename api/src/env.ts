@@ -63,6 +63,8 @@ export const envSchema = z
     HEALTH_CHECK_INTERVAL_SECONDS: int(300, 5),
     /** Checks run at once per process; bounds outbound sockets and database connections. */
     HEALTH_CHECK_CONCURRENCY: int(16, 1, 1000),
+    // Sweeps back off while the event loop's p99 delay is over this (ms); 0 (default) = never.
+    HEALTH_CHECK_MAX_LOOP_DELAY_MS: int(0, 0, 10_000),
     HEALTH_SCHEDULER: bool("on"),
     /** How often the scheduler looks for due checks. */
     HEALTH_CHECK_TICK_SECONDS: int(15, 1, 3600),

@@ -179,11 +179,12 @@ async function main() {
       log("6. event-loop delay under everything at once");
       const input = { small: who, largeKey, sweep: sweepConns.filter((c) => c.providerId === "slack").slice(0, SIZES.eldSweep), stampede: stampConns.slice(0, 25), keys, seconds: 10 };
       results.eld = [];
-      for (const withLarge of [true, false]) {
-        const host = await ctx.startApp(`eld-${withLarge}`, { DATABASE_POOL_SIZE: "30" });
-        results.eld.push(await benchEventLoop(ctx, host, { ...input, withLarge }));
-        await host.stop();
-      }
+      for (const governed of [false, true])
+        for (const withLarge of [true, false]) {
+          const host = await ctx.startApp(`eld-${withLarge}-${governed}`, { DATABASE_POOL_SIZE: "30", ...(governed ? { HEALTH_CHECK_MAX_LOOP_DELAY_MS: "20" } : {}) });
+          results.eld.push(await benchEventLoop(ctx, host, { ...input, withLarge, governed }));
+          await host.stop();
+        }
     }
     if (only.has("scale")) {
       log("7. scale-out: 1, 2, 3 replicas on one Postgres and one Redis");

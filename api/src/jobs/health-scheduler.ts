@@ -7,6 +7,7 @@ import { HEALTH_ROW_COLUMNS, nextCheckTime, probeIntegration, type CheckResult, 
 import { createCheckRecorder } from "../domain/health/record.ts";
 import type { RefreshServices } from "../domain/integrations/refresh.ts";
 import type { Metrics } from "../http/metrics.ts";
+import { createLoopGovernor } from "./loop-governor.ts";
 
 // Schedule + claim + limit only; the work is probeIntegration and record.ts in domain/health.
 // A sweep claims due connections with `FOR UPDATE SKIP LOCKED` and a lease: replicas sweeping
@@ -152,8 +153,13 @@ export function createHealthScheduler({
       }
     }
 
-    async function worker(): Promise<void> {
+    // Worker n only takes a row while the governor allows n or more checks at once.
+    async function worker(n: number): Promise<void> {
       for (;;) {
+        if (n >= governor.allowed && !(exhausted && queue.length === 0)) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          continue;
+        }
         if (!exhausted && queue.length < batch) {
           const refilled = refill();
           if (queue.length === 0) await refilled;
@@ -164,7 +170,13 @@ export function createHealthScheduler({
       }
     }
 
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    const governor = createLoopGovernor({ max: concurrency, targetMs: env.HEALTH_CHECK_MAX_LOOP_DELAY_MS });
+    governor.start();
+    try {
+      await Promise.all(Array.from({ length: concurrency }, (_, n) => worker(n)));
+    } finally {
+      governor.stop();
+    }
     await recorder.drain();
     const durationMs = Math.round(performance.now() - started);
     const summary = { claimed, results, errors, durationMs };

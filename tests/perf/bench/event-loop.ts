@@ -38,7 +38,7 @@ export type EldResult = {
 export async function benchEventLoop(
   ctx: RunContext,
   app: Host & { url: string },
-  input: { small: { cookie: string; workspaceId: string }; largeKey: string; sweep: Connection[]; stampede: Connection[]; keys: Map<string, string>; seconds: number; withLarge: boolean },
+  input: { small: { cookie: string; workspaceId: string }; largeKey: string; sweep: Connection[]; stampede: Connection[]; keys: Map<string, string>; seconds: number; withLarge: boolean; governed?: boolean },
 ): Promise<EldResult> {
   await setFaults(ctx.emulator, { slack: { mode: "slow", delayMs: 20 } });
   await makeDue(ctx, input.sweep);
@@ -69,7 +69,7 @@ export async function benchEventLoop(
   await idle.stop();
   await subs.close();
   return {
-    label: input.withLarge ? "all at once" : "all at once, without the 1,000-connection read",
+    label: (input.withLarge ? "all at once" : "all at once, without the 1,000-connection read") + (input.governed ? ", sweep governed (HEALTH_CHECK_MAX_LOOP_DELAY_MS=20)" : ""),
     p50: eld.p50,
     p99: eld.p99,
     max: eld.max,
