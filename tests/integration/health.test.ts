@@ -134,7 +134,7 @@ describe.skipIf(!enabled)("health checks, thresholds and the scheduler", () => {
     expect(text).toMatch(/switchboard_graphql_subscriptions_open \d/);
   });
 
-  it("HubSpot's 404 for an unknown token is an authentication failure: refresh, then reconnect required", async () => {
+  it("HubSpot's introspection calling the token inactive is an authentication failure: refresh, then reconnect required", async () => {
     t.app.sandbox!.setFault("hubspot", { mode: "unauthorized" });
     const result = (await sweep("hubspot")).results[0]!;
     expect(result).toMatchObject({ status: "UNHEALTHY", reauthRequired: true, errorCode: "invalid_grant" });

@@ -26,6 +26,13 @@ export const providerDefinitionSchema = z.object({
   homepage: z.string().url(),
   /** Refresh this many seconds before expiry (default TOKEN_REFRESH_MARGIN_SECONDS). */
   refreshMarginSeconds: z.number().int().min(0).max(86_400).optional(),
+  /**
+   * The issuer the provider documents: an `iss` in the authorization redirect must equal it
+   * (RFC 9207). Without one, an `iss` must equal the authorization endpoint's origin.
+   */
+  issuer: z.string().url().optional(),
+  /** Connect asks which org: the login hosts of production, sandbox and My Domain orgs (Salesforce). */
+  orgLoginUrls: z.object({ production: z.string().url(), sandbox: z.string().url(), myDomain: z.string().includes("{domain}") }).optional(),
 });
 
 export type ProviderDefinition = z.infer<typeof providerDefinitionSchema>;
@@ -76,6 +83,9 @@ export const BUILT_IN_PROVIDERS: ProviderDefinition[] = [
     pkce: true,
     authorizationParams: { access_type: "offline", prompt: "consent", include_granted_scopes: "true" },
     homepage: "https://myaccount.google.com",
+    // The discovery document's issuer (https://accounts.google.com/.well-known/openid-configuration),
+    // sent as `iss` on the redirect since February 2026 (google.md §2).
+    issuer: "https://accounts.google.com",
   },
   {
     id: "salesforce",
@@ -91,6 +101,10 @@ export const BUILT_IN_PROVIDERS: ProviderDefinition[] = [
     pkce: true,
     authorizationParams: {},
     homepage: "https://login.salesforce.com",
+    // salesforce.md §1 and https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_using_userinfo_endpoint.htm:
+    // "For a sandbox, login.salesforce.com is replaced with test.salesforce.com"; My Domain orgs
+    // log in at https://NAME.my.salesforce.com.
+    orgLoginUrls: { production: "https://login.salesforce.com", sandbox: "https://test.salesforce.com", myDomain: "https://{domain}.my.salesforce.com" },
   },
 ];
 
@@ -98,8 +112,8 @@ export type CatalogProvider = ProviderDefinition & {
   clientId?: string;
   /** Never leaves the server: not in GraphQL, logs or errors. */
   clientSecret?: string;
-  /** OIDC issuer; endpoints come from its discovery document (type oidc). */
-  issuer?: string;
+  /** Set on a copy that one Salesforce connection uses: the org its endpoints were moved to. */
+  org?: string;
   /** Client credentials are set (from the environment or PROVIDERS_FILE). */
   configured: boolean;
   /** Served by the built-in emulator at /sandbox/<id> because no credentials are set. */
@@ -127,6 +141,9 @@ const overrides = {
   userinfoUrl: url.optional(),
   apiBaseUrl: url.optional(),
   refreshMarginSeconds: z.number().int().min(0).max(86_400).optional(),
+  /** RFC 9207: what `iss` on the redirect must equal (oidc: the discovery issuer). */
+  issuer: url.optional(),
+  orgLoginUrls: z.strictObject({ production: url, sandbox: url, myDomain: z.string().includes("{domain}", { message: "must contain {domain}" }) }).optional(),
   name: z.string().min(1).max(60).optional(),
   description: z.string().max(200).optional(),
 };
@@ -181,7 +198,7 @@ export function redirectUriFor(env: Env, providerId: string): string {
 }
 
 export type SandboxWiring = {
-  endpoints: (publicUrl: string) => Record<string, Partial<Pick<ProviderDefinition, "authorizationUrl" | "tokenUrl" | "revocationUrl" | "userinfoUrl" | "apiBaseUrl">>>;
+  endpoints: (publicUrl: string) => Record<string, Partial<Pick<ProviderDefinition, "authorizationUrl" | "tokenUrl" | "revocationUrl" | "userinfoUrl" | "apiBaseUrl" | "orgLoginUrls">>>;
   client: (providerId: string) => { clientId: string; clientSecret: string };
 };
 

@@ -87,7 +87,7 @@ function suggestedAction(i: Row): string | null {
     case "rate_limited":
       return i.nextHealthCheckAt ? `Rate limited until ${i.nextHealthCheckAt.toISOString().slice(11, 16)} UTC` : "Rate limited; checks resume later";
     case "insufficient_scope":
-      return `Ask an admin to grant ${i.requestedScopes.filter((s) => !i.grantedScopes.includes(s)).join(", ")}`;
+      { const missing = i.requestedScopes.filter((s) => !i.grantedScopes.includes(s)); return missing.length ? `Reconnect to grant ${missing.join(", ")}` : "Reconnect to grant the scopes the provider asks for"; }
     case "config_error":
       return "Check the provider's client id and secret on the server";
     case "timeout":

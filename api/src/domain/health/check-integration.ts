@@ -1,10 +1,11 @@
 import type { Prisma } from "../../generated/prisma/client.ts";
 import type { HealthStatus, IntegrationStatus } from "../../generated/prisma/enums.ts";
 import type { CatalogProvider } from "../../providers/catalog.ts";
-import { adapterFor, type AccountDetails } from "../../providers/adapters.ts";
-import { OutboundError, withOutboundLimits } from "../../http/outbound.ts";
+import { adapterFor, providerForConnection, type AccountDetails, type Inspection } from "../../providers/index.ts";
+import { codeOf } from "../../providers/http.ts";
+import { withOutboundLimits } from "../../http/outbound.ts";
 import type { Env } from "../../env.ts";
-import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "../oauth/errors.ts";
+import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "../../providers/errors.ts";
 import { getAccessToken, type RefreshServices } from "../integrations/refresh.ts";
 import { applyThresholds, transitionOf, type Outcome, type Transition } from "./thresholds.ts";
 import { recordChecks } from "./record.ts";
@@ -43,10 +44,13 @@ export type CheckSettings = Pick<
   "HEALTH_CHECK_TIMEOUT_MS" | "HEALTH_SLOW_THRESHOLD_MS" | "HEALTH_UNHEALTHY_AFTER" | "HEALTH_HEALTHY_AFTER" | "HEALTH_CHECK_INTERVAL_SECONDS" | "TOKEN_REFRESH_MARGIN_SECONDS"
 >;
 
-function codeOf(error: unknown): OAuthErrorCode {
-  if (error instanceof OAuthFlowError) return error.code;
-  if (error instanceof OutboundError) return error.code === "timeout" ? "timeout" : "network";
-  return "provider_error";
+/** What an API-layer error means for the connection (providers map their answers to codes). */
+function outcomeOf(code: OAuthErrorCode): Outcome {
+  // The token itself is refused, after one refresh: reconnect.
+  if (code === "invalid_grant" || code === "token_revoked" || code === "token_expired") return "auth_failure";
+  // The provider answered, but will not serve this connection fully right now.
+  if (code === "rate_limited" || code === "insufficient_scope") return "degraded";
+  return "failure";
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
@@ -77,6 +81,8 @@ export type HealthRow = {
   accessTokenEnc: string | null;
   refreshTokenEnc: string | null;
   tokenExpiresAt: Date | null;
+  tokenIssuedAt: Date | null;
+  tokenGeneration: number;
   requestedScopes: string[];
   grantedScopes: string[];
   account: Prisma.JsonValue | null;
@@ -85,7 +91,7 @@ export type HealthRow = {
 
 /** The same columns as SQL, for RETURNING / SELECT lists (enums as text, as `HealthRow` types them). */
 export const HEALTH_ROW_COLUMNS = `id, "workspaceId", "providerId", status::text AS status, "healthStatus"::text AS "healthStatus",
-  "consecutiveFailures", "consecutiveSuccesses", "accessTokenEnc", "refreshTokenEnc", "tokenExpiresAt",
+  "consecutiveFailures", "consecutiveSuccesses", "accessTokenEnc", "refreshTokenEnc", "tokenExpiresAt", "tokenIssuedAt", "tokenGeneration",
   "requestedScopes", "grantedScopes", account, "providerConfig"`;
 
 /** A finished probe: the result, plus what to store that the result does not carry. */
@@ -99,6 +105,10 @@ export type Probe = {
   transitionFrom: HealthStatus | null;
   /** account details to store, when the check learned a name the row did not have */
   account: Prisma.InputJsonValue | null;
+  /** the scopes the provider reports now, when they differ from the stored ones */
+  grantedScopes: string[] | null;
+  /** the token generation the check ran on: a reconnect-required outcome only applies to it */
+  generation: number;
 };
 
 /** Runs the layers of one check against the provider; writes nothing itself (a refresh stores its tokens). */
@@ -114,6 +124,8 @@ export async function probeIntegration({
   trigger: Probe["trigger"];
 }): Promise<Probe> {
   const { env } = services;
+  const connection = providerForConnection(provider, row.providerConfig);
+  let generation = row.tokenGeneration;
   const started = performance.now();
   const integrationId = row.id;
   const steps: StepResult[] = [];
@@ -121,9 +133,16 @@ export async function probeIntegration({
   let outcome = "ok" as Outcome;
   let retryAfterSeconds: number | undefined;
   let account: AccountDetails | undefined;
+  let liveScopes: string[] | undefined;
+  /** The provider's own words, shown for errors we have no better words for (a 403 with its text). */
+  let providerSays: string | undefined;
 
   await withOutboundLimits({ timeoutMs: env.HEALTH_CHECK_TIMEOUT_MS }, async () => {
-    const token = await timed(async () => (await getAccessToken({ services, provider, integrationId: row.id, row })).accessToken);
+    const token = await timed(async () => {
+      const got = await getAccessToken({ services, provider, integrationId: row.id, row });
+      generation = got.generation >= 0 ? got.generation : generation;
+      return got.accessToken;
+    });
     steps.push({ step: "token", ok: !token.error, latencyMs: token.ms, ...(token.error ? { code: codeOf(token.error) } : {}) });
     if (token.error) {
       errorCode = codeOf(token.error);
@@ -131,14 +150,20 @@ export async function probeIntegration({
       if (token.error instanceof OAuthFlowError) retryAfterSeconds = token.error.retryAfterSeconds;
       return;
     }
-    const adapter = adapterFor(provider);
-    const tokens = { accessToken: token.value!, scopes: row.grantedScopes, extra: (row.providerConfig as Record<string, unknown>) ?? {} };
-    let api = await timed(() => adapter.account({ provider, tokens, allowHttp: services.allowHttp }));
-    if (api.error && codeOf(api.error) === "token_revoked") {
-      // A 401 may only mean the token expired early (Salesforce sessions): refresh once, retry.
+    const adapter = adapterFor(connection);
+    const known = (row.account ?? null) as AccountDetails | null;
+    const tokens = { accessToken: token.value!, extra: (row.providerConfig as Record<string, unknown>) ?? {} };
+    const inspect = (accessToken: string) => adapter.inspect({ provider: connection, tokens: { ...tokens, accessToken }, requested: row.requestedScopes, known, allowHttp: services.allowHttp });
+    let api = await timed<Inspection>(() => inspect(tokens.accessToken));
+    const refusal = api.error ? codeOf(api.error) : null;
+    if (refusal === "token_revoked" || refusal === "token_expired") {
+      // The token may only have expired early (Salesforce sessions, Slack rotation's
+      // token_expired, HubSpot's inactive token): refresh once through the single-flight
+      // refresh, retry once.
       const again = await timed(async () => {
         const fresh = await getAccessToken({ services, provider, integrationId, rejected: tokens.accessToken });
-        return adapter.account({ provider, tokens: { ...tokens, accessToken: fresh.accessToken }, allowHttp: services.allowHttp });
+        generation = fresh.generation >= 0 ? fresh.generation : generation;
+        return inspect(fresh.accessToken);
       });
       api = { ...again, ms: api.ms + again.ms };
     }
@@ -151,15 +176,19 @@ export async function probeIntegration({
     });
     if (api.error) {
       errorCode = codeOf(api.error);
-      if (api.error instanceof OAuthFlowError) retryAfterSeconds = api.error.retryAfterSeconds;
-      outcome = errorCode === "invalid_grant" || errorCode === "token_revoked" ? "auth_failure" : errorCode === "rate_limited" ? "degraded" : "failure";
+      if (api.error instanceof OAuthFlowError) {
+        retryAfterSeconds = api.error.retryAfterSeconds;
+        providerSays = api.error.providerMessage;
+      }
+      outcome = outcomeOf(errorCode);
       return;
     }
     if (slow) {
       errorCode = "slow";
       outcome = "degraded";
     }
-    account = api.value;
+    account = api.value!.account;
+    liveScopes = api.value!.scopes;
     const stored = (row.account ?? {}) as AccountDetails;
     const same = !stored.id || !account?.id || stored.id === account.id;
     steps.push({ step: "identity", ok: same, latencyMs: 0, ...(same ? {} : { code: "identity_changed", message: "the token now belongs to another account" }) });
@@ -169,7 +198,10 @@ export async function probeIntegration({
     }
   });
 
-  const missing = row.requestedScopes.filter((s) => !row.grantedScopes.includes(s));
+  // Scopes as the provider reports them now (HubSpot introspection, Google tokeninfo, Slack's
+  // x-oauth-scopes); the stored ones when it reports none (Salesforce, catalog providers).
+  const granted = liveScopes ?? row.grantedScopes;
+  const missing = row.requestedScopes.filter((s) => !granted.includes(s));
   steps.push({ step: "scopes", ok: missing.length === 0, latencyMs: 0, ...(missing.length ? { code: "insufficient_scope", message: `missing ${missing.join(", ")}` } : {}) });
   if (missing.length && outcome === "ok") {
     outcome = "degraded";
@@ -180,7 +212,15 @@ export async function probeIntegration({
   const reauthRequired = outcome === "auth_failure";
   const code = errorCode as CheckResult["errorCode"];
   const message =
-    code === null ? null : code === "insufficient_scope" ? `Missing scopes: ${missing.join(", ")}` : code === "slow" ? `Slow answer (${steps.find((s) => s.step === "api")?.latencyMs} ms)` : oauthErrorCodes[code];
+    code === null
+      ? null
+      : code === "insufficient_scope" && missing.length
+        ? `Missing scopes: ${missing.join(", ")}`
+        : code === "slow"
+          ? `Slow answer (${steps.find((s) => s.step === "api")?.latencyMs} ms)`
+          : code === "provider_error" && providerSays
+            ? `${oauthErrorCodes[code]} (${providerSays})`
+            : oauthErrorCodes[code];
   const latencyMs = Math.round(performance.now() - started);
   const checkedAt = new Date();
   const nextCheckAt = nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, checkedAt.getTime(), retryAfterSeconds);
@@ -209,8 +249,14 @@ export async function probeIntegration({
     newStatus,
     counters: { consecutiveFailures: counters.consecutiveFailures, consecutiveSuccesses: counters.consecutiveSuccesses },
     transitionFrom: counters.healthStatus !== row.healthStatus ? row.healthStatus : null,
-    account: account?.name && !storedAccount?.name ? ({ ...((storedAccount as object) ?? {}), ...account } as Prisma.InputJsonValue) : null,
+    account: account?.name && account.name !== storedAccount?.name ? ({ ...((storedAccount as object) ?? {}), ...account } as Prisma.InputJsonValue) : null,
+    grantedScopes: liveScopes && !sameSet(liveScopes, row.grantedScopes) ? liveScopes : null,
+    generation,
   };
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((s) => b.includes(s));
 }
 
 /** One check now, written and published before it returns (manual checks, the CLI). */

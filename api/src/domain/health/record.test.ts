@@ -26,7 +26,10 @@ async function integration(id: string, data: Record<string, unknown> = {}) {
   });
 }
 
-function probe(id: string, over: { status?: "HEALTHY" | "DEGRADED" | "UNHEALTHY"; reauth?: boolean; from?: "HEALTHY" | null; account?: object | null } = {}): Probe {
+function probe(
+  id: string,
+  over: { status?: "HEALTHY" | "DEGRADED" | "UNHEALTHY"; reauth?: boolean; from?: "HEALTHY" | null; account?: object | null; granted?: string[] | null; generation?: number } = {},
+): Probe {
   const checkedAt = new Date();
   return {
     result: {
@@ -50,6 +53,8 @@ function probe(id: string, over: { status?: "HEALTHY" | "DEGRADED" | "UNHEALTHY"
     counters: { consecutiveFailures: over.reauth ? 1 : 0, consecutiveSuccesses: over.reauth ? 0 : 2 },
     transitionFrom: over.from ?? null,
     account: (over.account ?? null) as Probe["account"],
+    grantedScopes: over.granted ?? null,
+    generation: over.generation ?? 0,
   };
 }
 
@@ -96,6 +101,22 @@ describe("recording health checks", () => {
     expect(events.map((e) => e.integrationId)).toEqual(["left"]);
     expect(await db.prisma.integrationHealthLog.count({ where: { integrationId: "gone" } })).toBe(0);
     expect(await db.prisma.integration.findUniqueOrThrow({ where: { id: "left" } })).toMatchObject({ status: "DISCONNECTED", healthLeaseUntil: null });
+  });
+
+  it("stores the scopes the provider reports now, and keeps the stored ones when it reports none", async () => {
+    await integration("live", { grantedScopes: ["a", "b"] });
+    await integration("quiet", { grantedScopes: ["a", "b"] });
+    await writeChecks(db.prisma, [probe("live", { granted: ["a"] }), probe("quiet")]);
+    expect((await db.prisma.integration.findUniqueOrThrow({ where: { id: "live" } })).grantedScopes).toEqual(["a"]);
+    expect((await db.prisma.integration.findUniqueOrThrow({ where: { id: "quiet" } })).grantedScopes).toEqual(["a", "b"]);
+  });
+
+  it("a reconnect-required outcome only applies to the grant the check ran on (a reconnect meanwhile wins)", async () => {
+    await integration("renewed", { tokenGeneration: 3 });
+    await integration("same", { tokenGeneration: 3 });
+    await writeChecks(db.prisma, [probe("renewed", { status: "UNHEALTHY", reauth: true, generation: 2 }), probe("same", { status: "UNHEALTHY", reauth: true, generation: 3 })]);
+    expect((await db.prisma.integration.findUniqueOrThrow({ where: { id: "renewed" } })).status).toBe("CONNECTED");
+    expect((await db.prisma.integration.findUniqueOrThrow({ where: { id: "same" } })).status).toBe("REAUTH_REQUIRED");
   });
 
   it("the recorder groups checks handed over while a write is in flight, and writes every one once", async () => {

@@ -49,14 +49,17 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
         ${col((p) => p.trigger)}::text[],
         ${col((p) => p.result.latencyMs)}::int[],
         ${col((p) => JSON.stringify(p.result.steps))}::text[],
-        ${col((p) => p.transitionFrom)}::text[]
-      ) AS t(id, "workspaceId", reauth, "healthStatus", failures, successes, message, code, "checkedAt", "nextAt", account, "logId", trigger, "latencyMs", steps, "transitionFrom")
+        ${col((p) => p.transitionFrom)}::text[],
+        ${col((p) => (p.grantedScopes === null ? null : JSON.stringify(p.grantedScopes)))}::text[],
+        ${col((p) => p.generation)}::int[]
+      ) AS t(id, "workspaceId", reauth, "healthStatus", failures, successes, message, code, "checkedAt", "nextAt", account, "logId", trigger, "latencyMs", steps, "transitionFrom", granted, gen)
     ),
     u AS (
       UPDATE "integration" i SET
-        -- only a reconnect-required outcome changes the status: a disconnect that happened
-        -- while the provider was being asked is never undone here
-        status = CASE WHEN v.reauth THEN 'REAUTH_REQUIRED'::"IntegrationStatus" ELSE i.status END,
+        -- only a reconnect-required outcome changes the status, and only for the grant the check
+        -- ran on: a disconnect or a reconnect that happened while the provider was being asked
+        -- (both bump the token generation) is never undone here
+        status = CASE WHEN v.reauth AND i.status <> 'DISCONNECTED' AND i."tokenGeneration" = v.gen THEN 'REAUTH_REQUIRED'::"IntegrationStatus" ELSE i.status END,
         "healthStatus" = v."healthStatus"::"HealthStatus",
         "consecutiveFailures" = v.failures,
         "consecutiveSuccesses" = v.successes,
@@ -67,6 +70,8 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
         "nextHealthCheckAt" = CASE WHEN v.reauth THEN NULL ELSE v."nextAt"::timestamp(3) END,
         "healthLeaseUntil" = NULL,
         account = COALESCE(v.account::jsonb, i.account),
+        -- what the provider grants now (null: it reports nothing new)
+        "grantedScopes" = CASE WHEN v.granted IS NULL THEN i."grantedScopes" ELSE ARRAY(SELECT jsonb_array_elements_text(v.granted::jsonb)) END,
         "updatedAt" = v."checkedAt"::timestamp(3)
       FROM v WHERE i.id = v.id
       RETURNING i.id

@@ -1,14 +1,14 @@
 import * as oauth from "oauth4webapi";
 import type { PrismaClient, Prisma } from "../../generated/prisma/client.ts";
 import type { CatalogProvider } from "../../providers/catalog.ts";
-import { adapterFor, type AccountDetails } from "../../providers/adapters.ts";
+import { adapterFor, parseOrg, providerForConnection, type AccountDetails, type Inspection, type TokenSet } from "../../providers/index.ts";
 import type { Vault } from "../vault/vault.ts";
 import { publishIntegrationEvent, type Realtime } from "../../realtime/pubsub.ts";
 import type { Logger } from "../../logger.ts";
 import { OutboundError } from "../../http/outbound.ts";
-import { authorizationServer, clientAuth, oauthClient, requestOptions } from "./client.ts";
+import { authorizationServer, clientAuth, oauthClient, requestOptions } from "../../providers/oauth.ts";
 import { consumeOAuthState, createOAuthState, type StateProblem } from "./state.ts";
-import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "./errors.ts";
+import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "../../providers/errors.ts";
 import { sealTokens } from "../integrations/tokens.ts";
 import { recordAudit } from "../integrations/audit.ts";
 import { emitWorkspaceEvent } from "../webhooks/index.ts";
@@ -25,6 +25,7 @@ export async function beginConnection({
   userId,
   returnTo,
   binding,
+  org: orgInput,
 }: {
   services: FlowServices;
   provider: CatalogProvider;
@@ -32,9 +33,19 @@ export async function beginConnection({
   userId: string;
   returnTo?: string | null;
   binding?: string | null;
+  /** Which org, for providers that ask (Salesforce): production, sandbox or a My Domain. */
+  org?: string | null;
 }): Promise<{ authorizationUrl: string; binding: string }> {
   if (!provider.clientId || !provider.clientSecret) throw new OAuthFlowError("not_configured");
-  const as = await authorizationServer(provider, services.allowHttp);
+  let org: string | null = null;
+  if (provider.orgLoginUrls) {
+    const parsed = parseOrg(orgInput);
+    if (!parsed.ok) throw new OAuthFlowError("invalid_org", parsed.message);
+    org = parsed.org;
+  } else if (orgInput) {
+    throw new OAuthFlowError("invalid_org", `${provider.name} does not ask which org`);
+  }
+  const as = await authorizationServer(providerForConnection(provider, { org }), services.allowHttp);
   const codeVerifier = provider.pkce ? oauth.generateRandomCodeVerifier() : null;
   const created = await createOAuthState({
     prisma: services.prisma,
@@ -44,6 +55,7 @@ export async function beginConnection({
     providerId: provider.id,
     codeVerifier,
     returnTo: returnTo ?? null,
+    org,
     binding: binding ?? undefined,
   });
   const url = new URL(as.authorization_endpoint ?? provider.authorizationUrl);
@@ -93,7 +105,7 @@ function failure(providerId: string, code: OAuthErrorCode, returnTo?: string | n
  */
 export async function completeConnection({
   services,
-  provider,
+  provider: catalogProvider,
   params,
   binding,
   userId,
@@ -105,11 +117,13 @@ export async function completeConnection({
   userId: string | null;
 }): Promise<CallbackOutcome> {
   const { prisma, vault, logger } = services;
-  const consumed = await consumeOAuthState({ prisma, vault, state: params.get("state"), providerId: provider.id, binding, userId });
+  const consumed = await consumeOAuthState({ prisma, vault, state: params.get("state"), providerId: catalogProvider.id, binding, userId });
   if (!consumed.ok) {
-    logger.warn({ provider: provider.id, problem: consumed.problem }, "refused an OAuth callback");
-    return failure(provider.id, STATE_CODES[consumed.problem], consumed.returnTo);
+    logger.warn({ provider: catalogProvider.id, problem: consumed.problem }, "refused an OAuth callback");
+    return failure(catalogProvider.id, STATE_CODES[consumed.problem], consumed.returnTo);
   }
+  // The org chosen at Connect decides where the code is exchanged (Salesforce sandboxes).
+  const provider = providerForConnection(catalogProvider, { org: consumed.org });
   const returnTo = consumed.returnTo;
   const providerError = params.get("error");
   if (providerError) {
@@ -120,7 +134,10 @@ export async function completeConnection({
   try {
     const as = await authorizationServer(provider, services.allowHttp);
     const client = oauthClient(provider);
-    // Checks `state` again and the RFC 9207 `iss` parameter when it is sent or advertised.
+    // Checks `state` again and the RFC 9207 `iss` parameter: when sent, it must equal the
+    // provider's issuer exactly (providers/oauth.ts expectedIssuer); required only where the
+    // provider's metadata promises it. Other parameters (Google's authuser, prompt, hd, scope)
+    // pass through untouched.
     let callbackParams: URLSearchParams;
     try {
       callbackParams = oauth.validateAuthResponse(as, client, params, params.get("state")!);
@@ -131,16 +148,16 @@ export async function completeConnection({
     const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth(provider), callbackParams, provider.redirectUri, consumed.codeVerifier ?? oauth.nopkce, requestOptions(provider, services.allowHttp));
     const adapter = adapterFor(provider);
     const tokens = await adapter.readTokenResponse({ provider, response, requested: provider.scopes, allowHttp: services.allowHttp, grant: "authorization_code" });
-    let account: AccountDetails | null = null;
-    let accountError: string | null = null;
+    let inspection: Inspection | null = null;
+    let accountError: OAuthErrorCode | null = null;
     const started = performance.now();
     try {
-      account = await adapter.account({ provider, tokens, allowHttp: services.allowHttp });
+      inspection = await adapter.inspect({ provider, tokens, requested: provider.scopes, allowHttp: services.allowHttp });
     } catch (error) {
       accountError = error instanceof OAuthFlowError ? error.code : "account_fetch_failed";
     }
     const latencyMs = Math.round(performance.now() - started);
-    const integration = await saveConnection({ services, provider, workspaceId: consumed.workspaceId, userId: consumed.userId, tokens, account, accountError, latencyMs }).catch((error: unknown) => {
+    const integration = await saveConnection({ services, provider, org: consumed.org, workspaceId: consumed.workspaceId, userId: consumed.userId, tokens, inspection, accountError, latencyMs }).catch((error: unknown) => {
       throw new ConnectionNotStored(error);
     });
     logger.info({ provider: provider.id, integrationId: integration.id, workspaceId: consumed.workspaceId }, "connected an integration");
@@ -164,52 +181,62 @@ class ConnectionNotStored extends Error {
 async function saveConnection({
   services,
   provider,
+  org,
   workspaceId,
   userId,
   tokens,
-  account,
+  inspection,
   accountError,
   latencyMs,
 }: {
   services: FlowServices;
   provider: CatalogProvider;
+  org: string | null;
   workspaceId: string;
   userId: string;
-  tokens: Awaited<ReturnType<ReturnType<typeof adapterFor>["readTokenResponse"]>>;
-  account: AccountDetails | null;
-  accountError: string | null;
+  tokens: TokenSet;
+  inspection: Inspection | null;
+  accountError: OAuthErrorCode | null;
   latencyMs: number;
 }) {
   const { prisma, vault, realtime } = services;
   const existing = await prisma.integration.findUnique({ where: { workspaceId_providerId: { workspaceId, providerId: provider.id } }, select: { id: true } });
   const id = existing?.id ?? crypto.randomUUID();
   const now = new Date();
-  const healthy = !accountError;
+  const account: AccountDetails | null = inspection?.account ?? null;
+  // What the provider grants now (introspection, tokeninfo, x-oauth-scopes) wins over the token
+  // response, so a scope unticked on the consent page shows at once.
+  const grantedScopes = inspection?.scopes ?? tokens.scopes;
+  const missing = provider.scopes.filter((s) => !grantedScopes.includes(s));
+  const healthy = !accountError && missing.length === 0;
   const data = {
     status: "CONNECTED" as const,
     ...sealTokens(vault, id, tokens),
     tokenExpiresAt: tokens.expiresAt ?? null,
+    tokenIssuedAt: now,
+    // A refresh that started before this connect must not write over it (refresh.ts).
+    tokenGeneration: { increment: 1 },
     requestedScopes: provider.scopes,
-    grantedScopes: tokens.scopes,
+    grantedScopes,
     account: (account ?? {}) as Prisma.InputJsonValue,
-    providerConfig: tokens.extra as Prisma.InputJsonValue,
+    providerConfig: { ...tokens.extra, ...(org ? { org } : {}) } as Prisma.InputJsonValue,
     connectedById: userId,
     connectedAt: now,
     disconnectedAt: null,
     lastRevocation: null,
     // The first check is the account read that just happened.
     healthStatus: healthy ? ("HEALTHY" as const) : ("DEGRADED" as const),
-    healthMessage: healthy ? null : oauthErrorCodes.account_fetch_failed,
-    healthErrorCode: accountError,
+    healthMessage: accountError ? oauthErrorCodes.account_fetch_failed : missing.length ? `Missing scopes: ${missing.join(", ")}` : null,
+    healthErrorCode: accountError ?? (missing.length ? "insufficient_scope" : null),
     lastHealthCheckAt: now,
     nextHealthCheckAt: now,
-    consecutiveFailures: healthy ? 0 : 1,
-    consecutiveSuccesses: healthy ? 1 : 0,
+    consecutiveFailures: accountError ? 1 : 0,
+    consecutiveSuccesses: accountError ? 0 : 1,
   };
   const integration = await prisma.$transaction(async (tx) => {
     const row = await tx.integration.upsert({
       where: { workspaceId_providerId: { workspaceId, providerId: provider.id } },
-      create: { id, workspaceId, providerId: provider.id, ...data },
+      create: { id, workspaceId, providerId: provider.id, ...data, tokenGeneration: 1 },
       update: data,
     });
     await tx.integrationHealthLog.create({
@@ -219,8 +246,11 @@ async function saveConnection({
         status: data.healthStatus,
         trigger: "CALLBACK",
         latencyMs,
-        steps: [{ step: "identity", ok: healthy, latencyMs, ...(accountError ? { code: accountError } : {}) }],
-        errorCode: accountError,
+        steps: [
+          { step: "identity", ok: !accountError, latencyMs, ...(accountError ? { code: accountError } : {}) },
+          { step: "scopes", ok: missing.length === 0, latencyMs: 0, ...(missing.length ? { code: "insufficient_scope", message: `missing ${missing.join(", ")}` } : {}) },
+        ],
+        errorCode: data.healthErrorCode,
         message: data.healthMessage,
         transitionFrom: "UNKNOWN",
       },

@@ -43,6 +43,7 @@ export async function createOAuthState({
   providerId,
   codeVerifier,
   returnTo,
+  org = null,
   binding,
   now = Date.now(),
 }: {
@@ -53,6 +54,8 @@ export async function createOAuthState({
   providerId: string;
   codeVerifier: string | null;
   returnTo: string | null;
+  /** The org chosen at Connect (Salesforce), already validated. */
+  org?: string | null;
   /** Reuse the browser's existing binding value when it has one (several tabs at once). */
   binding?: string;
   now?: number;
@@ -71,6 +74,7 @@ export async function createOAuthState({
       keyId: codeVerifier ? vault.activeKeyId : null,
       browserBindingHash: sha256(bindingValue),
       returnTo: sanitizeReturnTo(returnTo),
+      org,
       createdAt: new Date(now),
       expiresAt: new Date(now + STATE_TTL_MS),
     },
@@ -81,7 +85,7 @@ export async function createOAuthState({
 export type StateProblem = "state_missing" | "state_invalid" | "state_expired" | "state_used" | "state_wrong_provider" | "state_wrong_browser" | "state_wrong_user";
 
 export type ConsumedState =
-  | { ok: true; id: string; workspaceId: string; userId: string; providerId: string; codeVerifier: string | null; returnTo: string | null }
+  | { ok: true; id: string; workspaceId: string; userId: string; providerId: string; codeVerifier: string | null; returnTo: string | null; org: string | null }
   | { ok: false; problem: StateProblem; returnTo?: string | null };
 
 /**
@@ -123,7 +127,7 @@ export async function consumeOAuthState({
   const codeVerifier = row.codeVerifierEnc ? vault.open(row.codeVerifierEnc, { table: "oauth_state", rowId: row.id, field: "codeVerifier" }) : null;
   // The verifier is needed once; nothing of it stays behind.
   await prisma.oAuthState.update({ where: { id: row.id }, data: { codeVerifierEnc: null } });
-  return { ok: true, id: row.id, workspaceId: row.workspaceId, userId: row.userId, providerId: row.providerId, codeVerifier, returnTo: row.returnTo };
+  return { ok: true, id: row.id, workspaceId: row.workspaceId, userId: row.userId, providerId: row.providerId, codeVerifier, returnTo: row.returnTo, org: row.org };
 }
 
 /** Expired or consumed states older than a day are of no use; called from time to time. */

@@ -6,7 +6,7 @@ import { findProvider } from "./provider.ts";
 import { HealthStatusEnum } from "./enums.ts";
 import { beginConnection, completeConnection } from "../../domain/oauth/flow.ts";
 import { BINDING_COOKIE, BINDING_COOKIE_PATH, STATE_TTL_MS } from "../../domain/oauth/state.ts";
-import { OAuthFlowError } from "../../domain/oauth/errors.ts";
+import { OAuthFlowError } from "../../providers/errors.ts";
 import { disconnectIntegration, type DisconnectResult } from "../../domain/integrations/disconnect.ts";
 import { checkIntegration, type CheckResult, type StepResult } from "../../domain/health/check-integration.ts";
 import { notifyCheckResults } from "../../domain/health/notify.ts";
@@ -38,9 +38,18 @@ builder.mutationField("connectIntegration", (t) =>
     type: ConnectPayload,
     description: "Start connecting a provider (owners and admins)",
     authScopes: { permission: { integration: ["connect"] } },
-    args: { provider: t.arg.id({ required: true }), returnTo: t.arg.string({ required: false, description: "A path on this site to come back to" }) },
+    args: {
+      provider: t.arg.id({ required: true }),
+      returnTo: t.arg.string({ required: false, description: "A path on this site to come back to" }),
+      org: t.arg.string({
+        required: false,
+        description:
+          "Which org, for providers whose `orgChoice` is true (Salesforce): `production` (default, login.salesforce.com), `sandbox` (test.salesforce.com) or a My Domain (`acme`, `acme--uat.sandbox` or `https://acme.my.salesforce.com`). Refused with reason `invalid_org` otherwise.",
+      }),
+    },
     resolve: async (_root, args, ctx) => {
       const provider = providerOrThrow(ctx, String(args.provider));
+      if (args.org && args.org.length > 200) throw clientError("BAD_USER_INPUT", "org is too long", undefined, { reason: "invalid_org" });
       try {
         const started = await beginConnection({
           services: ctx,
@@ -48,6 +57,7 @@ builder.mutationField("connectIntegration", (t) =>
           workspaceId: ctx.viewer.workspaceId,
           userId: ctx.viewer.userId,
           returnTo: args.returnTo,
+          org: args.org,
           binding: ctx.cookies.get(BINDING_COOKIE),
         });
         ctx.cookies.set(bindingCookie(ctx, started.binding, STATE_TTL_MS / 1000));
@@ -56,6 +66,7 @@ builder.mutationField("connectIntegration", (t) =>
         if (error instanceof OAuthFlowError && error.code === "not_configured") {
           throw clientError("PROVIDER_NOT_CONFIGURED", `${provider.name} has no client credentials on this server. Register ${provider.redirectUri} at ${provider.name} and set its client id and secret.`);
         }
+        if (error instanceof OAuthFlowError && error.code === "invalid_org") throw clientError("BAD_USER_INPUT", error.providerMessage ?? error.message, undefined, { reason: error.code });
         if (error instanceof OAuthFlowError) throw clientError("BAD_USER_INPUT", error.message, undefined, { reason: error.code });
         throw error;
       }
@@ -99,7 +110,8 @@ builder.mutationField("completeIntegrationConnection", (t) =>
 const DisconnectPayload = builder.objectRef<DisconnectResult & { integrationId: string }>("DisconnectIntegrationPayload").implement({
   fields: (t) => ({
     disconnected: t.exposeBoolean("disconnected", { description: "Tokens deleted; false when revocation failed and forget was not asked" }),
-    revoked: t.exposeBoolean("revoked", { description: "The provider confirmed the revocation" }),
+    revoked: t.exposeBoolean("revoked", { description: "The provider confirmed the revocation, or said the grant was already revoked" }),
+    alreadyRevoked: t.exposeBoolean("alreadyRevoked", { description: "The provider said the grant was already revoked there (the person removed the app's access at the provider); the disconnect completed" }),
     revocationError: t.exposeString("revocationError", { nullable: true }),
     revocationMessage: t.exposeString("revocationMessage", { nullable: true }),
     integration: t.prismaField({

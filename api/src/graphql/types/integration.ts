@@ -33,8 +33,10 @@ function suggestedAction(i: { status: string; healthErrorCode: string | null; ne
   switch (i.healthErrorCode) {
     case "rate_limited":
       return i.nextHealthCheckAt ? `Rate limited until ${i.nextHealthCheckAt.toISOString().slice(11, 16)} UTC` : "Rate limited; checks resume later";
-    case "insufficient_scope":
-      return `Ask an admin to grant ${i.requestedScopes.filter((s) => !i.grantedScopes.includes(s)).join(", ")}`;
+    case "insufficient_scope": {
+      const missing = i.requestedScopes.filter((s) => !i.grantedScopes.includes(s));
+      return missing.length ? `Reconnect to grant ${missing.join(", ")}` : "Reconnect to grant the scopes the provider asks for";
+    }
     case "config_error":
       return "Check the provider's client id and secret on the server";
     case "timeout":
@@ -99,7 +101,16 @@ builder.prismaObject("Integration", {
       nullable: true,
       resolve: (integration) => (integration.account && typeof integration.account === "object" ? (integration.account as AccountDetails) : null),
     }),
-    grantedScopes: t.exposeStringList("grantedScopes"),
+    org: t.string({
+      nullable: true,
+      description: "The org this connection signs in to, for providers that ask (Salesforce): production, sandbox or https://NAME.my.salesforce.com; null for the others",
+      resolve: (integration, _args, ctx) => {
+        if (!findProvider(ctx.catalog, integration.providerId)?.orgLoginUrls) return null;
+        const org = (integration.providerConfig as { org?: unknown } | null)?.org;
+        return typeof org === "string" ? org : "production";
+      },
+    }),
+    grantedScopes: t.exposeStringList("grantedScopes", { description: "The scopes the provider grants, as it reported them at the last check" }),
     missingScopes: t.stringList({
       description: "Requested scopes the provider did not grant",
       resolve: (integration) => integration.requestedScopes.filter((s) => !integration.grantedScopes.includes(s)),
@@ -118,7 +129,7 @@ builder.prismaObject("Integration", {
     }),
     suggestedAction: t.string({
       nullable: true,
-      description: 'What to do about the current state: "Reconnect", "Rate limited until 12:05 UTC", "Ask an admin to grant chat:write" ...',
+      description: 'What to do about the current state: "Reconnect", "Rate limited until 12:05 UTC", "Reconnect to grant chat:write" ...',
       resolve: (i) => suggestedAction(i),
     }),
     lastRevocation: t.exposeString("lastRevocation", { nullable: true, description: "ok, no-tokens, or failed:<code> for the last disconnect" }),

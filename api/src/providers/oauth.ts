@@ -1,12 +1,12 @@
 import * as oauth from "oauth4webapi";
-import type { CatalogProvider } from "../../providers/catalog.ts";
-import { outboundFetch } from "../../http/outbound.ts";
+import type { CatalogProvider } from "./catalog.ts";
+import { outboundFetch } from "../http/outbound.ts";
 import { OAuthFlowError } from "./errors.ts";
 
 // The OAuth 2.0 protocol details (PKCE, discovery, iss checks, request building, RFC 7009
 // revocation, ID token claims) come from oauth4webapi. Built-in providers whose token responses
-// deviate from RFC 6749 (Slack's HTTP 200 `ok:false`, token_type "bot") are parsed by our own
-// per-provider code after the request; catalog providers use oauth4webapi's strict processing.
+// deviate from RFC 6749 (Slack's HTTP 200 `ok:false`, token_type "bot") are parsed by their own
+// module after the request; catalog providers use oauth4webapi's strict processing.
 
 /** oauth4webapi options shared by every call: our fetch (timeouts, size limits), http for local. */
 export function requestOptions(provider: CatalogProvider, allowHttp: boolean) {
@@ -18,6 +18,18 @@ export function requestOptions(provider: CatalogProvider, allowHttp: boolean) {
 
 const discovered = new Map<string, { as: oauth.AuthorizationServer; at: number }>();
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * The issuer an `iss` in the authorization redirect must equal (RFC 9207 §2.4): the one the
+ * provider documents (the catalog's `issuer`: Google's is https://accounts.google.com), or, for a
+ * provider that names none (Slack, HubSpot, Salesforce), the origin of the authorization endpoint
+ * the request went to. Never one derived from the token URL: Google's token host
+ * (oauth2.googleapis.com) is not its issuer, and deriving it broke every Google account that
+ * received `iss` (google.md §2, openiddict-core issue #2428, February 2026).
+ */
+export function expectedIssuer(provider: Pick<CatalogProvider, "issuer" | "authorizationUrl">): string {
+  return provider.issuer ?? new URL(provider.authorizationUrl).origin;
+}
 
 /** The authorization server metadata of a provider: discovery for oidc, the catalog otherwise. */
 export async function authorizationServer(provider: CatalogProvider, allowHttp: boolean): Promise<oauth.AuthorizationServer> {
@@ -35,9 +47,10 @@ export async function authorizationServer(provider: CatalogProvider, allowHttp: 
     }
   }
   return {
-    // Built-ins have no issuer identifier; one derived from the token URL keeps oauth4webapi's
-    // checks meaningful without claiming an `iss` the provider never sends.
-    issuer: new URL(provider.tokenUrl).origin,
+    // A redirect without `iss` stays acceptable: none of the built-ins promises one
+    // (authorization_response_iss_parameter_supported is not advertised, and Google rolls it
+    // out per account). One that carries `iss` must match exactly.
+    issuer: expectedIssuer(provider),
     authorization_endpoint: provider.authorizationUrl,
     token_endpoint: provider.tokenUrl,
     revocation_endpoint: provider.revocationUrl,

@@ -1,5 +1,6 @@
 // One catalogue of connection error codes, shared by the callback, refresh, checks and revoke.
-// The web app turns each code into words (web/src/lib/oauth-errors.ts).
+// The providers' code maps each provider's answers onto these; the domain acts on them; the web
+// app turns each code into words (web/src/lib/oauth-errors.ts).
 export const oauthErrorCodes = {
   access_denied: "The person declined at the provider.",
   invalid_request: "The provider refused the request as malformed.",
@@ -24,6 +25,9 @@ export const oauthErrorCodes = {
   timeout: "The provider did not answer in time.",
   rate_limited: "The provider is rate limiting this connection.",
   token_revoked: "The provider revoked the token.",
+  // Slack with token rotation: the access token is past its 12 hours; a refresh fixes it.
+  token_expired: "The access token expired.",
+  invalid_org: "That is not a Salesforce org Switchboard can sign in to: choose Production, Sandbox or a My Domain (https://NAME.my.salesforce.com).",
   insufficient_scope: "The connection lacks a required scope.",
   api_unavailable: "Switchboard could not store the connection (its database failed); try again.",
 } as const;
