@@ -249,6 +249,7 @@ const drivers: Record<SandboxProviderId, Driver> = {
           email: "sandy@example.com",
           email_verified: true,
           locale: "en",
+          hd: "example.com",
         });
       },
       revoked: { status: 401, body: { error: "invalid_request", error_description: "Invalid Credentials" } },
@@ -453,14 +454,21 @@ describe.each(SANDBOX_PROVIDERS)("%s emulator", (provider) => {
     expect(location.searchParams.get("state")).toBe(hostile);
   });
 
-  it("rate_limited answers 429 with Retry-After on API and token calls", async () => {
+  it("rate_limited answers 429 with Retry-After on API and token calls (Salesforce API calls: 403 REQUEST_LIMIT_EXCEEDED)", async () => {
     d.enableRefresh?.();
     const { tokens } = await connect(provider);
     sandbox.setFault(provider, { mode: "rate_limited", retryAfterSeconds: 7 });
     const api = await d.probe(tokens.access, tokens);
-    expect(api.status).toBe(429);
-    expect(api.headers.get("retry-after")).toBe("7");
-    await api.arrayBuffer();
+    if (provider === "salesforce") {
+      // An org over its API request limit: 403 and no Retry-After (salesforce.md §7).
+      expect(api.status).toBe(403);
+      expect(api.headers.get("retry-after")).toBeNull();
+      expect(await api.json()).toEqual([{ message: "TotalRequests Limit exceeded.", errorCode: "REQUEST_LIMIT_EXCEEDED" }]);
+    } else {
+      expect(api.status).toBe(429);
+      expect(api.headers.get("retry-after")).toBe("7");
+      await api.arrayBuffer();
+    }
     const token = await d.refresh(tokens.refresh!);
     expect(token.status).toBe(429);
     expect(token.headers.get("retry-after")).toBe("7");
@@ -651,6 +659,58 @@ describe("Slack specifics", () => {
     expect(res.headers.get("retry-after")).toBe("30");
     expect(await res.json()).toEqual({ ok: false, error: "ratelimited" });
   });
+
+  it("Web API answers to a valid token carry x-oauth-scopes and x-accepted-oauth-scopes, ok or error", async () => {
+    const { code } = await authorize("slack", { extra: { user_scope: "users:read" } });
+    const raw = await body(await drivers.slack.exchange(code));
+    const call = (method: string, token: string) => fetch(sb("slack", `/api/${method}`), { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    const scopeHeaders = (res: Response) => [res.headers.get("x-oauth-scopes"), res.headers.get("x-accepted-oauth-scopes")];
+
+    const test = await call("auth.test", raw.access_token);
+    expect(scopeHeaders(test)).toEqual(["team:read,channels:read", ""]);
+    expect(await body(test)).toMatchObject({ ok: true });
+    const team = await call("team.info", raw.access_token);
+    expect(scopeHeaders(team)).toEqual(["team:read,channels:read", "team:read"]);
+    expect(await body(team)).toMatchObject({ ok: true });
+    // A user token reports its user scopes, and an error answer to a valid token carries them too.
+    const userTeam = await call("team.info", raw.authed_user.access_token);
+    expect(scopeHeaders(userTeam)).toEqual(["users:read", "team:read"]);
+    expect(await body(userTeam)).toEqual({ ok: false, error: "missing_scope", needed: "team:read", provided: "users:read" });
+    const revoke = await call("auth.revoke", raw.access_token);
+    expect(scopeHeaders(revoke)).toEqual(["team:read,channels:read", ""]);
+    expect(await body(revoke)).toEqual({ ok: true, revoked: true });
+    // No valid token, no scopes to report.
+    const unknown = await call("auth.test", "xoxb-unknown");
+    expect(scopeHeaders(unknown)).toEqual([null, null]);
+    await unknown.arrayBuffer();
+  });
+
+  it("with rotation, an expired access token answers HTTP 200 token_expired (accessTokenLifetimeSeconds: 1)", async () => {
+    sandbox.setOptions("slack", { rotateRefreshTokens: true, accessTokenLifetimeSeconds: 1 });
+    const { tokens } = await connect("slack");
+    expect(tokens.raw.expires_in).toBe(1);
+    await drivers.slack.expect.probeOk(await drivers.slack.probe(tokens.access));
+    clock += 1000;
+    for (const method of ["auth.test", "team.info", "auth.revoke"]) {
+      const res = await fetch(sb("slack", `/api/${method}`), { method: "POST", headers: { authorization: `Bearer ${tokens.access}` } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ ok: false, error: "token_expired" });
+    }
+    const refreshed = await body(await drivers.slack.refresh(tokens.refresh!));
+    expect(refreshed).toMatchObject({ ok: true, expires_in: 1 });
+    await drivers.slack.expect.probeOk(await drivers.slack.probe(refreshed.access_token));
+  });
+
+  it("a revoked token answers token_revoked on auth.test and on auth.revoke", async () => {
+    const { tokens } = await connect("slack");
+    expect(await body(await drivers.slack.revoke(tokens))).toEqual({ ok: true, revoked: true });
+    const test = await drivers.slack.probe(tokens.access);
+    expect(test.status).toBe(200);
+    expect(await test.json()).toEqual({ ok: false, error: "token_revoked" });
+    const again = await drivers.slack.revoke(tokens);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ ok: false, error: "token_revoked" });
+  });
 });
 
 describe("HubSpot specifics", () => {
@@ -732,6 +792,100 @@ describe("HubSpot specifics", () => {
     const { html } = await openConsent("hubspot", drivers.hubspot.authorizeParams({ optional_scope: "crm.objects.deals.read" }));
     expect(html).toContain("Optional scopes");
     expect(html).toContain('value="crm.objects.deals.read" checked');
+  });
+
+  it("v1Retired: every path under /oauth/v1/ answers 404 OBJECT_NOT_FOUND; v3 and 2026-03 keep working", async () => {
+    const { tokens } = await connect("hubspot");
+    const c = client("hubspot");
+    const set = await fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider: "hubspot", options: { v1Retired: true } }) });
+    expect((await set.json()).providers.hubspot.options).toMatchObject({ v1Retired: true });
+    const before = sandbox.stats("hubspot");
+    const { code } = await authorize("hubspot");
+    const calls: [string, string, URLSearchParams | undefined][] = [
+      ["POST", "/oauth/v1/token", new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: callback("hubspot"), client_id: c.clientId, client_secret: c.clientSecret })],
+      ["POST", "/oauth/v1/token", new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens.refresh!, client_id: c.clientId, client_secret: c.clientSecret })],
+      ["GET", `/oauth/v1/access-tokens/${tokens.access}`, undefined],
+      ["GET", `/oauth/v1/refresh-tokens/${tokens.refresh}`, undefined],
+      ["DELETE", `/oauth/v1/refresh-tokens/${tokens.refresh}`, undefined],
+      ["PUT", "/oauth/v1/token", undefined],
+      ["GET", "/oauth/v1/anything/else", undefined],
+    ];
+    for (const [method, path, payload] of calls) {
+      const res = await fetch(sb("hubspot", path), { method, body: payload });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      const id = res.headers.get("x-hubspot-correlation-id");
+      expect(await res.json()).toEqual({ status: "error", message: expect.any(String), correlationId: id, category: "OBJECT_NOT_FOUND" });
+    }
+    // Gone before faults and counters: nothing was counted.
+    expect(sandbox.stats("hubspot")).toEqual(before);
+    // The code was not consumed by the v1 attempt; v3 and 2026-03 work, and so does the grant.
+    expect((await drivers.hubspot.exchange(code)).status).toBe(200);
+    const refreshed = await body(await form(sb("hubspot", "/oauth/2026-03/token"), { grant_type: "refresh_token", refresh_token: tokens.refresh!, client_id: c.clientId, client_secret: c.clientSecret }));
+    expect(refreshed).toMatchObject({ token_type: "bearer", hub_id: 4242, expires_in: 1800 });
+    await drivers.hubspot.expect.probeOk(await drivers.hubspot.probe(refreshed.access_token));
+    expect(await body(await form(sb("hubspot", "/oauth/2026-03/token/introspect"), { client_id: c.clientId, client_secret: c.clientSecret, token: refreshed.access_token }))).toMatchObject({ active: true });
+    // Off again (the default): v1 answers as before.
+    sandbox.setOptions("hubspot", { v1Retired: false });
+    expect(await body(await fetch(sb("hubspot", `/oauth/v1/access-tokens/${refreshed.access_token}`)))).toMatchObject({ token_type: "access", hub_id: 4242 });
+  });
+
+  it("introspection answers HTTP 200 {active:false} for revoked, expired, rotated-away and unknown tokens", async () => {
+    const c = client("hubspot");
+    const introspect = async (fields: Record<string, string>, path = "/oauth/v3/token/introspect") => {
+      const res = await form(sb("hubspot", path), { client_id: c.clientId, client_secret: c.clientSecret, ...fields });
+      expect(res.status).toBe(200);
+      return res.json();
+    };
+    // Unknown, by every documented parameter form.
+    expect(await introspect({ token: "nope" })).toEqual({ active: false });
+    expect(await introspect({ token_type_hint: "access_token", access_token: "nope" })).toEqual({ active: false });
+    expect(await introspect({ token_type_hint: "refresh_token", refresh_token: "nope" }, "/oauth/2026-03/token/introspect")).toEqual({ active: false });
+    // Expired access token.
+    const expiring = await connect("hubspot");
+    clock += 1800 * 1000;
+    expect(await introspect({ token_type_hint: "access_token", access_token: expiring.tokens.access })).toEqual({ active: false });
+    expect(await introspect({ token_type_hint: "refresh_token", refresh_token: expiring.tokens.refresh! })).toMatchObject({ active: true, token_use: "refresh_token" });
+    // Rotated away.
+    sandbox.setOptions("hubspot", { rotateRefreshTokens: true });
+    const rotating = await connect("hubspot");
+    const next = await body(await drivers.hubspot.refresh(rotating.tokens.refresh!));
+    expect(next.refresh_token).not.toBe(rotating.tokens.refresh);
+    expect(await introspect({ token: rotating.tokens.refresh! })).toEqual({ active: false });
+    expect(await introspect({ token: next.refresh_token })).toMatchObject({ active: true });
+    // Revoked.
+    const revoking = await connect("hubspot");
+    expect((await drivers.hubspot.revoke(revoking.tokens)).status).toBe(200);
+    expect(await introspect({ token: revoking.tokens.access })).toEqual({ active: false });
+    expect(await introspect({ token: revoking.tokens.refresh! })).toEqual({ active: false });
+  });
+
+  it("v3 and 2026-03 revoke end the whole grant (access and refresh tokens) and answer 200 for unknown tokens (RFC 7009 §2.2)", async () => {
+    const c = client("hubspot");
+    for (const prefix of ["/oauth/v3", "/oauth/2026-03"]) {
+      const { tokens } = await connect("hubspot");
+      const other = await connect("hubspot");
+      const res = await form(sb("hubspot", `${prefix}/token/revoke`), { client_id: c.clientId, client_secret: c.clientSecret, token: tokens.refresh!, token_type_hint: "refresh_token" });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      await expectReply(await drivers.hubspot.probe(tokens.access), drivers.hubspot.expect.revoked);
+      await expectReply(await drivers.hubspot.refresh(tokens.refresh!), drivers.hubspot.expect.badRefresh);
+      // Another grant is untouched.
+      await drivers.hubspot.expect.probeOk(await drivers.hubspot.probe(other.tokens.access));
+      // Revoking by the access token ends that grant as well.
+      const byAccess = await form(sb("hubspot", `${prefix}/token/revoke`), { client_id: c.clientId, client_secret: c.clientSecret, token: other.tokens.access, token_type_hint: "access_token" });
+      expect(byAccess.status).toBe(200);
+      await byAccess.arrayBuffer();
+      await expectReply(await drivers.hubspot.refresh(other.tokens.refresh!), drivers.hubspot.expect.badRefresh);
+      for (const token of ["never-issued", tokens.refresh!]) {
+        const unknown = await form(sb("hubspot", `${prefix}/token/revoke`), { client_id: c.clientId, client_secret: c.clientSecret, token, token_type_hint: "refresh_token" });
+        expect(unknown.status).toBe(200);
+        await unknown.arrayBuffer();
+      }
+    }
+    // The client must still authenticate (RFC 7009 §2.1).
+    const noClient = await form(sb("hubspot", "/oauth/v3/token/revoke"), { token: "x" });
+    expect(noClient.status).toBe(400);
+    expect(await noClient.json()).toMatchObject({ error: "invalid_client" });
   });
 });
 
@@ -818,6 +972,56 @@ describe("Google specifics", () => {
     const location = new URL(res.headers.get("location")!);
     expect(location.searchParams.get("error")).toBe("unsupported_response_type");
     expect(location.searchParams.get("state")).toBe("st-google");
+  });
+
+  it("the success redirect carries iss=https://accounts.google.com (RFC 9207), authuser=0, the prompt asked for, hd and full-URL scopes", async () => {
+    const { location } = await authorize("google");
+    const params = Object.fromEntries(location.searchParams);
+    expect(params).toEqual({
+      code: expect.stringMatching(/^4\/0A/),
+      state: "st-google",
+      iss: "https://accounts.google.com",
+      scope: "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile",
+      authuser: "0",
+      prompt: "consent",
+      hd: "example.com",
+    });
+    const selected = await authorize("google", { extra: { prompt: "select_account" } });
+    expect(selected.location.searchParams.get("prompt")).toBe("select_account");
+    const { prompt: _omitted, ...withoutPrompt } = drivers.google.authorizeParams();
+    const page = await openConsent("google", withoutPrompt);
+    const none = new URL((await submitConsent("google", page.consentId!, "allow", { scope: ["openid"] })).headers.get("location")!);
+    expect(none.searchParams.get("prompt")).toBe("consent");
+    expect(none.searchParams.get("iss")).toBe("https://accounts.google.com");
+  });
+
+  it("the deny and error redirects carry iss too; issParameter: false emulates an account without it", async () => {
+    const page = await openConsent("google", drivers.google.authorizeParams());
+    const denied = new URL((await submitConsent("google", page.consentId!, "deny")).headers.get("location")!);
+    expect(Object.fromEntries(denied.searchParams)).toEqual({ error: "access_denied", state: "st-google", iss: "https://accounts.google.com" });
+    const invalid = await fetch(`${sandboxEndpoints(base).google.authorizationUrl}?${new URLSearchParams(drivers.google.authorizeParams({ response_type: "token" }))}`, { redirect: "manual" });
+    expect(new URL(invalid.headers.get("location")!).searchParams.get("iss")).toBe("https://accounts.google.com");
+
+    const set = await fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider: "google", options: { issParameter: false } }) });
+    expect((await set.json()).providers.google.options).toEqual({ issParameter: false });
+    const { location } = await authorize("google");
+    expect(location.searchParams.get("iss")).toBeNull();
+    expect(location.searchParams.get("code")).toBeTruthy();
+    expect(location.searchParams.get("authuser")).toBe("0");
+    const again = await openConsent("google", drivers.google.authorizeParams());
+    const deniedWithout = new URL((await submitConsent("google", again.consentId!, "deny")).headers.get("location")!);
+    expect(Object.fromEntries(deniedWithout.searchParams)).toEqual({ error: "access_denied", state: "st-google" });
+  });
+
+  it("tokeninfo answers full-URL scopes to POST with a Bearer header and to GET ?access_token=", async () => {
+    const { tokens } = await connect("google");
+    const scope = "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile";
+    const posted = await fetch(sb("google", "/tokeninfo"), { method: "POST", headers: { authorization: `Bearer ${tokens.access}` } });
+    expect(posted.status).toBe(200);
+    expect(await posted.json()).toMatchObject({ scope, aud: client("google").clientId, expires_in: "3599", access_type: "offline" });
+    const got = await fetch(`${sb("google", "/tokeninfo")}?access_token=${encodeURIComponent(tokens.access)}`);
+    expect(got.status).toBe(200);
+    expect(await got.json()).toMatchObject({ scope, exp: String(Math.floor(T0 / 1000) + 3599) });
   });
 });
 
@@ -910,6 +1114,209 @@ describe("Salesforce specifics", () => {
     const denied = new URL((await submitConsent("salesforce", page.consentId!, "deny")).headers.get("location")!);
     expect(denied.searchParams.get("error_description")).toBe("end-user denied authorization");
   });
+
+  // Login hosts: production at the root, test.salesforce.com under /test, My Domains under /my/<domain>.
+  const sf = (host: string, path: string) => `${base}/sandbox/salesforce${host}${path}`;
+  async function connectAt(host: string, options: { scopes?: string[] } = {}) {
+    const page = await fetch(`${sf(host, "/services/oauth2/authorize")}?${new URLSearchParams(drivers.salesforce.authorizeParams())}`, { redirect: "manual" });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const consentId = /name="consent" value="([^"]+)"/.exec(html)![1]!;
+    const approved = await submitConsent("salesforce", consentId, "allow", drivers.salesforce.ticked(options.scopes));
+    const code = new URL(approved.headers.get("location")!).searchParams.get("code")!;
+    const exchange = (at: string) =>
+      form(sf(at, "/services/oauth2/token"), { grant_type: "authorization_code", code, redirect_uri: callback("salesforce"), client_id: client("salesforce").clientId, client_secret: client("salesforce").clientSecret, code_verifier: pkce.verifier });
+    return { html, code, exchange };
+  }
+  const refreshAt = (host: string, refreshToken: string) =>
+    form(sf(host, "/services/oauth2/token"), { grant_type: "refresh_token", refresh_token: refreshToken, client_id: client("salesforce").clientId, client_secret: client("salesforce").clientSecret });
+  const soql = (instanceUrl: string, access: string, q?: string, version = "62.0") =>
+    fetch(`${instanceUrl}/services/data/v${version}/query${q === undefined ? "" : `?${new URLSearchParams({ q })}`}`, { headers: { authorization: `Bearer ${access}` } });
+  const ORG_FIELDS = "SELECT Id, Name, IsSandbox, OrganizationType, InstanceName FROM Organization";
+
+  it("the catalog lists the org login hosts", () => {
+    expect(sandboxEndpoints(base).salesforce.orgLoginUrls).toEqual({
+      production: `${base}/sandbox/salesforce`,
+      sandbox: `${base}/sandbox/salesforce/test`,
+      myDomain: `${base}/sandbox/salesforce/my/{domain}`,
+    });
+  });
+
+  it("the Sandbox login host (/test) is its own org: instance_url and id on the prefix, identity, userinfo and REST answer with its ids", async () => {
+    const { html, exchange } = await connectAt("/test");
+    expect(html).toContain("Acme UAT Sandbox (00D7Q00000UATSBUA5)");
+    expect(html).toContain("sandy@acme.sandbox.uat");
+    const res = await exchange("/test");
+    expect(res.status).toBe(200);
+    const raw = await res.json();
+    expect(raw).toMatchObject({
+      access_token: expect.stringMatching(/^00D7Q00000UATSB!/),
+      refresh_token: expect.stringMatching(/^5Aep861/),
+      instance_url: `${base}/sandbox/salesforce/test`,
+      id: `${base}/sandbox/salesforce/test/id/00D7Q00000UATSBUA5/0057Q00000SANDYQA5`,
+      token_type: "Bearer",
+    });
+    expect(createHmac("sha256", client("salesforce").clientSecret).update(raw.id + raw.issued_at).digest("base64")).toBe(raw.signature);
+    const auth = { headers: { authorization: `Bearer ${raw.access_token}` } };
+    expect(await body(await fetch(raw.id, auth))).toMatchObject({ organization_id: "00D7Q00000UATSBUA5", user_id: "0057Q00000SANDYQA5", username: "sandy@acme.sandbox.uat", urls: { rest: `${base}/sandbox/salesforce/test/services/data/v{version}/` } });
+    expect(await body(await fetch(sf("/test", "/services/oauth2/userinfo"), auth))).toMatchObject({ organization_id: "00D7Q00000UATSBUA5", sub: raw.id, preferred_username: "sandy@acme.sandbox.uat" });
+    await drivers.salesforce.expect.probeOk(await fetch(`${raw.instance_url}/services/data/v62.0/limits`, auth));
+    // The production org's identity URL is not this host's.
+    expect((await fetch(sf("/test", "/id/00D0S00000SANDBXAA/0050S00000SANDYAAA"), auth)).status).toBe(404);
+    // A refresh at the same host works and stays in that org.
+    const next = await body(await refreshAt("/test", raw.refresh_token));
+    expect(next).toMatchObject({ access_token: expect.stringMatching(/^00D7Q00000UATSB!/), instance_url: raw.instance_url, id: raw.id });
+  });
+
+  it("My Domain hosts: /my/acme is the production org, /my/acme--uat.sandbox the UAT sandbox; malformed domains are 404", async () => {
+    const acme = await body(await (await connectAt("/my/acme")).exchange("/my/acme"));
+    expect(acme).toMatchObject({ access_token: expect.stringMatching(/^00D0S00000SANDB!/), instance_url: `${base}/sandbox/salesforce/my/acme`, id: `${base}/sandbox/salesforce/my/acme/id/00D0S00000SANDBXAA/0050S00000SANDYAAA` });
+    expect(await body(await soql(acme.instance_url, acme.access_token, ORG_FIELDS))).toMatchObject({ records: [{ Id: "00D0S00000SANDBXAA", Name: "Acme Sandbox Org", IsSandbox: false }] });
+    const uat = await body(await (await connectAt("/my/acme--uat.sandbox")).exchange("/my/acme--uat.sandbox"));
+    expect(uat).toMatchObject({ instance_url: `${base}/sandbox/salesforce/my/acme--uat.sandbox`, id: `${base}/sandbox/salesforce/my/acme--uat.sandbox/id/00D7Q00000UATSBUA5/0057Q00000SANDYQA5` });
+    expect(await body(await soql(uat.instance_url, uat.access_token, ORG_FIELDS))).toMatchObject({ records: [{ Id: "00D7Q00000UATSBUA5", Name: "Acme UAT Sandbox", IsSandbox: true }] });
+    for (const path of ["/my/Acme/services/oauth2/authorize", "/my/acme_corp/services/oauth2/token", "/my/-acme/services/oauth2/token", "/my/acme.sandbox.x/services/oauth2/token", "/my/services/oauth2/token", "/testing/services/oauth2/token"]) {
+      const res = await fetch(sf("", path), { method: path.endsWith("authorize") ? "GET" : "POST" });
+      expect(res.status, path).toBe(404);
+      await res.arrayBuffer();
+    }
+  });
+
+  it("a code, refresh token or access token only works at the login host that issued it", async () => {
+    const test = await connectAt("/test");
+    // A code of /test presented to production: authentication failure, and it stays unused.
+    const wrongHost = await test.exchange("");
+    expect(wrongHost.status).toBe(400);
+    expect(await wrongHost.json()).toEqual({ error: "invalid_grant", error_description: "authentication failure" });
+    const raw = await body(await test.exchange("/test"));
+    expect(raw.instance_url).toBe(`${base}/sandbox/salesforce/test`);
+    for (const host of ["", "/my/acme", "/my/acme--uat.sandbox"]) {
+      const refresh = await refreshAt(host, raw.refresh_token);
+      expect(refresh.status, host).toBe(400);
+      expect(await refresh.json()).toEqual({ error: "invalid_grant", error_description: "authentication failure" });
+      const revoke = await form(sf(host, "/services/oauth2/revoke"), { token: raw.refresh_token });
+      expect(revoke.status, host).toBe(400);
+      expect(await revoke.json()).toEqual({ error: "unsupported_token_type", error_description: "this token type is not supported" });
+      const auth = { headers: { authorization: `Bearer ${raw.access_token}` } };
+      await expectReply(await fetch(sf(host, "/services/data/v62.0/limits"), auth), drivers.salesforce.expect.revoked);
+      await expectReply(await soql(sf(host, ""), raw.access_token, ORG_FIELDS), drivers.salesforce.expect.revoked);
+      const userinfo = await fetch(sf(host, "/services/oauth2/userinfo"), auth);
+      expect(userinfo.status).toBe(403);
+      expect(await userinfo.text()).toBe("Bad_OAuth_Token");
+    }
+    // None of that touched the grant at its own host.
+    await drivers.salesforce.expect.probeOk(await fetch(`${raw.instance_url}/services/data/v62.0/limits`, { headers: { authorization: `Bearer ${raw.access_token}` } }));
+    expect((await refreshAt("/test", raw.refresh_token)).status).toBe(200);
+    // A production token is refused at /test the same way.
+    const { tokens } = await connect("salesforce");
+    expect(await body(await refreshAt("/test", tokens.refresh!))).toEqual({ error: "invalid_grant", error_description: "authentication failure" });
+  });
+
+  it("SOQL on Organization answers the documented query shape for each org, needs the api scope, and refuses other queries", async () => {
+    const { tokens } = await connect("salesforce");
+    const instanceUrl = tokens.raw.instance_url;
+    const prod = await soql(instanceUrl, tokens.access, ORG_FIELDS, "61.0");
+    expect(prod.status).toBe(200);
+    expect(await prod.json()).toEqual({
+      totalSize: 1,
+      done: true,
+      records: [
+        {
+          attributes: { type: "Organization", url: "/services/data/v61.0/sobjects/Organization/00D0S00000SANDBXAA" },
+          Id: "00D0S00000SANDBXAA",
+          Name: "Acme Sandbox Org",
+          IsSandbox: false,
+          OrganizationType: "Enterprise Edition",
+          InstanceName: "NA1",
+        },
+      ],
+    });
+    const test = await body(await (await connectAt("/test")).exchange("/test"));
+    expect(await body(await soql(test.instance_url, test.access_token, ORG_FIELDS))).toEqual({
+      totalSize: 1,
+      done: true,
+      records: [
+        {
+          attributes: { type: "Organization", url: "/services/data/v62.0/sobjects/Organization/00D7Q00000UATSBUA5" },
+          Id: "00D7Q00000UATSBUA5",
+          Name: "Acme UAT Sandbox",
+          IsSandbox: true,
+          OrganizationType: "Enterprise Edition",
+          InstanceName: "CS42",
+        },
+      ],
+    });
+    // SOQL keywords and names are case-insensitive; only the selected fields come back.
+    const subset = await body(await soql(instanceUrl, tokens.access, "select name, ID from organization limit 1"));
+    expect(subset.records).toEqual([{ attributes: { type: "Organization", url: "/services/data/v62.0/sobjects/Organization/00D0S00000SANDBXAA" }, Name: "Acme Sandbox Org", Id: "00D0S00000SANDBXAA" }]);
+    // Trailing slash on the resource is accepted as well.
+    expect((await fetch(`${instanceUrl}/services/data/v62.0/query/?q=${encodeURIComponent(ORG_FIELDS)}`, { headers: { authorization: `Bearer ${tokens.access}` } })).status).toBe(200);
+
+    const refused: [string | undefined, string][] = [
+      ["SELECT Id FROM Account", "MALFORMED_QUERY"],
+      ["SELECT FROM Organization", "MALFORMED_QUERY"],
+      ["DELETE Organization", "MALFORMED_QUERY"],
+      [undefined, "MALFORMED_QUERY"],
+      ["SELECT Id, Nope FROM Organization", "INVALID_FIELD"],
+    ];
+    for (const [q, errorCode] of refused) {
+      const res = await soql(instanceUrl, tokens.access, q);
+      expect(res.status, String(q)).toBe(400);
+      expect(await res.json()).toEqual([{ message: expect.any(String), errorCode }]);
+    }
+    expect((await soql(instanceUrl, tokens.access, ORG_FIELDS, "99.0")).status).toBe(404);
+    await expectReply(await soql(instanceUrl, "00D0S00000SANDB!nope", ORG_FIELDS), drivers.salesforce.expect.revoked);
+    const noApi = await connect("salesforce", { scopes: ["openid", "refresh_token"] });
+    const forbidden = await soql(instanceUrl, noApi.tokens.access, ORG_FIELDS);
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.json()).toEqual([{ message: "This session is not valid for use with the REST API", errorCode: "INVALID_SESSION_ID" }]);
+  });
+
+  it("rate_limited: REST, query and identity calls answer 403 REQUEST_LIMIT_EXCEEDED without Retry-After; the token endpoint 429 with Retry-After", async () => {
+    const { tokens } = await connect("salesforce");
+    sandbox.setFault("salesforce", { mode: "rate_limited", retryAfterSeconds: 9 });
+    const auth = { headers: { authorization: `Bearer ${tokens.access}` } };
+    for (const res of [await soql(tokens.raw.instance_url, tokens.access, ORG_FIELDS), await fetch(`${tokens.raw.instance_url}/services/data/v62.0/limits`, auth), await fetch(tokens.raw.id, auth)]) {
+      expect(res.status).toBe(403);
+      expect(res.headers.get("retry-after")).toBeNull();
+      expect(await res.json()).toEqual([{ message: "TotalRequests Limit exceeded.", errorCode: "REQUEST_LIMIT_EXCEEDED" }]);
+    }
+    const token = await drivers.salesforce.refresh(tokens.refresh!);
+    expect(token.status).toBe(429);
+    expect(token.headers.get("retry-after")).toBe("9");
+    await token.arrayBuffer();
+    // Not a revocation: once the fault is lifted the same token works.
+    sandbox.setFault("salesforce", { mode: "ok" });
+    await drivers.salesforce.expect.probeOk(await drivers.salesforce.probe(tokens.access, tokens));
+  });
+
+  it("revoking a live refresh token ends the grant; revoking a dead or unknown token answers 400 unsupported_token_type", async () => {
+    const { tokens } = await connect("salesforce");
+    const revoked = await form(sb("salesforce", "/services/oauth2/revoke"), { token: tokens.refresh! });
+    expect(revoked.status).toBe(200);
+    expect(await revoked.text()).toBe("");
+    await expectReply(await drivers.salesforce.probe(tokens.access, tokens), drivers.salesforce.expect.revoked);
+    await expectReply(await drivers.salesforce.refresh(tokens.refresh!), drivers.salesforce.expect.badRefresh);
+    for (const token of [tokens.refresh!, tokens.access, "5Aep861never-issued"]) {
+      const dead = await form(sb("salesforce", "/services/oauth2/revoke"), { token });
+      expect(dead.status).toBe(400);
+      expect(await dead.json()).toEqual({ error: "unsupported_token_type", error_description: "this token type is not supported" });
+    }
+    // The same at the /test host, by GET ?token= as well.
+    const test = await body(await (await connectAt("/test")).exchange("/test"));
+    expect((await fetch(`${sf("/test", "/services/oauth2/revoke")}?token=${encodeURIComponent(test.refresh_token)}`)).status).toBe(200);
+    expect((await refreshAt("/test", test.refresh_token)).status).toBe(400);
+    expect((await form(sf("/test", "/services/oauth2/revoke"), { token: test.refresh_token })).status).toBe(400);
+  });
+
+  it("immediate=true approval is per org", async () => {
+    await authorize("salesforce");
+    const params = new URLSearchParams(drivers.salesforce.authorizeParams({ immediate: "true" }));
+    const prod = await fetch(`${sf("", "/services/oauth2/authorize")}?${params}`, { redirect: "manual" });
+    expect(new URL(prod.headers.get("location")!).searchParams.get("code")).toBeTruthy();
+    const uat = await fetch(`${sf("/test", "/services/oauth2/authorize")}?${params}`, { redirect: "manual" });
+    expect(new URL(uat.headers.get("location")!).searchParams.get("error")).toBe("immediate_unsuccessful");
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -952,6 +1359,9 @@ describe("control surface", () => {
       [{ provider: "slack" }, /fault/],
       [{ provider: "slack", fault: { mode: "ok" }, extra: 1 }, /extra/],
       [{ provider: "google", options: { rotateRefreshTokens: true } }, /Google refresh tokens do not rotate/],
+      [{ provider: "slack", options: { issParameter: false } }, /issParameter is a Google option/],
+      [{ provider: "google", options: { v1Retired: true } }, /v1Retired is a HubSpot option/],
+      [{ provider: "hubspot", options: { v1Retired: "yes" } }, /v1Retired/],
       [{ reset: false }, /reset/],
       ["{not json", /not valid JSON/],
       [[1, 2], /object/i],
@@ -1015,6 +1425,26 @@ describe("control surface", () => {
     await drivers.slack.revoke(tokens);
     expect(sandbox.stats("slack")).toEqual({ tokenRequests: { authorization_code: 1, refresh_token: 2 }, apiCalls: 2, revocations: 1 });
     expect(sandbox.stats("google")).toEqual({ tokenRequests: { authorization_code: 0, refresh_token: 0 }, apiCalls: 0, revocations: 0 });
+  });
+
+  it("the control page shows the iss and v1 switches, and its forms flip them", async () => {
+    const html = await (await fetch(`${base}/sandbox`)).text();
+    expect(html).toContain("iss on the authorization redirect (RFC 9207): sent");
+    expect(html).toContain("Stop sending iss for Google");
+    expect(html).toContain("OAuth v1 API: served");
+    expect(html).toContain("Retire v1 for HubSpot");
+    const post = (fields: Record<string, string>) => fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { origin: base }, body: new URLSearchParams(fields) });
+    expect((await post({ provider: "google", issParameter: "off" })).status).toBe(303);
+    expect((await post({ provider: "hubspot", v1Retired: "on" })).status).toBe(303);
+    expect(sandbox.state().providers.google.options).toEqual({ issParameter: false });
+    expect(sandbox.state().providers.hubspot.options).toEqual({ v1Retired: true });
+    const after = await (await fetch(`${base}/sandbox`)).text();
+    expect(after).toContain("Send iss for Google");
+    expect(after).toContain("OAuth v1 API: retired (404)");
+    // The form refuses a switch on the wrong provider, as the JSON endpoint does.
+    const wrong = await post({ provider: "slack", v1Retired: "on" });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain("v1Retired is a HubSpot option");
   });
 });
 

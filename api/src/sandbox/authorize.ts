@@ -54,11 +54,12 @@ export function authorizeRoutes(ctx: SandboxContext, input: { provider: SandboxP
       promptConsent: request.promptConsent,
       codeChallenge: request.codeChallenge,
       nonce: request.nonce,
+      host: request.host ?? "",
       code: spec.newCode(),
       codeExpiresAt: newGrantCodeExpiry(ctx),
       createdAt: at,
     });
-    const extra = spec.approved?.(grant) ?? {};
+    const extra = spec.approved?.(grant, request) ?? {};
     ctx.logger?.info({ provider, scopes: scopes.length, userScopes: grant.userScopes.length }, "sandbox consent approved");
     return redirectTo({ uri: request.redirectUri, params: { code: grant.code, state: request.state, ...extra }, status });
   }
@@ -67,8 +68,8 @@ export function authorizeRoutes(ctx: SandboxContext, input: { provider: SandboxP
     methods: ["GET"],
     path: spec.path,
     kind: "consent",
-    handle({ url }) {
-      const outcome = spec.validate(url.searchParams);
+    handle({ url, host }) {
+      const outcome = spec.validate(url.searchParams, host);
       switch (outcome.kind) {
         case "page":
           return { status: outcome.status, html: errorPage({ provider, title: outcome.title, message: outcome.message }) };
@@ -76,14 +77,16 @@ export function authorizeRoutes(ctx: SandboxContext, input: { provider: SandboxP
           return redirectTo({ uri: outcome.redirectUri, params: outcome.params, status: 302 });
         case "approve": {
           const all = (field: "scope" | "user_scope") => outcome.request.scopeGroups.filter((g) => g.field === field).flatMap((g) => g.scopes);
-          return approve(outcome.request, { scope: all("scope"), user_scope: all("user_scope") }, 302);
+          return approve({ ...outcome.request, host }, { scope: all("scope"), user_scope: all("user_scope") }, 302);
         }
         case "consent": {
-          const consentId = ctx.store.putConsent(outcome.request, ctx.now());
+          // The consent form posts to the default host's /_consent; the request remembers the
+          // host it came to, so the grant belongs to that host.
+          const consentId = ctx.store.putConsent({ ...outcome.request, host }, ctx.now());
           const html = consentPage({
             provider,
             clientId: outcome.request.clientId,
-            account: spec.account,
+            account: typeof spec.account === "function" ? spec.account(host) : spec.account,
             scopeGroups: outcome.request.scopeGroups,
             consentId,
             action: `/sandbox/${provider}${CONSENT_PATH}`,
@@ -111,7 +114,7 @@ export function authorizeRoutes(ctx: SandboxContext, input: { provider: SandboxP
       if (decision === "allow") return approve(request, { scope: params.getAll("scope"), user_scope: params.getAll("user_scope") }, 303);
       if (decision === "deny") {
         ctx.logger?.info({ provider }, "sandbox consent denied");
-        return redirectTo({ uri: request.redirectUri, params: { error: "access_denied", ...spec.deniedParams, state: request.state }, status: 303 });
+        return redirectTo({ uri: request.redirectUri, params: { error: "access_denied", ...spec.deniedParams?.(request), state: request.state }, status: 303 });
       }
       return { status: 400, html: errorPage({ provider, title: "Choose Allow or Deny", message: "The form was submitted without a decision." }) };
     },

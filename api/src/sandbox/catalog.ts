@@ -14,6 +14,13 @@ export type SandboxEndpoints = {
   revocationUrl: string;
   userinfoUrl?: string;
   apiBaseUrl: string;
+  /**
+   * Salesforce only: the emulated login hosts, each its own org. production is
+   * login.salesforce.com (the URLs above), sandbox is test.salesforce.com, myDomain is
+   * NAME.my.salesforce.com / NAME--SANDBOX.sandbox.my.salesforce.com with `{domain}` to fill in
+   * (salesforce.md §1 and "Facts added 2026-12-05"). Each host serves /services/oauth2/* below it.
+   */
+  orgLoginUrls?: { production: string; sandbox: string; myDomain: string };
 };
 
 export const PROVIDER_NAMES: Record<SandboxProviderId, string> = {
@@ -70,6 +77,7 @@ export function sandboxEndpoints(publicUrl: string): Record<SandboxProviderId, S
       revocationUrl: `${base("salesforce")}/services/oauth2/revoke`,
       userinfoUrl: `${base("salesforce")}/services/oauth2/userinfo`,
       apiBaseUrl: base("salesforce"),
+      orgLoginUrls: { production: base("salesforce"), sandbox: `${base("salesforce")}/test`, myDomain: `${base("salesforce")}/my/{domain}` },
     },
   };
 }

@@ -14,6 +14,8 @@ export const faultSchema = z.strictObject({
 export const providerOptionsSchema = z.strictObject({
   rotateRefreshTokens: z.boolean().optional(),
   accessTokenLifetimeSeconds: z.number().int().min(1).max(31_536_000).optional(),
+  issParameter: z.boolean().optional(),
+  v1Retired: z.boolean().optional(),
 });
 
 const resetSchema = z.strictObject({ reset: z.literal(true) });
@@ -28,6 +30,15 @@ const changeSchema = z
   .refine((v) => !(v.provider === "google" && v.options?.rotateRefreshTokens), {
     message: "Google refresh tokens do not rotate (google.md §4), so rotateRefreshTokens is not offered for google",
     path: ["options", "rotateRefreshTokens"],
+  })
+  // Refused rather than ignored, so a test that sets them on the wrong provider fails loudly.
+  .refine((v) => v.provider === "google" || v.options?.issParameter === undefined, {
+    message: "issParameter is a Google option (RFC 9207 iss on its authorization redirect, google.md §2)",
+    path: ["options", "issParameter"],
+  })
+  .refine((v) => v.provider === "hubspot" || v.options?.v1Retired === undefined, {
+    message: "v1Retired is a HubSpot option (its OAuth v1 API sunset, hubspot.md)",
+    path: ["options", "v1Retired"],
   });
 
 export type ControlRequest = z.infer<typeof resetSchema> | z.infer<typeof changeSchema>;
@@ -49,7 +60,12 @@ export function formToControlRequest(form: URLSearchParams): unknown {
     return raw === null || raw.trim() === "" ? undefined : Number(raw);
   };
   const mode = form.get("mode") ?? undefined;
-  const rotation = form.get("rotateRefreshTokens");
+  // Each switch is its own small form on the page posting "on" or "off"; absent means unchanged.
+  const switches: Record<string, boolean> = {};
+  for (const name of ["rotateRefreshTokens", "issParameter", "v1Retired"] as const) {
+    const value = form.get(name);
+    if (value !== null) switches[name] = value === "on";
+  }
   return {
     provider: form.get("provider") ?? undefined,
     ...(mode !== undefined
@@ -62,6 +78,6 @@ export function formToControlRequest(form: URLSearchParams): unknown {
           },
         }
       : {}),
-    ...(rotation !== null ? { options: { rotateRefreshTokens: rotation === "on" } } : {}),
+    ...(Object.keys(switches).length > 0 ? { options: switches } : {}),
   };
 }

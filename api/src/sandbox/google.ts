@@ -22,11 +22,18 @@ import type { ProviderModule, Route, RouteInput, SandboxContext } from "./types.
 const USER = {
   sub: "104242424242424242424",
   email: "sandy@example.com",
+  // The demo user is a Google Workspace user of example.com: `hd` on the redirect, in the
+  // id_token and in userinfo ("hd only for Workspace accounts", google.md §5, PARTIAL).
+  hostedDomain: "example.com",
   name: "Sandy Example",
   givenName: "Sandy",
   familyName: "Example",
   picture: "https://lh3.googleusercontent.com/a/default-user=s96-c",
 };
+// RFC 9207 iss on the authorization redirect: exactly Google's issuer, whatever host the sandbox
+// runs on, since that is the value a client must expect from Google (google.md §2, CONFIRMED by
+// openiddict-core #2428 / #2446; the discovery document names the same issuer).
+const GOOGLE_ISSUER = "https://accounts.google.com";
 // "In practice expires_in is ~3599 (1 hour)" (google.md §3, PARTIAL).
 const ACCESS_LIFETIME_SECONDS = 3599;
 // Short scope aliases come back as full URLs in the token response (google.md §3, PARTIAL).
@@ -51,6 +58,9 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
   // unless prompt=consent (G2 access_type comment; PARTIAL). Revocation forgets both.
   const granted = new Map<string, Set<string>>();
   const offlineConsented = new Set<string>();
+
+  /** Rolled out per account (google.md §2): the issParameter option turns it off. */
+  const iss = (): Record<string, string> => (runtime().options.issParameter === false ? {} : { iss: GOOGLE_ISSUER });
 
   const has = (grant: Grant, scope: string) => grant.scopes.includes(scope) || (SCOPE_URLS[scope] !== undefined && grant.scopes.includes(SCOPE_URLS[scope]!));
   const scopeString = (grant: Grant) => grant.scopes.map((s) => SCOPE_URLS[s] ?? s).join(" ");
@@ -96,6 +106,7 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
         azp: grant.clientId,
         aud: grant.clientId,
         sub: USER.sub,
+        hd: USER.hostedDomain,
         ...(has(grant, "email") ? { email: USER.email, email_verified: true } : {}),
         ...(has(grant, "profile") ? { name: USER.name, picture: USER.picture, given_name: USER.givenName, family_name: USER.familyName } : {}),
         ...(grant.nonce ? { nonce: grant.nonce } : {}),
@@ -187,6 +198,7 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
       ...(has(grant, "profile") ? { name: USER.name, given_name: USER.givenName, family_name: USER.familyName, picture: USER.picture } : {}),
       ...(has(grant, "email") ? { email: USER.email, email_verified: true } : {}),
       ...(has(grant, "profile") ? { locale: "en" } : {}),
+      hd: USER.hostedDomain,
     };
   }
 
@@ -217,6 +229,7 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
             id: USER.sub,
             ...(has(grant, "email") ? { email: USER.email, verified_email: true } : {}),
             ...(has(grant, "profile") ? { name: USER.name, given_name: USER.givenName, family_name: USER.familyName, picture: USER.picture, locale: "en" } : {}),
+            hd: USER.hostedDomain,
           },
         };
       },
@@ -289,7 +302,8 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
         if (sent === undefined) return { kind: "page", status: 400, title: "Access blocked: Authorization Error", message: "Missing required parameter: redirect_uri. Error 400: invalid_request" };
         if (sent !== registered) return { kind: "page", status: 400, title: "Access blocked: This app's request is invalid", message: `Error 400: redirect_uri_mismatch. Passed URI: ${sent}. Registered: ${registered}.` };
         const state = param(query, "state");
-        const error = (code: string, description: string) => ({ kind: "redirect" as const, redirectUri: registered, params: { error: code, error_description: description, state } });
+        // RFC 9207 §2: iss goes on error responses too.
+        const error = (code: string, description: string) => ({ kind: "redirect" as const, redirectUri: registered, params: { error: code, error_description: description, state, ...iss() } });
         // After the redirect URI is trusted, errors go back to the app (RFC 6749 §4.1.2.1;
         // Google's exact behaviour for these is UNCONFIRMED).
         const responseType = param(query, "response_type");
@@ -319,6 +333,7 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
             offline: accessType === "offline",
             promptConsent: (param(query, "prompt") ?? "").split(" ").includes("consent"),
             includeGrantedScopes: param(query, "include_granted_scopes") === "true",
+            prompt: param(query, "prompt"),
           },
         };
       },
@@ -326,11 +341,15 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
         if (!request.includeGrantedScopes) return ticked;
         return [...new Set([...(granted.get(request.clientId) ?? []), ...ticked])];
       },
-      approved(grant) {
+      approved(grant, request) {
         granted.set(grant.clientId, new Set([...(granted.get(grant.clientId) ?? []), ...grant.scopes]));
-        // Real redirects also carry the granted scope (google.md §2: "emulator may add scope").
-        return { scope: scopeString(grant) };
+        // Real redirects also carry the granted scope (full URLs), authuser, prompt and, for a
+        // Workspace account, hd (google.md §2: UNCONFIRMED in the docs, seen on real redirects),
+        // and iss (google.md §2, CONFIRMED). The sandbox always shows its consent page, so the
+        // echoed prompt is "consent" unless another was asked for.
+        return { ...iss(), scope: scopeString(grant), authuser: "0", prompt: request.prompt ?? "consent", hd: USER.hostedDomain };
       },
+      deniedParams: () => iss(),
       // G1 example code "4/P7q7W91a-oMsCeLvIaQm6bTrgtp7".
       newCode: () => `4/0A${randomBase64Url(54)}`,
     },

@@ -106,6 +106,17 @@ export function errorPage(input: { provider?: SandboxProviderId; title: string; 
 
 const ROTATION_PROVIDERS: SandboxProviderId[] = ["slack", "hubspot", "salesforce"];
 
+/** One boolean option as a one-button form that flips it (the field posts "on" or "off"). */
+function toggle(input: { provider: SandboxProviderId; name: string; on: boolean; label: string; states: [on: string, off: string]; turn: [on: string, off: string] }): string {
+  const { provider, name, on, label, states, turn } = input;
+  return `<form class="inline" method="post" action="/sandbox/_control/form">
+          <input type="hidden" name="provider" value="${e(provider)}">
+          <input type="hidden" name="${e(name)}" value="${on ? "off" : "on"}">
+          <span>${e(label)}: ${e(on ? states[0] : states[1])}</span>
+          <button type="submit">${e(on ? turn[1] : turn[0])} for ${e(PROVIDER_NAMES[provider])}</button>
+        </form>`;
+}
+
 export function controlPage(input: { runtimes: Record<SandboxProviderId, ProviderRuntime> }): string {
   const rows = SANDBOX_PROVIDERS.map((provider) => {
     const { fault, options, stats, revokedAt } = input.runtimes[provider];
@@ -119,13 +130,14 @@ export function controlPage(input: { runtimes: Record<SandboxProviderId, Provide
       .filter(Boolean)
       .join(", ");
     const rotation = ROTATION_PROVIDERS.includes(provider)
-      ? `<form class="inline" method="post" action="/sandbox/_control/form">
-          <input type="hidden" name="provider" value="${e(provider)}">
-          <input type="hidden" name="rotateRefreshTokens" value="${options.rotateRefreshTokens ? "off" : "on"}">
-          <span>Refresh-token rotation: ${options.rotateRefreshTokens ? "on" : "off"}</span>
-          <button type="submit">Turn rotation ${options.rotateRefreshTokens ? "off" : "on"} for ${e(PROVIDER_NAMES[provider])}</button>
-        </form>`
+      ? toggle({ provider, name: "rotateRefreshTokens", on: options.rotateRefreshTokens === true, label: "Refresh-token rotation", states: ["on", "off"], turn: ["Turn rotation on", "Turn rotation off"] })
       : `<span class="note">Refresh tokens do not rotate.</span>`;
+    const extra =
+      provider === "google"
+        ? toggle({ provider, name: "issParameter", on: options.issParameter !== false, label: "iss on the authorization redirect (RFC 9207)", states: ["sent", "not sent"], turn: ["Send iss", "Stop sending iss"] })
+        : provider === "hubspot"
+          ? toggle({ provider, name: "v1Retired", on: options.v1Retired === true, label: "OAuth v1 API", states: ["retired (404)", "served"], turn: ["Retire v1", "Serve v1 again"] })
+          : "";
     return `<tr>
       <th scope="row">${e(PROVIDER_NAMES[provider])}</th>
       <td><strong>${e(current)}</strong><div class="note">token requests: ${stats.tokenRequests.authorization_code} code, ${stats.tokenRequests.refresh_token} refresh; API calls: ${stats.apiCalls}; revocations: ${stats.revocations}</div></td>
@@ -138,6 +150,7 @@ export function controlPage(input: { runtimes: Record<SandboxProviderId, Provide
           <button type="submit" class="primary">Apply to ${e(PROVIDER_NAMES[provider])}</button>
         </form>
         ${rotation}
+        ${extra}
       </td>
     </tr>`;
   }).join("\n");

@@ -294,6 +294,14 @@ export function createHubSpot(ctx: SandboxContext): ProviderModule {
   return {
     id: provider,
     routes,
+    retired({ path }) {
+      if (!runtime().options.v1Retired || !(path === "/oauth/v1" || path.startsWith("/oauth/v1/"))) return undefined;
+      // v1 sunsets on February 16, 2027 (hubspot.md "Facts added 2026-12-05", H2/H5). What HubSpot
+      // answers afterwards is UNCONFIRMED: the sandbox answers every method on every v1 path (token,
+      // access-tokens, refresh-tokens) 404 in HubSpot's classic error shape (hubspot.md §3/§5,
+      // H10 ModelError), before faults, so a client still on v1 fails the same way every time.
+      return reply(404, { status: "error", message: "Resource not found", correlationId: "", category: "OBJECT_NOT_FOUND" });
+    },
     authorize: {
       path: "/oauth/authorize",
       accent: "#c2410c",

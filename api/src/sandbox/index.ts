@@ -234,9 +234,13 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
 
   async function dispatchProvider(input: { provider: SandboxProviderId; rest: string; req: IncomingMessage; res: ServerResponse; url: URL }): Promise<void> {
-    const { provider, rest, req, res, url } = input;
+    const { provider, req, res, url } = input;
     const module = modules[provider];
     const method = req.method ?? "GET";
+    // A login-host prefix (Salesforce /test, /my/<domain>) comes off before routes are matched.
+    const { host, rest } = module.splitHost?.(input.rest) ?? { host: "", rest: input.rest };
+    const gone = module.retired?.({ method, path: rest });
+    if (gone) return send(res, gone);
     const matchOf = (route: Route): string[] | null => {
       if (typeof route.path === "string") return route.path === rest ? [rest] : null;
       const m = route.path.exec(rest);
@@ -287,7 +291,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         return send(res, module.faultReply({ mode: fault.mode, kind: route.kind, route, params, retryAfterSeconds: fault.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS }));
       }
     }
-    send(res, await route.handle({ req, url, match, params }));
+    send(res, await route.handle({ req, url, host, match, params }));
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

@@ -44,14 +44,18 @@ export function pkceMatches(challenge: { value: string; method: "S256" | "plain"
 
 export type RedeemFailure = "unknown" | "expired" | "replayed" | "redirect_mismatch" | "verifier_missing" | "verifier_mismatch";
 
+/** A grant authorized at another login host (another Salesforce org) is unknown at this one. */
+const otherHost = (grant: Grant, host: string | undefined) => grant.host !== (host ?? "");
+
 export function redeemCode(
   ctx: SandboxContext,
-  input: { provider: SandboxProviderId; clientId: string; code: string | undefined; redirectUri: string | undefined; codeVerifier: string | undefined },
+  input: { provider: SandboxProviderId; clientId: string; code: string | undefined; redirectUri: string | undefined; codeVerifier: string | undefined; host?: string },
 ): { ok: true; grant: Grant } | { ok: false; reason: RedeemFailure } {
   const at = ctx.now();
   const grant = input.code === undefined ? undefined : ctx.store.grantByCode(input.code);
-  // A code issued to another client is as good as unknown to this one (RFC 6749 §5.2 invalid_grant).
-  if (!grant || grant.provider !== input.provider || grant.clientId !== input.clientId) return { ok: false, reason: "unknown" };
+  // A code issued to another client, or at another login host, is as good as unknown here (RFC
+  // 6749 §5.2 invalid_grant); it stays unused for the host that issued it.
+  if (!grant || grant.provider !== input.provider || grant.clientId !== input.clientId || otherHost(grant, input.host)) return { ok: false, reason: "unknown" };
   if (grant.codeUsedAt !== undefined) {
     // RFC 6749 §4.1.2: a code used twice must be refused, and the server SHOULD revoke every
     // token already issued from it (the replay may be an attacker racing the client).
@@ -96,17 +100,20 @@ export function secondsLeft(ctx: SandboxContext, token: IssuedToken): number | u
   return token.expiresAt === undefined ? undefined : Math.max(0, Math.floor((token.expiresAt - ctx.now()) / 1000));
 }
 
-export type RefreshFailure = "unknown" | "revoked" | "reused";
+/** other_host: a live token of this client, issued at another login host (no side effect). */
+export type RefreshFailure = "unknown" | "other_host" | "revoked" | "reused";
 
 export function useRefreshToken(
   ctx: SandboxContext,
-  input: { provider: SandboxProviderId; clientId: string; refreshToken: string | undefined },
+  input: { provider: SandboxProviderId; clientId: string; refreshToken: string | undefined; host?: string },
 ): { ok: true; token: IssuedToken; grant: Grant } | { ok: false; reason: RefreshFailure } {
   const token = input.refreshToken === undefined ? undefined : ctx.store.token(input.refreshToken);
   const grant = token && ctx.store.grant(token.grantId);
   if (!token || !grant || token.kind !== "refresh" || token.provider !== input.provider || grant.clientId !== input.clientId) {
     return { ok: false, reason: "unknown" };
   }
+  // Checked before reuse detection: presenting a token at the wrong host says nothing about a leak.
+  if (otherHost(grant, input.host)) return { ok: false, reason: "other_host" };
   if (token.revokedAt !== undefined || grant.revokedAt !== undefined) return { ok: false, reason: "revoked" };
   if (token.rotatedAt !== undefined) {
     // RFC 9700 (OAuth 2.0 Security BCP) §4.14.2: a replaced refresh token presented again means
@@ -127,12 +134,12 @@ export type AccessFailure = "missing" | "unknown" | "revoked" | "expired";
 
 export function authenticate(
   ctx: SandboxContext,
-  input: { provider: SandboxProviderId; token: string | undefined },
+  input: { provider: SandboxProviderId; token: string | undefined; host?: string },
 ): { ok: true; token: IssuedToken; grant: Grant } | { ok: false; reason: AccessFailure; token?: IssuedToken } {
   if (input.token === undefined) return { ok: false, reason: "missing" };
   const token = ctx.store.token(input.token);
   const grant = token && ctx.store.grant(token.grantId);
-  if (!token || !grant || token.kind !== "access" || token.provider !== input.provider) return { ok: false, reason: "unknown" };
+  if (!token || !grant || token.kind !== "access" || token.provider !== input.provider || otherHost(grant, input.host)) return { ok: false, reason: "unknown" };
   if (token.revokedAt !== undefined || grant.revokedAt !== undefined) return { ok: false, reason: "revoked", token };
   if (token.expiresAt !== undefined && ctx.now() >= token.expiresAt) return { ok: false, reason: "expired", token };
   return { ok: true, token, grant };

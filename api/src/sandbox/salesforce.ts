@@ -6,12 +6,47 @@ import type { Grant, IssuedToken } from "./store.ts";
 import type { ProviderModule, Route, RouteInput, SandboxContext } from "./types.ts";
 
 // Salesforce's OAuth 2.0 web server flow (with PKCE), userinfo, the Identity URL and the REST
-// limits resource. Sources: /work/shared/providers/salesforce.md, F1 web server flow help page,
-// F2 REST API guide (222.0), F3 Chatter token guide, F4 Identity URLs, F5 jsforce, F6 Nango.
-// The sandbox's "login host" and instance_url are both ${publicUrl}/sandbox/salesforce.
+// limits and query resources. Sources: /work/shared/providers/salesforce.md, F1 web server flow
+// help page, F2 REST API guide (222.0), F3 Chatter token guide, F4 Identity URLs, F5 jsforce,
+// F6 Nango.
+//
+// Login hosts (salesforce.md §1 and "Facts added 2026-12-05"): login.salesforce.com is
+// ${publicUrl}/sandbox/salesforce, test.salesforce.com is …/salesforce/test, and a My Domain
+// NAME.my.salesforce.com (NAME--SANDBOX.sandbox.my.salesforce.com) is …/salesforce/my/<domain>.
+// Each host is its own org, and the token response's instance_url and id are on the host that
+// issued it, so every later call for that org goes through the same prefix.
 
-const ORG = { id: "00D0S00000SANDBXAA", id15: "00D0S00000SANDB", name: "Acme Sandbox Org" };
-const USER = { id: "0050S00000SANDYAAA", username: "sandy@acme.sandbox", email: "sandy@example.com", name: "Sandy Example", givenName: "Sandy", familyName: "Example" };
+type Org = { id: string; id15: string; name: string; isSandbox: boolean; instanceName: string; user: { id: string; username: string } };
+
+// Ids are 18 characters: the 15-character case-sensitive id and a 3-character suffix (Salesforce's
+// case checksum; computed for the UAT org, kept as it always was for the production org).
+const PRODUCTION_ORG: Org = {
+  id: "00D0S00000SANDBXAA",
+  id15: "00D0S00000SANDB",
+  name: "Acme Sandbox Org",
+  isSandbox: false,
+  instanceName: "NA1",
+  user: { id: "0050S00000SANDYAAA", username: "sandy@acme.sandbox" },
+};
+// A sandbox copy of the production org: its own org id, instance (CS = sandbox pods) and a
+// username with the sandbox name appended, as Salesforce does when it creates a sandbox.
+const UAT_ORG: Org = {
+  id: "00D7Q00000UATSBUA5",
+  id15: "00D7Q00000UATSB",
+  name: "Acme UAT Sandbox",
+  isSandbox: true,
+  instanceName: "CS42",
+  user: { id: "0057Q00000SANDYQA5", username: "sandy@acme.sandbox.uat" },
+};
+const USER = { email: "sandy@example.com", name: "Sandy Example", givenName: "Sandy", familyName: "Example" };
+/** /test, or /my/<My Domain name> in the lower-case form of a host label. */
+const HOST_PREFIX = /^(\/test|\/my\/[a-z0-9][a-z0-9-]*(?:--[a-z0-9]+)?(?:\.sandbox)?)(?=\/|$)/;
+
+/** The org behind a login host: test.salesforce.com and *.sandbox My Domains are the UAT sandbox. */
+function orgOf(host: string): Org {
+  return host === "/test" || (host.startsWith("/my/") && host.endsWith(".sandbox")) ? UAT_ORG : PRODUCTION_ORG;
+}
+
 // No expires_in is sent (F1, F5); tokens live as long as the org's session timeout, 2 hours by
 // default (F3 "The session timeout value in Setup governs the expiration of access tokens").
 // The sandbox enforces that so refresh-on-401 INVALID_SESSION_ID can be exercised; tests shorten it
@@ -23,15 +58,21 @@ const CONNECTED_APP_SCOPES = ["api", "refresh_token", "openid"];
 // a sandbox choice (UNCONFIRMED): v20.0 through v62.0.
 const API_VERSIONS = { min: 20, max: 62 };
 const INVALID_SESSION = [{ message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" }];
+// Organization fields the query resource answers, by their API names (SOQL names are
+// case-insensitive; the answer uses these spellings).
+const ORGANIZATION_FIELDS = ["Id", "Name", "IsSandbox", "OrganizationType", "InstanceName"] as const;
+const SOQL = /^\s*select\s+(.+?)\s+from\s+(\w+)(?:\s+limit\s+\d+)?\s*$/is;
 
 export function createSalesforce(ctx: SandboxContext): ProviderModule {
   const provider = "salesforce" as const;
   const client = sandboxClient(provider);
   const runtime = () => ctx.runtime(provider);
-  const instance = () => ctx.baseUrl(provider);
-  const identityUrl = () => `${instance()}/id/${ORG.id}/${USER.id}`;
-  // F2: immediate=true succeeds only for a client the user approved before.
+  /** instance_url of the org behind a login host: the same prefix. */
+  const instance = (host: string) => `${ctx.baseUrl(provider)}${host}`;
+  const identityUrl = (host: string) => `${instance(host)}/id/${orgOf(host).id}/${orgOf(host).user.id}`;
+  // F2: immediate=true succeeds only for a client the user approved before, in that org.
   const approvedClients = new Set<string>();
+  const approvalKey = (host: string, clientId: string) => `${orgOf(host).id} ${clientId}`;
 
   const oauthError = (error: string, description: string, status = 400): Reply => ({ status, json: { error, error_description: description } });
   // REST API errors are JSON arrays (salesforce.md §5, PARTIAL).
@@ -43,7 +84,7 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
 
   function newAccess(grant: Grant) {
     // F1 example "00DB0000000TfcR!AQQAQ…": 15-character org id, "!", opaque session part.
-    return issueToken(ctx, { grant, kind: "access", value: `${ORG.id15}!AQ${randomBase62(20)}.${randomBase64Url(72)}`, lifetimeSeconds: runtime().options.accessTokenLifetimeSeconds ?? SESSION_TIMEOUT_SECONDS });
+    return issueToken(ctx, { grant, kind: "access", value: `${orgOf(grant.host).id15}!AQ${randomBase62(20)}.${randomBase64Url(72)}`, lifetimeSeconds: runtime().options.accessTokenLifetimeSeconds ?? SESSION_TIMEOUT_SECONDS });
   }
 
   function newRefresh(grant: Grant) {
@@ -53,7 +94,7 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
 
   function tokenResponse(grant: Grant, access: IssuedToken, refresh: IssuedToken | undefined): Reply {
     const issuedAt = String(access.issuedAt);
-    const id = identityUrl();
+    const id = identityUrl(grant.host);
     // signature: Base64 HMAC-SHA256 of id + issued_at keyed with the client secret (PARTIAL).
     const signature = createHmac("sha256", client.clientSecret).update(id + issuedAt).digest("base64");
     // F1 example field order. No expires_in; issued_at is a string of epoch milliseconds.
@@ -68,11 +109,11 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
           ? {
               id_token: signIdToken({
                 clientSecret: client.clientSecret,
-                claims: { iss: instance(), sub: id, aud: grant.clientId, iat: Math.floor(access.issuedAt / 1000), exp: Math.floor(access.issuedAt / 1000) + 300, ...(grant.nonce ? { nonce: grant.nonce } : {}) },
+                claims: { iss: instance(grant.host), sub: id, aud: grant.clientId, iat: Math.floor(access.issuedAt / 1000), exp: Math.floor(access.issuedAt / 1000) + 300, ...(grant.nonce ? { nonce: grant.nonce } : {}) },
               }),
             }
           : {}),
-        instance_url: instance(),
+        instance_url: instance(grant.host),
         id,
         token_type: "Bearer",
         issued_at: issuedAt,
@@ -95,8 +136,10 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
     if (check === "bad_secret") return oauthError("invalid_client", "invalid client credentials");
 
     if (grantType === "refresh_token") {
-      const used = useRefreshToken(ctx, { provider, clientId: client.clientId, refreshToken: param(params, "refresh_token") });
-      if (!used.ok) return oauthError("invalid_grant", "expired access/refresh token");
+      const used = useRefreshToken(ctx, { provider, clientId: client.clientId, refreshToken: param(params, "refresh_token"), host: input.host });
+      // A refresh token belongs to the org (login host) that issued it; at another host it is
+      // unknown, which Salesforce answers "authentication failure" (UNCONFIRMED verbatim, §3).
+      if (!used.ok) return oauthError("invalid_grant", used.reason === "other_host" ? "authentication failure" : "expired access/refresh token");
       // F3: the refresh response has no refresh_token. Rotation ("Enable Refresh Token
       // Rotation", UNCONFIRMED) is a sandbox option.
       let refresh: IssuedToken | undefined;
@@ -113,6 +156,7 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
       code: param(params, "code"),
       redirectUri: param(params, "redirect_uri"),
       codeVerifier: param(params, "code_verifier"),
+      host: input.host,
     });
     if (!redeemed.ok) {
       switch (redeemed.reason) {
@@ -132,31 +176,33 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
     return tokenResponse(grant, newAccess(grant), offline(grant) ? newRefresh(grant) : undefined);
   }
 
+  // A token of another login host (org) is as invalid here as an unknown one.
   function rest(input: RouteInput) {
-    return authenticate(ctx, { provider, token: bearerToken(input.req) });
+    return authenticate(ctx, { provider, token: bearerToken(input.req), host: input.host });
   }
 
   function identityToken(input: RouteInput) {
     // F4: Bearer header or an oauth_token parameter.
-    return authenticate(ctx, { provider, token: bearerToken(input.req) ?? param(input.url.searchParams, "oauth_token") ?? param(input.params, "oauth_token") });
+    return authenticate(ctx, { provider, token: bearerToken(input.req) ?? param(input.url.searchParams, "oauth_token") ?? param(input.params, "oauth_token"), host: input.host });
   }
 
   const hasIdentityScope = (grant: Grant) => grant.scopes.some((s) => ["openid", "id", "profile", "email", "address", "phone", "full"].includes(s));
 
-  function urls(version: string) {
+  function urls(host: string, version: string) {
     // F4: without a version the URLs contain the literal "{version}".
-    const base = instance();
+    const base = instance(host);
     const v = version;
+    const org = orgOf(host);
     return {
-      enterprise: `${base}/services/Soap/c/${v}/${ORG.id15}`,
-      metadata: `${base}/services/Soap/m/${v}/${ORG.id15}`,
-      partner: `${base}/services/Soap/u/${v}/${ORG.id15}`,
+      enterprise: `${base}/services/Soap/c/${v}/${org.id15}`,
+      metadata: `${base}/services/Soap/m/${v}/${org.id15}`,
+      partner: `${base}/services/Soap/u/${v}/${org.id15}`,
       rest: `${base}/services/data/v${v}/`,
       sobjects: `${base}/services/data/v${v}/sobjects/`,
       search: `${base}/services/data/v${v}/search/`,
       query: `${base}/services/data/v${v}/query/`,
       recent: `${base}/services/data/v${v}/recent/`,
-      profile: `${base}/${USER.id}`,
+      profile: `${base}/${org.user.id}`,
       custom_domain: base,
     };
   }
@@ -182,12 +228,56 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
   };
   const restNotFound = (): Reply => ({ status: 404, json: [{ errorCode: "NOT_FOUND", message: "The requested resource does not exist" }] });
 
+  /** A REST API call's session: the grant, or the error answer (bad session, version, scope). */
+  function restSession(input: RouteInput, version: string): { ok: true; grant: Grant } | { ok: false; reply: Reply } {
+    const result = rest(input);
+    // salesforce.md §5: expired or revoked sessions answer 401 INVALID_SESSION_ID (PARTIAL).
+    if (!result.ok) return { ok: false, reply: restUnauthorized() };
+    if (!versionOk(version)) return { ok: false, reply: restNotFound() };
+    // The REST API needs the api scope; the 403 status is a sandbox choice (salesforce.md says
+    // 401/403, PARTIAL) so a scope problem is not mistaken for an expired session.
+    if (!result.grant.scopes.includes("api") && !result.grant.scopes.includes("full")) {
+      return { ok: false, reply: { status: 403, json: [{ message: "This session is not valid for use with the REST API", errorCode: "INVALID_SESSION_ID" }] } };
+    }
+    return { ok: true, grant: result.grant };
+  }
+
+  /**
+   * GET /services/data/vNN.N/query?q=SELECT … FROM Organization: the one query the sandbox
+   * answers, in the documented query shape (REST API Developer Guide "Execute a SOQL Query",
+   * https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_query.htm):
+   * totalSize, done, records with attributes {type, url}, then the selected fields in SELECT order.
+   */
+  function soqlQuery(input: { host: string; version: string; q: string | undefined }): Reply {
+    const malformed = (message: string): Reply => ({ status: 400, json: [{ message, errorCode: "MALFORMED_QUERY" }] });
+    // Error texts are UNCONFIRMED verbatim; the errorCodes are the REST API's.
+    if (input.q === undefined) return malformed("A query string has to be specified");
+    const parsed = SOQL.exec(input.q);
+    if (!parsed || parsed[2]!.toLowerCase() !== "organization") return malformed("The sandbox answers only SELECT <fields> FROM Organization");
+    const selected: (typeof ORGANIZATION_FIELDS)[number][] = [];
+    for (const raw of parsed[1]!.split(",").map((f) => f.trim())) {
+      const field = ORGANIZATION_FIELDS.find((f) => f.toLowerCase() === raw.toLowerCase());
+      // An unknown column is INVALID_FIELD in Salesforce (not MALFORMED_QUERY); text UNCONFIRMED.
+      if (!field) return { status: 400, json: [{ message: `No such column '${raw}' on entity 'Organization'.`, errorCode: "INVALID_FIELD" }] };
+      if (!selected.includes(field)) selected.push(field);
+    }
+    const org = orgOf(input.host);
+    const values = { Id: org.id, Name: org.name, IsSandbox: org.isSandbox, OrganizationType: "Enterprise Edition", InstanceName: org.instanceName };
+    const record = Object.fromEntries(selected.map((f) => [f, values[f]]));
+    return {
+      status: 200,
+      json: { totalSize: 1, done: true, records: [{ attributes: { type: "Organization", url: `/services/data/v${input.version}/sobjects/Organization/${org.id}` }, ...record }] },
+    };
+  }
+
   function revoke(input: RouteInput): Reply {
     // F5: POST form `token`; GET ?token= also supported (PARTIAL).
     const value = param(input.params, "token") ?? param(input.url.searchParams, "token");
     const found = value === undefined ? undefined : ctx.store.token(value);
-    // UNCONFIRMED verbatim (salesforce.md §6).
-    if (!found || found.provider !== provider || !isActive(ctx, found)) return oauthError("unsupported_token_type", "this token type is not supported");
+    const grant = found && ctx.store.grant(found.grantId);
+    // UNCONFIRMED verbatim (salesforce.md §6). A dead token, or one of another login host (org),
+    // is not this org's to revoke: 400 like an unknown one.
+    if (!found || !grant || found.provider !== provider || grant.host !== input.host || !isActive(ctx, found)) return oauthError("unsupported_token_type", "this token type is not supported");
     // Revoking a refresh token revokes every access token issued from it; revoking an access
     // token ends only that session (UNCONFIRMED wording, well-known behaviour).
     if (found.kind === "refresh") ctx.store.revokeGrant(found.grantId, ctx.now());
@@ -207,15 +297,17 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
         const result = identityToken(input);
         if (!result.ok) return identityUnauthorized();
         if (!hasIdentityScope(result.grant)) return { status: 403, text: "Insufficient_Scope" };
-        const id = identityUrl();
+        const { host } = input;
+        const org = orgOf(host);
+        const id = identityUrl(host);
         // Field list PARTIAL (salesforce.md §5, reconstructed example).
         return {
           status: 200,
           json: {
             sub: id,
-            user_id: USER.id,
-            organization_id: ORG.id,
-            preferred_username: USER.username,
+            user_id: org.user.id,
+            organization_id: org.id,
+            preferred_username: org.user.username,
             nickname: "sandy",
             name: USER.name,
             email: USER.email,
@@ -223,12 +315,12 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
             given_name: USER.givenName,
             family_name: USER.familyName,
             zoneinfo: "America/Los_Angeles",
-            photos: { picture: `${instance()}/profilephoto/005/F`, thumbnail: `${instance()}/profilephoto/005/T` },
-            profile: `${instance()}/${USER.id}`,
-            picture: `${instance()}/profilephoto/005/F`,
+            photos: { picture: `${instance(host)}/profilephoto/005/F`, thumbnail: `${instance(host)}/profilephoto/005/T` },
+            profile: `${instance(host)}/${org.user.id}`,
+            picture: `${instance(host)}/profilephoto/005/F`,
             address: { country: "US" },
             is_salesforce_integration_user: false,
-            urls: urls(param(input.url.searchParams, "version") ?? "{version}"),
+            urls: urls(host, param(input.url.searchParams, "version") ?? "{version}"),
             active: true,
             user_type: "STANDARD",
             language: "en_US",
@@ -248,16 +340,18 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
       handle(input) {
         const result = identityToken(input);
         if (!result.ok) return identityUnauthorized();
-        if (input.match[1] !== ORG.id || input.match[2] !== USER.id) return { status: 404, text: "Not Found" };
+        const { host } = input;
+        const org = orgOf(host);
+        if (input.match[1] !== org.id || input.match[2] !== org.user.id) return { status: 404, text: "Not Found" };
         // F4/F5 IdentityInfo fields (rest PARTIAL).
         return {
           status: 200,
           json: {
-            id: identityUrl(),
+            id: identityUrl(host),
             asserted_user: true,
-            user_id: USER.id,
-            organization_id: ORG.id,
-            username: USER.username,
+            user_id: org.user.id,
+            organization_id: org.id,
+            username: org.user.username,
             nick_name: "sandy",
             display_name: USER.name,
             email: USER.email,
@@ -265,8 +359,8 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
             first_name: USER.givenName,
             last_name: USER.familyName,
             timezone: "America/Los_Angeles",
-            photos: { picture: `${instance()}/profilephoto/005/F`, thumbnail: `${instance()}/profilephoto/005/T` },
-            urls: urls(param(input.url.searchParams, "version") ?? "{version}"),
+            photos: { picture: `${instance(host)}/profilephoto/005/F`, thumbnail: `${instance(host)}/profilephoto/005/T` },
+            urls: urls(host, param(input.url.searchParams, "version") ?? "{version}"),
             active: true,
             user_type: "STANDARD",
             language: "en_US",
@@ -295,18 +389,23 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
       kind: "api",
       invalidToken: restUnauthorized,
       handle(input) {
-        const result = rest(input);
-        // salesforce.md §5: expired or revoked sessions answer 401 INVALID_SESSION_ID (PARTIAL).
-        if (!result.ok) return restUnauthorized();
-        if (!versionOk(input.match[1]!)) return restNotFound();
-        // The REST API needs the api scope; the 403 status is a sandbox choice (salesforce.md says
-        // 401/403, PARTIAL) so a scope problem is not mistaken for an expired session.
-        if (!result.grant.scopes.includes("api") && !result.grant.scopes.includes("full")) {
-          return { status: 403, json: [{ message: "This session is not valid for use with the REST API", errorCode: "INVALID_SESSION_ID" }] };
-        }
+        const session = restSession(input, input.match[1]!);
+        if (!session.ok) return session.reply;
         const calls = runtime().stats.apiCalls;
         // Sforce-Limit-Info header (UNCONFIRMED).
         return { status: 200, headers: { "sforce-limit-info": `api-usage=${Math.min(calls, 15000)}/15000` }, json: limits(calls) };
+      },
+    },
+    {
+      methods: ["GET"],
+      path: /^\/services\/data\/v(\d+\.\d)\/query\/?$/,
+      kind: "api",
+      invalidToken: restUnauthorized,
+      handle(input) {
+        const version = input.match[1]!;
+        const session = restSession(input, version);
+        if (!session.ok) return session.reply;
+        return soqlQuery({ host: input.host, version, q: param(input.params, "q") });
       },
     },
     {
@@ -326,11 +425,11 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
     authorize: {
       path: "/services/oauth2/authorize",
       accent: "#0b5cab",
-      account: [
-        ["Org", `${ORG.name} (${ORG.id})`],
-        ["Username", USER.username],
+      account: (host) => [
+        ["Org", `${orgOf(host).name} (${orgOf(host).id})`],
+        ["Username", orgOf(host).user.username],
       ],
-      validate(query) {
+      validate(query, host) {
         const clientId = param(query, "client_id");
         // Salesforce shows these as a page, not a redirect; texts UNCONFIRMED (salesforce.md §3).
         if (clientId !== client.clientId) return { kind: "page", status: 400, title: "OAuth Error", message: `error=invalid_client_id, error_description=client identifier invalid (client_id ${clientId ?? "(missing)"}; use ${client.clientId}).` };
@@ -355,7 +454,7 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
           redirectUri: registered,
           redirectUriSent: true,
           state,
-          scopeGroups: [{ field: "scope" as const, label: `Allow access to ${ORG.name}?`, scopes }],
+          scopeGroups: [{ field: "scope" as const, label: `Allow access to ${orgOf(host).name}?`, scopes }],
           codeChallenge: challenge === undefined ? undefined : { value: challenge, method: "S256" as const },
           nonce: param(query, "nonce"),
           offline: false,
@@ -364,25 +463,34 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
         };
         // F2: immediate=true without an earlier approval → immediate_unsuccessful.
         if (param(query, "immediate") === "true") {
-          return approvedClients.has(clientId) ? { kind: "approve", request } : error("immediate_unsuccessful", "immediate authorization failed");
+          return approvedClients.has(approvalKey(host, clientId)) ? { kind: "approve", request } : error("immediate_unsuccessful", "immediate authorization failed");
         }
         return { kind: "consent", request };
       },
       approved(grant) {
-        approvedClients.add(grant.clientId);
+        approvedClients.add(approvalKey(grant.host, grant.clientId));
         return {};
       },
       // Observed codes start "aPrx" (UNCONFIRMED); single-use (salesforce.md §2).
       newCode: () => `aPrx${randomBase64Url(60)}`,
       // Exact text UNCONFIRMED (salesforce.md §2).
-      deniedParams: { error_description: "end-user denied authorization" },
+      deniedParams: () => ({ error_description: "end-user denied authorization" }),
+    },
+    splitHost(path) {
+      const prefix = HOST_PREFIX.exec(path)?.[1];
+      return prefix === undefined ? undefined : { host: prefix, rest: path.slice(prefix.length) || "/" };
     },
     faultReply({ mode, kind, route, params, retryAfterSeconds }) {
       if (mode === "rate_limited") {
-        // A real org over its API limit answers 403 REQUEST_LIMIT_EXCEEDED without Retry-After
-        // (salesforce.md §7, UNCONFIRMED); the sandbox fault uses 429 + Retry-After like the
-        // others and keeps Salesforce's errorCode, so clients can key on either.
-        return { status: 429, headers: { "retry-after": String(retryAfterSeconds) }, json: [{ message: "TotalRequests Limit exceeded.", errorCode: "REQUEST_LIMIT_EXCEEDED" }] };
+        const overLimit = [{ message: "TotalRequests Limit exceeded.", errorCode: "REQUEST_LIMIT_EXCEEDED" }];
+        // API, identity and userinfo calls: a real org over its 24-hour API request limit answers
+        // 403 REQUEST_LIMIT_EXCEEDED with no Retry-After (salesforce.md §7 and "Facts added
+        // 2026-12-05"; message UNCONFIRMED verbatim), so a client must not read it as revocation.
+        if (kind === "api") return { status: 403, json: overLimit };
+        // Token endpoint: not governed by the API request limit, and Salesforce's login rate
+        // limiting is undocumented (§7 UNCONFIRMED); the sandbox keeps a 429 with Retry-After
+        // there so token-endpoint back-off can still be exercised.
+        return { status: 429, headers: { "retry-after": String(retryAfterSeconds) }, json: overLimit };
       }
       // UNCONFIRMED body (not in salesforce.md): Salesforce's generic unexpected-error shape.
       if (mode === "server_error") return { status: 500, json: [{ message: "An unexpected error occurred. Please include this ErrorId if you contact support: 424242424-4242 (-424242)", errorCode: "UNKNOWN_EXCEPTION" }] };

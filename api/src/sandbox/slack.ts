@@ -12,7 +12,7 @@ import {
   useRefreshToken,
   type AccessFailure,
 } from "./oauth.ts";
-import type { Grant } from "./store.ts";
+import type { Grant, IssuedToken } from "./store.ts";
 import type { ProviderModule, Route, RouteInput, SandboxContext } from "./types.ts";
 
 // Slack OAuth v2 and the Web API methods a connection check uses. Sources: /work/shared/
@@ -138,6 +138,18 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
     return authenticate(ctx, { provider, token: bearerToken(input.req) ?? param(input.params, "token") });
   }
 
+  const scopesOf = (token: IssuedToken, grant: Grant) => (token.audience === "bot" ? grant.scopes : grant.userScopes);
+
+  /**
+   * Every Web API answer to a valid token, ok or not, says what the token may do: x-oauth-scopes
+   * (the token's scopes) and x-accepted-oauth-scopes (what the method accepts), both
+   * comma-separated (slack.md "Facts added 2026-12-05": Node SDK response_metadata.scopes /
+   * acceptedScopes, slack-ruby-client #378). Empty for a method that needs no scope.
+   */
+  function withScopes(reply: Reply, auth: { token: IssuedToken; grant: Grant }, accepted: string[]): Reply {
+    return { ...reply, headers: { ...reply.headers, "x-oauth-scopes": scopesOf(auth.token, auth.grant).join(","), "x-accepted-oauth-scopes": accepted.join(",") } };
+  }
+
   const routes: Route[] = [
     { methods: ["POST"], path: "/api/oauth.v2.access", kind: "token", queryParams: true, json: true, handle: access },
     {
@@ -152,7 +164,8 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
         const bot = result.token.audience === "bot";
         const left = secondsLeft(ctx, result.token);
         // S2/S3 example values, bot_id for bot tokens (PARTIAL), is_enterprise_install (S2 schema).
-        return ok({
+        // auth.test needs no scope (S3).
+        return withScopes(ok({
           url: TEAM.url,
           team: TEAM.name,
           user: bot ? BOT.name : USER.name,
@@ -161,7 +174,7 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
           ...(bot ? { bot_id: BOT.botId } : {}),
           is_enterprise_install: false,
           ...(left !== undefined ? { expires_in: left } : {}),
-        });
+        }), result, []);
       },
     },
     {
@@ -173,10 +186,10 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
       handle(input) {
         const result = authed(input);
         if (!result.ok) return accessFailure(result.reason);
-        const scopes = result.token.audience === "bot" ? result.grant.scopes : result.grant.userScopes;
+        const scopes = scopesOf(result.token, result.grant);
         // S2: team.info needs team:read; needed/provided are in every SDK response type (PARTIAL).
-        if (!scopes.includes("team:read")) return fail("missing_scope", { needed: "team:read", provided: scopes.join(",") });
-        return ok({
+        if (!scopes.includes("team:read")) return withScopes(fail("missing_scope", { needed: "team:read", provided: scopes.join(",") }), result, ["team:read"]);
+        return withScopes(ok({
           team: {
             id: TEAM.id,
             name: TEAM.name,
@@ -186,7 +199,7 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
             icon: { image_default: true },
             is_verified: false,
           },
-        });
+        }), result, ["team:read"]);
       },
     },
     {
@@ -200,11 +213,12 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
         if (!result.ok) return accessFailure(result.reason);
         // S2/S3: test=1 checks the token without revoking it ("revoked": false is UNCONFIRMED).
         const test = input.params.get("test");
-        if (test === "1" || test === "true") return ok({ revoked: false });
+        if (test === "1" || test === "true") return withScopes(ok({ revoked: false }), result, []);
         // S3 says revoking a bot token deactivates the bot user; the sandbox revokes the whole
-        // installation (bot, user and refresh tokens), which is what a disconnect means.
+        // installation (bot, user and refresh tokens), which is what a disconnect means. A token
+        // already revoked answers token_revoked above (S2 auth.revoke error enum).
         ctx.store.revokeGrant(result.grant.id, ctx.now());
-        return ok({ revoked: true });
+        return withScopes(ok({ revoked: true }), result, []);
       },
     },
   ];

@@ -30,6 +30,10 @@ export type ConsentRequest = {
   promptConsent: boolean;
   /** Google: include_granted_scopes=true (incremental authorization). */
   includeGrantedScopes: boolean;
+  /** Google: the prompt parameter as sent (its redirect echoes it). */
+  prompt?: string;
+  /** The login host the request came to (RouteInput.host); "" when the provider has one host. */
+  host?: string;
 };
 
 export type Grant = {
@@ -49,6 +53,11 @@ export type Grant = {
   promptConsent: boolean;
   codeChallenge?: { value: string; method: "S256" | "plain" };
   nonce?: string;
+  /**
+   * The login host that authorized the grant (RouteInput.host). Its code, tokens and refresh
+   * only work at that host (Salesforce: each login host is its own org).
+   */
+  host: string;
   code: string;
   codeExpiresAt: number;
   codeUsedAt?: number;

@@ -28,6 +28,17 @@ export type SandboxProviderOptions = {
   rotateRefreshTokens?: boolean;
   /** Overrides the documented access-token lifetime (tests of expiry); Salesforce default 7200. */
   accessTokenLifetimeSeconds?: number;
+  /**
+   * Google only, default true: the authorization redirect carries iss=https://accounts.google.com
+   * (RFC 9207). Google rolls it out per account (google.md §2), so false emulates an account
+   * that does not have it yet.
+   */
+  issParameter?: boolean;
+  /**
+   * HubSpot only, default false: the v1 OAuth API is gone (sunset February 16, 2027, hubspot.md
+   * "Facts added 2026-12-05"): every path under /oauth/v1/ answers 404.
+   */
+  v1Retired?: boolean;
 };
 
 export type SandboxStats = {
@@ -68,6 +79,11 @@ export type EndpointKind = "consent" | "token" | "api" | "revoke" | "other";
 export type RouteInput = {
   req: IncomingMessage;
   url: URL;
+  /**
+   * The login host the request came to, as the path prefix the module's splitHost stripped
+   * ("" for the provider's default host; Salesforce "/test" or "/my/<domain>").
+   */
+  host: string;
   /** Capture groups of the route's path pattern. */
   match: string[];
   /** Body parameters (and query parameters where the route reads both). */
@@ -97,24 +113,39 @@ export type AuthorizeOutcome =
   /** Approve without asking (Salesforce immediate=true after an earlier approval). */
   | { kind: "approve"; request: ConsentRequest };
 
+export type ConsentAccount = [label: string, value: string][];
+
 export type AuthorizeSpec = {
   path: string;
-  /** Look of the consent page: the provider's colour and the fixed demo account. */
+  /** Look of the consent page: the provider's colour and the fixed demo account (per login host). */
   accent: string;
-  account: [label: string, value: string][];
-  validate(query: URLSearchParams): AuthorizeOutcome;
+  account: ConsentAccount | ((host: string) => ConsentAccount);
+  /** `host` is the login host the authorization request came to (see RouteInput.host). */
+  validate(query: URLSearchParams, host: string): AuthorizeOutcome;
   newCode(): string;
   /** The scopes to grant given the ticked ones (Google adds earlier grants). */
   grantScopes?(request: ConsentRequest, ticked: string[]): string[];
-  /** Called once per approval; extra parameters for the success redirect (Google adds scope). */
-  approved?(grant: Grant): Record<string, string>;
-  deniedParams?: Record<string, string>;
+  /** Called once per approval; extra parameters for the success redirect (Google adds scope, iss …). */
+  approved?(grant: Grant, request: ConsentRequest): Record<string, string>;
+  /** Extra parameters for the access_denied redirect. */
+  deniedParams?(request: ConsentRequest): Record<string, string>;
 };
 
 export type ProviderModule = {
   id: SandboxProviderId;
   authorize: AuthorizeSpec;
   routes: Route[];
+  /**
+   * Splits a login-host prefix off the path (Salesforce serves test.salesforce.com and My Domain
+   * hosts under /test and /my/<domain>); routes are matched against the rest. Without it, or
+   * when it returns undefined, the host is "" and the path is matched whole.
+   */
+  splitHost?(path: string): { host: string; rest: string } | undefined;
+  /**
+   * An answer for a path the provider no longer serves (HubSpot v1 after its sunset), given
+   * before routing, faults and counters; undefined lets the request through.
+   */
+  retired?(input: { method: string; path: string }): Reply | undefined;
   /** Answers of the unauthorized / rate_limited / server_error faults for a token or API request. */
   faultReply(input: { mode: "unauthorized" | "rate_limited" | "server_error"; kind: "token" | "api"; route: Route; params: URLSearchParams; retryAfterSeconds: number }): Reply;
   /** A body that could not be parsed, in this provider's invalid_request shape. */
