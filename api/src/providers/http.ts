@@ -15,7 +15,11 @@ export async function readAnswer(response: Response): Promise<Answer> {
   let body: unknown = undefined;
   try {
     body = text ? JSON.parse(text) : undefined;
-  } catch {}
+  } catch {
+    // Some OAuth errors come form-encoded (Salesforce's revoke: error=unsupported_token_type&…,
+    // omniphx/forrest issue #213); read them as the object they stand for.
+    if (/^[\w.-]+=[^<>\s]*$/.test(text.trim()) && /(^|&)error=/.test(text)) body = Object.fromEntries(new URLSearchParams(text.trim()));
+  }
   return { status: response.status, headers: response.headers, text, body };
 }
 

@@ -35,7 +35,9 @@ type Introspection = { active: false } | { active: true; body: Record<string, un
 async function introspect(provider: CatalogProvider, token: string, hint: "access_token" | "refresh_token"): Promise<Introspection> {
   const answer = await call(
     introspectionUrl(provider),
-    form({ client_id: provider.clientId, client_secret: provider.clientSecret, token_type_hint: hint, token }),
+    // The latest reference names the field `token`; the v3 guide names it after the hint
+    // (access_token= / refresh_token=): both are sent, with the same value.
+    form({ client_id: provider.clientId, client_secret: provider.clientSecret, token_type_hint: hint, token, [hint]: token }),
     (a) => classify(a) ?? (a.status === 400 || a.status === 401 ? tokenError(a) : undefined),
   );
   const body = objectOf(answer);

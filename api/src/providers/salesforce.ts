@@ -117,7 +117,13 @@ export const salesforce: Adapter = {
   },
   async inspect({ provider, tokens, known }) {
     const instance = String(tokens.extra.instance_url).replace(/\/+$/, "");
-    const info = objectOf(await call(provider.userinfoUrl ?? `${instance}/services/oauth2/userinfo`, { headers: bearer(tokens.accessToken) }, classify));
+    // Who (userinfo on the org's login host) and whether the REST API serves this session
+    // (limits: design.md's check call; a missing `api` scope or the org's quota shows here).
+    const [userinfo] = await Promise.all([
+      call(provider.userinfoUrl ?? `${instance}/services/oauth2/userinfo`, { headers: bearer(tokens.accessToken) }, classify),
+      call(`${instance}/services/data/v${SALESFORCE_API_VERSION}/limits`, { headers: bearer(tokens.accessToken) }, classify),
+    ]);
+    const info = objectOf(userinfo);
     let name = known?.name && known.name !== new URL(instance).host ? known.name : undefined;
     if (!name) {
       // Once per connection: the org's name, for the card (an org is not a host name).
