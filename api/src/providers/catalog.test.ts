@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseEnv } from "../env.ts";
 import { loadCatalog, CatalogError } from "./catalog.ts";
+import { expectedIssuer } from "./oauth.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sb-catalog-unit-"));
 function file(name: string, text: string): string {
@@ -44,6 +45,34 @@ describe("provider catalog", () => {
     expect(catalog.find((p) => p.id === "acme")).toMatchObject({ type: "oidc", name: "Acme ID", configured: true, pkce: true, issuer: "http://127.0.0.1:4400" });
     const json = file("p.json", JSON.stringify({ wiki: { type: "oauth2", name: "Wiki", authorizationUrl: "https://wiki.example/auth", tokenUrl: "https://wiki.example/token", clientId: "a", clientSecret: "b", scopeSeparator: "," } }));
     expect(loadCatalog(parseEnv({ PROVIDERS_FILE: json })).find((p) => p.id === "wiki")).toMatchObject({ type: "oauth2", scopeSeparator: ",", scopes: [] });
+  });
+
+  it("built-ins carry their documented issuer; overriding the endpoints keeps it unless the override sets one", () => {
+    const plain = loadCatalog(parseEnv({ SANDBOX: "off" }));
+    expect(plain.find((p) => p.id === "google")!.issuer).toBe("https://accounts.google.com");
+    for (const id of ["slack", "hubspot", "salesforce"]) expect(plain.find((p) => p.id === id)!.issuer, id).toBeUndefined();
+    // Sandbox wiring moves Google's endpoints, not its issuer (the emulator sends Google's iss).
+    const sandboxed = loadCatalog(parseEnv({}), sandbox).find((p) => p.id === "google")!;
+    expect(sandboxed.tokenUrl).toContain("/sandbox/google/");
+    expect(expectedIssuer(sandboxed)).toBe("https://accounts.google.com");
+    const moved = file("moved.yaml", "google:\n  authorizationUrl: http://127.0.0.1:9000/auth\n  tokenUrl: http://127.0.0.1:9000/token\n");
+    expect(expectedIssuer(loadCatalog(parseEnv({ PROVIDERS_FILE: moved, SANDBOX: "off" })).find((p) => p.id === "google")!)).toBe("https://accounts.google.com");
+    const own = file("own.yaml", "google:\n  issuer: http://127.0.0.1:9000\nslack:\n  issuer: https://slack.com\n");
+    const withOwn = loadCatalog(parseEnv({ PROVIDERS_FILE: own, SANDBOX: "off" }));
+    expect(expectedIssuer(withOwn.find((p) => p.id === "google")!)).toBe("http://127.0.0.1:9000");
+    expect(withOwn.find((p) => p.id === "slack")!.issuer).toBe("https://slack.com");
+    // Without a documented issuer, an iss must equal the authorization endpoint's origin, never the token host.
+    expect(expectedIssuer(plain.find((p) => p.id === "hubspot")!)).toBe("https://app.hubspot.com");
+  });
+
+  it("Salesforce asks which org; its login hosts can be overridden and are validated", () => {
+    expect(loadCatalog(parseEnv({ SANDBOX: "off" })).find((p) => p.id === "salesforce")!.orgLoginUrls).toEqual({
+      production: "https://login.salesforce.com",
+      sandbox: "https://test.salesforce.com",
+      myDomain: "https://{domain}.my.salesforce.com",
+    });
+    const bad = file("org.yaml", "salesforce:\n  orgLoginUrls:\n    production: https://a.example\n    sandbox: https://b.example\n    myDomain: https://c.example\n");
+    expect(() => loadCatalog(parseEnv({ PROVIDERS_FILE: bad }))).toThrow(/salesforce.orgLoginUrls.myDomain: must contain \{domain\}/);
   });
 
   it("fails with a message naming PROVIDERS_FILE or the variable for every bad catalog", () => {

@@ -1,6 +1,6 @@
 // Baseline of benchmark 4: the emulator's own capacity. The same provider calls a health sweep
-// makes (read from the emulator's counters: one identity call per connection, plus the refresh
-// attempt after a 401), with the same concurrency and the same HTTP agent (Node's global fetch,
+// makes (read from the emulator's counters: the identity calls per connection — Slack auth.test,
+// HubSpot introspection, Google userinfo + tokeninfo — plus the refresh attempt after a refusal), with the same concurrency and the same HTTP agent (Node's global fetch,
 // which api/src/http/outbound.ts uses), in a plain loop: no database, no decryption, no claims.
 import { readFileSync } from "node:fs";
 import { serveIpc } from "../lib/child.ts";
@@ -17,13 +17,17 @@ async function call(base: string, item: Item): Promise<void> {
   if (item.provider === "slack") {
     await body(await fetch(`${p}/api/auth.test`, { method: "POST", headers: { authorization: `Bearer ${item.accessToken}` } }));
   } else if (item.provider === "hubspot") {
-    const status = await body(await fetch(`${p}/oauth/v1/access-tokens/${encodeURIComponent(item.accessToken)}`, { headers: { accept: "application/json" } }));
-    if (status === 401 && item.refreshToken) {
+    const client = { client_id: "sandbox-hubspot", client_secret: "sandbox-hubspot-secret" };
+    const introspection = new URLSearchParams({ ...client, token_type_hint: "access_token", token: item.accessToken, access_token: item.accessToken });
+    const res = await fetch(`${p}/oauth/v3/token/introspect`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body: introspection.toString() });
+    const active = res.ok && ((await res.json()) as { active?: boolean }).active === true;
+    if (!active && item.refreshToken) {
       const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: item.refreshToken, client_id: "sandbox-hubspot", client_secret: "sandbox-hubspot-secret" });
       await body(await fetch(`${p}/oauth/v3/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body: form.toString() }));
     }
   } else {
-    await body(await fetch(`${p}/v1/userinfo`, { headers: { authorization: `Bearer ${item.accessToken}`, accept: "application/json" } }));
+    const headers = { authorization: `Bearer ${item.accessToken}`, accept: "application/json" };
+    await Promise.all([fetch(`${p}/v1/userinfo`, { headers }).then(body), fetch(`${p}/tokeninfo`, { method: "POST", headers }).then(body)]);
   }
 }
 
