@@ -31,7 +31,8 @@ for (const provider of BUILT_INS) {
   test(`connect ${provider.name} through its sandbox consent page`, async ({ page }) => {
     await signUp(page, { name: "Casey Connect", tag: "connect" });
     const card = page.getByRole("article", { name: provider.name });
-    await expect(card.getByText("Sandbox", { exact: true })).toBeVisible();
+    // The tag, not Salesforce's Org option of the same name.
+    await expect(card.getByTitle(/built-in emulator/)).toHaveText("Sandbox");
     await card.getByRole("link", { name: "Connect", exact: true }).click();
     await expect(page.getByRole("button", { name: "Allow" })).toBeVisible();
     await page.getByRole("button", { name: "Allow" }).click();

@@ -29,6 +29,10 @@ const MESSAGES: Record<string, string> = {
   rate_limited: "the provider is limiting requests. Wait a moment and try again.",
   token_revoked: "the provider revoked access. Connect again.",
   insufficient_scope: "a required permission was not granted. Connect again and allow every requested scope.",
+  invalid_org:
+    "that org is not valid. Choose Production or Sandbox, or enter a My Domain such as acme or https://acme.my.salesforce.com.",
+  // Slack with token rotation: a refresh renews it, so this is rarely the last word.
+  token_expired: "the access token expired. Switchboard renews it on its own; connect again if this persists.",
   // The web app's OAuth routes use this one when the GraphQL API did not answer, and the API
   // when its database failed while storing a new connection: either way, try again.
   api_unavailable: "Switchboard's server did not answer. Try again.",

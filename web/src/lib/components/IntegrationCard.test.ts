@@ -19,6 +19,7 @@ function provider(overrides: Partial<Provider> = {}): Provider {
     redirectUri: "http://localhost:3000/api/integrations/oauth/callback/slack",
     scopes: ["chat:write", "channels:read"],
     type: "slack",
+    orgChoice: false,
     ...overrides,
   };
 }
@@ -35,6 +36,7 @@ function integration(overrides: Partial<Integration> = {}): Integration {
     grantedScopes: ["chat:write", "channels:read"],
     missingScopes: [],
     suggestedAction: null,
+    org: null,
     ...overrides,
   };
 }
@@ -135,7 +137,7 @@ describe("health", () => {
     expect(within(first.card).getByText(/All scopes granted/)).toBeInTheDocument();
     first.unmount();
     const { card } = renderCard({ integration: integration({ missingScopes: ["chat:write", "users:read"] }) });
-    expect(within(card).getByText(/Missing: chat:write, users:read/)).toBeInTheDocument();
+    expect(within(card).getByText("Missing chat:write, users:read")).toBeInTheDocument();
   });
 
   it("links the account at the provider, safely, and never a non-http URL", () => {
@@ -283,7 +285,7 @@ describe("loading states", () => {
     expect(mutation).toHaveBeenCalledWith(expect.anything(), { id: "int-1", forget: false });
     expect(within(dialog).getByRole("button", { name: "Disconnecting…" })).toBeDisabled();
     pending[0]!.resolve({
-      data: { disconnectIntegration: { disconnected: true, revoked: true, revocationError: null, revocationMessage: null, integration: integration({ status: "DISCONNECTED" }) } },
+      data: { disconnectIntegration: { disconnected: true, revoked: true, alreadyRevoked: false, revocationError: null, revocationMessage: null, integration: integration({ status: "DISCONNECTED" }) } },
     });
     await waitFor(() => expect(within(card).getByText("Disconnected Slack: the tokens were revoked and deleted.")).toBeInTheDocument());
   });
@@ -294,5 +296,192 @@ describe("loading states", () => {
     const dialog = within(card).getByRole("dialog", { name: "Disconnect Slack?" });
     await fireEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
     expect(mutation).not.toHaveBeenCalled();
+  });
+});
+
+describe("org choice (Salesforce)", () => {
+  const salesforce = (overrides: Partial<Provider> = {}) =>
+    provider({
+      id: "salesforce",
+      name: "Salesforce",
+      description: "Records and limits of a Salesforce org",
+      redirectUri: "http://localhost:3000/api/integrations/oauth/callback/salesforce",
+      scopes: ["api", "refresh_token", "openid"],
+      type: "salesforce",
+      orgChoice: true,
+      ...overrides,
+    });
+  const salesforceConnection = (overrides: Partial<Integration> = {}) =>
+    integration({ providerId: "salesforce", account: { id: "00D", name: "Acme Sandbox Org", url: null }, grantedScopes: ["api", "refresh_token", "openid"], ...overrides });
+  const AUTHORIZE = "/api/integrations/oauth/authorize?provider=salesforce";
+
+  it("only a provider that asks for an org shows the Org control", () => {
+    const slack = renderCard();
+    expect(within(slack.card).queryByLabelText("Org")).toBeNull();
+    expect(within(slack.card).getByRole("link", { name: "Connect" })).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack");
+    slack.unmount();
+
+    const { card } = renderCard({ provider: salesforce() });
+    const org = within(card).getByRole("combobox", { name: "Org" });
+    expect(within(org).getAllByRole("option").map((option) => option.textContent)).toEqual(["Production", "Sandbox", "My Domain"]);
+    expect(org).toHaveValue("production");
+    expect(within(card).queryByRole("textbox", { name: "My Domain" })).toBeNull();
+  });
+
+  it("Connect stays a link whose href carries the org: production by default, then the choice", async () => {
+    const { card } = renderCard({ provider: salesforce() });
+    const connect = () => within(card).getByRole("link", { name: "Connect" });
+    expect(connect()).toHaveAttribute("href", `${AUTHORIZE}&org=production`);
+    await fireEvent.change(within(card).getByRole("combobox", { name: "Org" }), { target: { value: "sandbox" } });
+    expect(connect()).toHaveAttribute("href", `${AUTHORIZE}&org=sandbox`);
+  });
+
+  it("is not offered to members and viewers, nor on a connected card", () => {
+    for (const role of ["MEMBER", "VIEWER"] as const) {
+      const { card, unmount } = renderCard({ provider: salesforce(), role });
+      expect(within(card).queryByLabelText("Org")).toBeNull();
+      expect(within(card).getByRole("link", { name: "Connect" })).toHaveAttribute("aria-disabled", "true");
+      unmount();
+    }
+    const { card } = renderCard({ provider: salesforce(), integration: salesforceConnection({ org: "sandbox" }) });
+    expect(within(card).queryByLabelText("Org")).toBeNull();
+  });
+
+  it("My Domain is checked as it is typed; Connect is disabled with the reason until it is valid", async () => {
+    const { card } = renderCard({ provider: salesforce() });
+    await fireEvent.change(within(card).getByRole("combobox", { name: "Org" }), { target: { value: "mydomain" } });
+    const field = within(card).getByRole("textbox", { name: "My Domain" });
+    expect(field).toHaveAccessibleDescription(/acme or https:\/\/acme\.my\.salesforce\.com/);
+
+    // Empty: explained by the hint and the link's title, not shouted as an error.
+    let connect = within(card).getByRole("link", { name: "Connect" });
+    expect(connect).toHaveAttribute("aria-disabled", "true");
+    expect(connect).not.toHaveAttribute("href");
+    expect(connect).toHaveAttribute("title", expect.stringMatching(/Enter your My Domain/));
+    expect(field).not.toHaveAttribute("aria-invalid");
+
+    await fireEvent.input(field, { target: { value: "acme.lightning.force.com" } });
+    const refusal = "That is a Lightning address, not a login host. Use the My Domain URL instead: https://acme.my.salesforce.com";
+    expect(within(card).getByText(refusal)).toBeInTheDocument();
+    expect(field).toHaveAttribute("aria-invalid", "true");
+    expect(field).toHaveAccessibleDescription(expect.stringContaining("Use the My Domain URL instead"));
+    connect = within(card).getByRole("link", { name: "Connect" });
+    expect(connect).toHaveAttribute("aria-disabled", "true");
+    expect(connect).not.toHaveAttribute("href");
+    expect(connect).toHaveAttribute("title", refusal);
+    expect(connect).toHaveAccessibleDescription(refusal);
+
+    await fireEvent.input(field, { target: { value: " Acme " } });
+    expect(within(card).queryByText(refusal)).toBeNull();
+    expect(field).not.toHaveAttribute("aria-invalid");
+    expect(within(card).getByRole("link", { name: "Connect" })).toHaveAttribute("href", `${AUTHORIZE}&org=acme`);
+
+    await fireEvent.input(field, { target: { value: "https://acme--uat.sandbox.my.salesforce.com/" } });
+    expect(within(card).getByRole("link", { name: "Connect" })).toHaveAttribute(
+      "href",
+      `${AUTHORIZE}&org=${encodeURIComponent("https://acme--uat.sandbox.my.salesforce.com/")}`,
+    );
+
+    // Back to a fixed org: the field goes, and so does its refusal.
+    await fireEvent.input(field, { target: { value: "acme_corp" } });
+    expect(within(card).getByRole("link", { name: "Connect" })).toHaveAttribute("aria-disabled", "true");
+    await fireEvent.change(within(card).getByRole("combobox", { name: "Org" }), { target: { value: "production" } });
+    expect(within(card).queryByRole("textbox", { name: "My Domain" })).toBeNull();
+    expect(within(card).getByRole("link", { name: "Connect" })).toHaveAttribute("href", `${AUTHORIZE}&org=production`);
+  });
+
+  it("Reconnect preselects the org the connection was made with", () => {
+    const mine = renderCard({
+      provider: salesforce(),
+      integration: salesforceConnection({ status: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY", org: "https://acme.my.salesforce.com" }),
+    });
+    expect(within(mine.card).getByRole("combobox", { name: "Org" })).toHaveValue("mydomain");
+    expect(within(mine.card).getByRole("textbox", { name: "My Domain" })).toHaveValue("https://acme.my.salesforce.com");
+    expect(within(mine.card).getByRole("link", { name: "Reconnect" })).toHaveAttribute(
+      "href",
+      `${AUTHORIZE}&org=${encodeURIComponent("https://acme.my.salesforce.com")}`,
+    );
+    mine.unmount();
+
+    const { card } = renderCard({ provider: salesforce(), integration: salesforceConnection({ status: "REAUTH_REQUIRED", org: "sandbox" }) });
+    expect(within(card).getByRole("combobox", { name: "Org" })).toHaveValue("sandbox");
+    expect(within(card).getByRole("link", { name: "Reconnect" })).toHaveAttribute("href", `${AUTHORIZE}&org=sandbox`);
+  });
+
+  it("a new list from the API keeps the choice in progress", async () => {
+    const { card, rerender } = renderCard({ provider: salesforce(), integration: salesforceConnection({ status: "ERROR", org: "sandbox" }) });
+    await fireEvent.change(within(card).getByRole("combobox", { name: "Org" }), { target: { value: "production" } });
+    await rerender({ integration: salesforceConnection({ status: "ERROR", org: "sandbox", lastHealthCheckAt: new Date(NOW).toISOString() }) });
+    expect(within(card).getByRole("combobox", { name: "Org" })).toHaveValue("production");
+    expect(within(card).getByRole("link", { name: "Connect" })).toHaveAttribute("href", `${AUTHORIZE}&org=production`);
+  });
+
+  it('"Reconnect to grant" goes back to the connection\'s own org', () => {
+    const { card } = renderCard({ provider: salesforce(), integration: salesforceConnection({ org: "sandbox", missingScopes: ["api"] }) });
+    expect(within(card).getByText("Missing api")).toBeInTheDocument();
+    expect(within(card).getByRole("link", { name: "Reconnect to grant" })).toHaveAttribute("href", `${AUTHORIZE}&org=sandbox`);
+  });
+});
+
+describe("missing scopes", () => {
+  const cases: [Role, boolean][] = [
+    ["OWNER", true],
+    ["ADMIN", true],
+    ["MEMBER", false],
+    ["VIEWER", false],
+  ];
+  for (const [role, offered] of cases) {
+    it(`${role}: "Missing chat:write"${offered ? ' with a "Reconnect to grant" link' : ", without a link"}`, () => {
+      const { card } = renderCard({ role, integration: integration({ grantedScopes: ["channels:read"], missingScopes: ["chat:write"] }) });
+      expect(within(card).getByText("Missing chat:write")).toBeInTheDocument();
+      const grant = within(card).queryByRole("link", { name: "Reconnect to grant" });
+      if (offered) {
+        expect(grant).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack");
+        expect(grant).toHaveAccessibleDescription("Missing chat:write");
+      } else {
+        expect(grant).toBeNull();
+      }
+    });
+  }
+
+  it("no link when the provider cannot be connected from this server", () => {
+    const { card } = renderCard({ provider: provider({ configured: false, sandbox: false }), integration: integration({ missingScopes: ["chat:write"] }) });
+    expect(within(card).getByText("Missing chat:write")).toBeInTheDocument();
+    expect(within(card).queryByRole("link", { name: "Reconnect to grant" })).toBeNull();
+  });
+});
+
+describe("disconnect outcomes", () => {
+  async function disconnectWith(result: Record<string, unknown>) {
+    const rendered = renderCard({ provider: provider({ id: "google", name: "Google", type: "google" }), integration: integration({ providerId: "google" }) });
+    await fireEvent.click(within(rendered.card).getByRole("button", { name: "Disconnect" }));
+    const dialog = within(rendered.card).getByRole("dialog", { name: "Disconnect Google?" });
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Disconnect" }));
+    rendered.pending[0]!.resolve({
+      data: {
+        disconnectIntegration: {
+          disconnected: true,
+          revoked: false,
+          alreadyRevoked: false,
+          revocationError: null,
+          revocationMessage: null,
+          integration: integration({ providerId: "google", status: "DISCONNECTED" }),
+          ...result,
+        },
+      },
+    });
+    return rendered;
+  }
+
+  it("access already removed at the provider: says so, and that the tokens were deleted", async () => {
+    const { card } = await disconnectWith({ alreadyRevoked: true });
+    await waitFor(() =>
+      expect(within(card).getByText("Disconnected Google: access had already been removed at Google; the tokens were deleted.")).toBeInTheDocument(),
+    );
+  });
+
+  it("not revoked (forgotten): asks for the access to be removed at the provider too", async () => {
+    const { card } = await disconnectWith({});
+    await waitFor(() => expect(within(card).getByText(/the tokens were deleted here\. Revoke Switchboard's access in your Google account too\./)).toBeInTheDocument());
   });
 });

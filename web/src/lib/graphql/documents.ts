@@ -30,8 +30,8 @@ export const VIEWER_QUERY = /* GraphQL */ `
 
 /** Sent by /api/integrations/oauth/authorize; the response sets the flow's binding cookie. */
 export const CONNECT_INTEGRATION_MUTATION = /* GraphQL */ `
-  mutation ConnectIntegration($provider: ID!, $returnTo: String) {
-    connectIntegration(provider: $provider, returnTo: $returnTo) { authorizationUrl }
+  mutation ConnectIntegration($provider: ID!, $returnTo: String, $org: String) {
+    connectIntegration(provider: $provider, returnTo: $returnTo, org: $org) { authorizationUrl }
   }
 `;
 
@@ -55,12 +55,13 @@ const INTEGRATION_FIELDS = gql`
     grantedScopes
     missingScopes
     suggestedAction
+    org
   }
 `;
 
 export const DASHBOARD_QUERY = gql<DashboardData>`
   query Dashboard {
-    providers { id name description configured sandbox redirectUri scopes type }
+    providers { id name description configured sandbox redirectUri scopes type orgChoice }
     integrations { ...IntegrationFields }
   }
   ${INTEGRATION_FIELDS}
@@ -86,6 +87,7 @@ export const DISCONNECT_INTEGRATION_MUTATION = gql<DisconnectIntegrationData, { 
     disconnectIntegration(id: $id, forget: $forget) {
       disconnected
       revoked
+      alreadyRevoked
       revocationError
       revocationMessage
       integration { ...IntegrationFields }
@@ -134,7 +136,7 @@ export const INTEGRATION_DETAIL_QUERY = gql<IntegrationDetailData, { id: string;
   query IntegrationDetail($id: ID!, $first: Int!) {
     integration(id: $id) {
       ...IntegrationFields
-      provider { id name description configured sandbox redirectUri scopes type }
+      provider { id name description configured sandbox redirectUri scopes type orgChoice }
       connectedAt
       nextHealthCheckAt
       healthErrorCode

@@ -24,6 +24,8 @@ export type Provider = {
   scopes: string[];
   /** "slack" | "hubspot" | "google" | "salesforce" | "oidc" | "oauth2" */
   type: string;
+  /** Connect must ask which org (Salesforce: production, sandbox or a My Domain). */
+  orgChoice: boolean;
 };
 
 export type Integration = {
@@ -35,8 +37,11 @@ export type Integration = {
   lastHealthCheckAt: string | null;
   account: { id: string | null; name: string | null; url: string | null } | null;
   grantedScopes: string[];
+  /** What the provider grants now, read live, minus what Switchboard asks for. */
   missingScopes: string[];
   suggestedAction: string | null;
+  /** The org this connection was made with (`production`, `sandbox` or `https://NAME.my.salesforce.com`); null for providers without an org choice. */
+  org: string | null;
 };
 
 export type HealthCheckStep = {
@@ -65,6 +70,8 @@ export type DisconnectResult = {
   /** False when the provider could not revoke the tokens and `forget` was not asked: they are kept. */
   disconnected: boolean;
   revoked: boolean;
+  /** The provider said the grant was already gone (access removed at the provider); the tokens were deleted. */
+  alreadyRevoked: boolean;
   revocationError: string | null;
   revocationMessage: string | null;
   integration: Integration;

@@ -6,19 +6,25 @@ import type { RequestHandler } from "./$types";
 
 type ConnectData = { connectIntegration?: { authorizationUrl: string } | null };
 
-// GET /api/integrations/oauth/authorize?provider=ID[&returnTo=PATH] → 303 to the provider.
-// The API creates the state and answers with the authorization URL and the cookie that binds
-// the flow to this browser; this route only hands both over.
+// Far above any My Domain URL; the API checks the value itself.
+const MAX_ORG_LENGTH = 200;
+
+// GET /api/integrations/oauth/authorize?provider=ID[&org=ORG][&returnTo=PATH] → 303 to the
+// provider. The API creates the state and answers with the authorization URL and the cookie that
+// binds the flow to this browser; this route only hands both over. `org` (production, sandbox or
+// a My Domain) matters only to providers that ask for one (Provider.orgChoice: Salesforce).
 export const GET: RequestHandler = async ({ url, request }) => {
   const provider = url.searchParams.get("provider") ?? "";
   if (!PROVIDER_ID.test(provider)) return seeOther(dashboardWith({ error: "unknown_provider" }));
   const returnTo = sameOriginPath(url.searchParams.get("returnTo"));
+  const org = url.searchParams.get("org") || null;
+  if (org && org.length > MAX_ORG_LENGTH) return seeOther(dashboardWith({ error: "invalid_org", provider }));
 
   let result;
   try {
     result = await postGraphQL<ConnectData>({
       query: CONNECT_INTEGRATION_MUTATION,
-      variables: { provider, returnTo },
+      variables: { provider, returnTo, org },
       cookie: request.headers.get("cookie"),
       timeoutMs: OAUTH_API_TIMEOUT_MS,
     });
