@@ -195,6 +195,9 @@ export async function probeIntegration({
     if (!same) {
       errorCode = "provider_error";
       outcome = "failure";
+      // What another account's token reports is not this connection's: store none of it.
+      account = undefined;
+      liveScopes = undefined;
     }
   });
 
