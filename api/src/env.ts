@@ -86,10 +86,24 @@ export const envSchema = z
     WEBHOOK_TIMEOUT_MS: int(10_000, 100, 60_000),
     /** Attempts per webhook delivery, with exponential backoff between them. */
     WEBHOOK_MAX_ATTEMPTS: int(8, 1, 20),
-    /** Allow webhook URLs on loopback and private networks (default: only outside production). */
-    WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["on", "off"]).optional(),
-    /** When set, /metrics requires Authorization: Bearer <this>. */
+    /** Allow webhook URLs on loopback, private, link-local and special-use addresses (off by default everywhere). */
+    WEBHOOK_ALLOW_PRIVATE_URLS: bool("off"),
+    /** When set, /metrics requires Authorization: Bearer <this>; in production /metrics refuses without it. */
     METRICS_TOKEN: optional,
+    /** Proxies (CIDRs, comma-separated) whose X-Forwarded-For is believed; otherwise the socket's address is the client. */
+    TRUSTED_PROXIES: optional,
+    /** Who may create an account: open, invite (only through an invitation; the first account of an empty instance may sign up), off. Default: open when embedded, invite for a deployment. */
+    SIGNUP: z.enum(["open", "invite", "off"]).optional(),
+    /** GraphQL introspection; default on outside production, off in production. */
+    GRAPHQL_INTROSPECTION: z.enum(["on", "off"]).optional(),
+    /** Open WebSockets and SSE streams together, per user or API key. */
+    MAX_CONNECTIONS_PER_PRINCIPAL: int(20, 1, 10_000),
+    /** Subscriptions (operations) open at once on one socket. */
+    MAX_SUBSCRIPTIONS_PER_SOCKET: int(50, 1, 1000),
+    /** SMTP server for e-mail (invitations), e.g. smtp://user:pass@mail.example:587; unset: no e-mail. */
+    SMTP_URL: optional,
+    /** The From address of e-mail. */
+    SMTP_FROM: optional,
     /** Refresh access tokens this long before they expire; a catalog entry may set its own. */
     TOKEN_REFRESH_MARGIN_SECONDS: int(120, 0, 86_400),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -138,6 +152,12 @@ export type Env = RawEnv & {
   sandboxEnabled: boolean;
   /** A deployment must be given its secrets; only the embedded/sandbox default may generate them. */
   mayGenerateSecrets: boolean;
+  /** SIGNUP as it applies: open when embedded, invite for a deployment, unless set. */
+  signup: "open" | "invite" | "off";
+  /** GRAPHQL_INTROSPECTION as it applies (off in production unless set on). */
+  introspection: boolean;
+  /** WEBHOOK_ALLOW_PRIVATE_URLS === "on". */
+  allowPrivateWebhookUrls: boolean;
 };
 
 export class EnvError extends Error {
@@ -173,5 +193,8 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     // design.md: a deployment (a DATABASE_URL, or production outside sandbox mode) refuses to
     // start without ENCRYPTION_KEYS and AUTH_SECRET.
     mayGenerateSecrets: embedded && !(production && !sandboxEnabled),
+    signup: raw.SIGNUP ?? (embedded && !production ? "open" : "invite"),
+    introspection: raw.GRAPHQL_INTROSPECTION ? raw.GRAPHQL_INTROSPECTION === "on" : !production,
+    allowPrivateWebhookUrls: raw.WEBHOOK_ALLOW_PRIVATE_URLS === "on",
   };
 }

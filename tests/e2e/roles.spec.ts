@@ -1,9 +1,10 @@
+import { AxeBuilder } from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 
-// Every page as each role. Everyone signs up (and so owns a personal workspace); the owner adds
-// the others to theirs on Settings → Members, and each of them switches to it with the
-// workspace menu in the header: a session acts in its active workspace (better-auth's
-// organization plugin, read by the API's resolveViewer).
+// Every page as each role. Everyone signs up (and so owns a personal workspace); the owner
+// invites the others on Settings → Members, and each of them opens the invitation link and
+// accepts it, which moves their session to the owner's workspace (a session acts in its active
+// workspace; the menu in the header switches between them).
 
 type Role = "owner" | "admin" | "member" | "viewer";
 const ROLES: Role[] = ["owner", "admin", "member", "viewer"];
@@ -43,26 +44,37 @@ test.beforeAll(async ({ browser }, testInfo) => {
   await owner.getByRole("button", { name: "Allow" }).click();
   await expect(slack.getByText("Healthy", { exact: true })).toBeVisible();
 
-  // …and adds everyone else on the Members tab.
+  // …and invites everyone else on the Members tab; each opens the link and accepts.
   await owner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
   await owner.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Members" }).click();
   for (const role of ["admin", "member", "viewer"] as const) {
-    await owner.getByLabel("Email").fill(emailOf(role));
-    await owner.getByLabel("Role", { exact: true }).selectOption({ label: ROLE_LABEL[role] });
-    await owner.getByRole("button", { name: "Add member" }).click();
-    await expect(owner.getByRole("row").filter({ hasText: emailOf(role) })).toBeVisible();
-  }
-
-  // Each of them switches to the owner's workspace from the header.
-  for (const role of ["admin", "member", "viewer"] as const) {
+    const link = await invite(owner, emailOf(role), role);
     const page = pages[role];
-    await page.reload();
-    await page.getByLabel("Workspace").selectOption({ label: workspaceName });
+    await page.goto(link);
+    await expect(page.getByRole("heading", { name: `Join ${workspaceName}` })).toBeVisible();
+    await page.getByRole("button", { name: "Accept invitation" }).click();
     await expect(page).toHaveURL(/\/dashboard\/integrations$/);
-    await expect(page.getByLabel("Workspace")).toHaveValue(/.+/);
     await expect(page.getByText(`${emailOf(role)} · ${ROLE_LABEL[role]}`)).toBeVisible();
+    // The header's menu now offers both workspaces, the owner's chosen.
+    await expect(page.getByLabel("Workspace").locator("option:checked")).toHaveText(workspaceName);
   }
+  await owner.reload();
+  for (const role of ["admin", "member", "viewer"] as const) await expect(owner.getByRole("row").filter({ hasText: emailOf(role) })).toBeVisible();
+  await expect(owner.getByText("No pending invitations.")).toBeVisible();
 });
+
+/** Invites an address on the Members tab (open on `page`); returns the link shown once. */
+async function invite(page: Page, email: string, role: Role): Promise<string> {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Role", { exact: true }).selectOption({ label: ROLE_LABEL[role] });
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
+  const link = page.getByLabel("Invitation link", { exact: true });
+  await expect(link).toHaveText(/\/invite\/[A-Za-z0-9_-]{43}$/);
+  const url = (await link.textContent())!;
+  await page.getByRole("button", { name: "Done", exact: true }).click();
+  await expect(link).toHaveCount(0);
+  return url;
+}
 
 test.afterAll(async () => {
   for (const context of contexts) await context.close();
@@ -136,7 +148,7 @@ for (const role of ROLES) {
     const ownerRow = page.getByRole("row").filter({ hasText: emailOf("owner") });
     const viewerRow = page.getByRole("row").filter({ hasText: emailOf("viewer") });
     await expect(ownerRow).toBeVisible();
-    await expect(page.getByRole("button", { name: "Add member" })).toHaveCount(can[role].manage ? 1 : 0);
+    await expect(page.getByRole("button", { name: "Invite", exact: true })).toHaveCount(can[role].manage ? 1 : 0);
     await expect(ownerRow.getByRole("combobox")).toHaveCount(role === "owner" ? 1 : 0);
     await expect(viewerRow.getByRole("combobox")).toHaveCount(can[role].manage ? 1 : 0);
     await expect(viewerRow.getByRole("button", { name: /Remove/ })).toHaveCount(can[role].manage ? 1 : 0);
@@ -200,3 +212,43 @@ test("an admin changes a role and the member sees it after a reload", async () =
   await expect(member.getByRole("article", { name: "Slack" }).getByRole("button", { name: "Test connection" })).toBeDisabled();
   await expect(member.getByText(`${emailOf("member")} · Viewer`)).toBeVisible();
 });
+
+test("someone new opens an invitation link, creates an account with the invited address, and joins", async ({ browser }, testInfo) => {
+  const owner = pages.owner;
+  await owner.goto("/settings/members");
+  const email = `roles-newcomer-${stamp}@example.test`;
+  const link = await invite(owner, email, "viewer");
+  await expect(owner.getByRole("row").filter({ hasText: email })).toBeVisible(); // pending
+
+  const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL! });
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(link);
+  await expect(page.getByRole("heading", { name: `Join ${workspaceName}` })).toBeVisible();
+  await expect(page.getByLabel("Email")).toHaveValue(email);
+  await expectNoSeriousViolations(page, "invite page, signed out");
+  await page.getByLabel("Name").fill("Newcomer");
+  await page.getByLabel("Password").fill("aaaaaaaaaaaa");
+  await page.getByRole("button", { name: "Create account and join" }).click();
+  await expect(page.getByRole("alert")).toContainText("too easy to guess");
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account and join" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
+  await expect(page.getByText(`${email} · Viewer`)).toBeVisible();
+
+  // The link worked once.
+  await page.goto(link);
+  await expect(page.getByRole("heading", { name: "Invitation not valid" })).toBeVisible();
+  await expectNoSeriousViolations(page, "invite page, used link");
+  // The owner's Members tab with a link shown once and a pending invitation.
+  await owner.goto("/settings/members");
+  await invite(owner, `roles-pending-${stamp}@example.test`, "member");
+  await expect(owner.getByRole("row").filter({ hasText: `roles-pending-${stamp}@example.test` })).toBeVisible();
+  await expectNoSeriousViolations(owner, "members with a pending invitation");
+});
+
+async function expectNoSeriousViolations(page: Page, label: string) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), label).toEqual([]);
+}

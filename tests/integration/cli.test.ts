@@ -72,7 +72,7 @@ describe.skipIf(!enabled)("admin CLI on Postgres", () => {
     const cases: [string[], RegExp][] = [
       [["create-user", "--email", "ops@example.test", "--password", "operator-pass-1"], /already exists/],
       [["create-user", "--email", "not-an-email", "--password", "operator-pass-1"], /must be an email/],
-      [["create-user", "--email", "x@example.test", "--password", "short"], /at least 8/],
+      [["create-user", "--email", "x@example.test", "--password", "short"], /at least 12/],
       [["create-user", "--password", "operator-pass-1"], /--email is required/],
       [["create-api-key", "--email", "nobody@example.test", "--name", "k"], /no user with email/],
       [["create-api-key", "--email", "ops@example.test"], /--name is required/],

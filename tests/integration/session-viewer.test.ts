@@ -108,7 +108,7 @@ describe.each([
       const cases: { label: string; cookie: string; ok: boolean }[] = [
         // Accepted forms: better-call decodes percent-escapes, strips quotes and spaces, and
         // the first cookie of a name wins.
-        { label: "as set by sign-up", cookie: `${name}=${sent}`, ok: true },
+        { label: "as set by sign-in", cookie: `${name}=${sent}`, ok: true },
         { label: "not URI-encoded", cookie: `${name}=${token}.${signature}`, ok: true },
         { label: "every character percent-encoded", cookie: `${name}=${[...`${token}.${signature}`].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`).join("")}`, ok: true },
         { label: "lower-case percent-escapes", cookie: `${name}=${sent.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())}`, ok: true },
@@ -195,8 +195,7 @@ describe.each([
 
     it("a role change takes effect on the next request (updateMemberRole by the owner, or in the database)", async () => {
       const bob = await t.signUp({ name: "Bob" });
-      const added = await t.gql(`mutation($e: String!) { addMember(email: $e, role: VIEWER) { id } }`, { cookie: alice.cookie, variables: { e: bob.email } });
-      const memberId = added.body.data.addMember.id;
+      const memberId = await t.addMember(alice, bob, "VIEWER");
       const active = await fetch(`${t.url}/api/auth/organization/set-active`, {
         method: "POST",
         headers: { cookie: bob.cookie, origin: t.origin, "content-type": "application/json" },
@@ -226,31 +225,34 @@ describe.each([
 
     it("removed from the active workspace: 401, no fallback to another; without an active workspace: the oldest membership", async () => {
       const carol = await t.signUp({ name: "Carol" });
-      const added = await t.gql(`mutation($e: String!) { addMember(email: $e, role: MEMBER) { id } }`, { cookie: alice.cookie, variables: { e: carol.email } });
+      const addedId = await t.addMember(alice, carol, "MEMBER");
       await prisma().session.updateMany({ where: { userId: carol.userId }, data: { activeOrganizationId: alice.workspaceId } });
       expect((await t.gql(VIEWER, { cookie: carol.cookie })).body.data.viewer.workspace.id).toBe(alice.workspaceId);
 
-      const removed = await t.gql(`mutation($id: ID!) { removeMember(id: $id) }`, { cookie: alice.cookie, variables: { id: added.body.data.addMember.id } });
+      const removed = await t.gql(`mutation($id: ID!) { removeMember(id: $id) }`, { cookie: alice.cookie, variables: { id: addedId } });
       expect(removed.body.data.removeMember).toBe(true);
       // Carol still has her personal workspace, but the session acts in Alice's: refused.
       expectRefused(await t.gql(VIEWER, { cookie: carol.cookie }), "removed from the active workspace");
       expect(await betterAuthUser(carol.cookie)).toBe(carol.userId); // the session itself is fine
 
       // Unset the active workspace through better-auth: the oldest membership is used.
-      const unset = await fetch(`${t.url}/api/auth/organization/set-active`, {
-        method: "POST",
-        headers: { cookie: carol.cookie, origin: t.origin, "content-type": "application/json" },
-        body: JSON.stringify({ organizationId: null }),
-      });
-      expect(unset.status).toBe(200);
+      const unsetActive = () =>
+        fetch(`${t.url}/api/auth/organization/set-active`, {
+          method: "POST",
+          headers: { cookie: carol.cookie, origin: t.origin, "content-type": "application/json" },
+          body: JSON.stringify({ organizationId: null }),
+        });
+      expect((await unsetActive()).status).toBe(200);
       expect((await sessionOf(carol.cookie))?.activeOrganizationId ?? null).toBeNull();
       const personal = await t.gql(VIEWER, { cookie: carol.cookie });
       expect(personal.status).toBe(200);
       expect(personal.body.data.viewer).toMatchObject({ role: "OWNER", workspace: { id: carol.workspaceId } });
 
       // A membership older than the personal one wins, so "oldest" is the rule, not chance.
-      const again = await t.gql(`mutation($e: String!) { addMember(email: $e, role: VIEWER) { id } }`, { cookie: alice.cookie, variables: { e: carol.email } });
-      await prisma().member.update({ where: { id: again.body.data.addMember.id }, data: { createdAt: new Date("2000-01-01T00:00:00Z") } });
+      const againId = await t.addMember(alice, carol, "VIEWER");
+      await prisma().member.update({ where: { id: againId }, data: { createdAt: new Date("2000-01-01T00:00:00Z") } });
+      // Accepting moved the session to Alice's workspace; without an active one again:
+      expect((await unsetActive()).status).toBe(200);
       const oldest = await t.gql(VIEWER, { cookie: carol.cookie });
       expect(oldest.body.data.viewer).toMatchObject({ role: "VIEWER", workspace: { id: alice.workspaceId } });
 
@@ -273,7 +275,7 @@ describe.each([
       await prisma().session.update({ where: { token: sessionCookie({ cookie: shortCookie }).token }, data: { expiresAt: new Date(Date.now() - 1000) } });
       expectRefused(await t.gql(VIEWER, { cookie: shortCookie }), "expired, remember me off");
       expect(await sessionOf(shortCookie)).toBeNull();
-      expect((await t.gql(VIEWER, { cookie: other.cookie })).status).toBe(200); // the sign-up session is another one
+      expect((await t.gql(VIEWER, { cookie: other.cookie })).status).toBe(200); // the first sign-in's session is another one
     });
 
     it("renewal follows better-auth's rule: due sessions are extended, others are not written", async () => {
@@ -368,7 +370,13 @@ describe.each([
         body: JSON.stringify({ email, password: "correct horse battery", name: "Sql" }),
       });
       expect(res.status).toBe(200);
-      const cookie = res.headers
+      expect(res.headers.getSetCookie()).toEqual([]); // sign-up starts no session
+      const signedIn = await fetch(`${url}/api/auth/sign-in/email`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin },
+        body: JSON.stringify({ email, password: "correct horse battery" }),
+      });
+      const cookie = signedIn.headers
         .getSetCookie()
         .map((c) => c.split(";")[0])
         .join("; ");

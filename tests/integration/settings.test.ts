@@ -29,14 +29,13 @@ describe.skipIf(!enabled)("workspace settings", () => {
     expect((await t.gql("{ viewer { role } }", { apiKey: key })).status).toBe(401);
   });
 
-  it("adds members, changes roles within the rules, keeps an owner, and removes members", async () => {
-    const add = await t.gql(`mutation($e: String!) { addMember(email: $e, role: VIEWER) { id role user { email } } }`, { cookie: owner.cookie, variables: { e: other.email } });
-    expect(add.body.data.addMember).toMatchObject({ role: "VIEWER", user: { email: other.email } });
-    const memberId = add.body.data.addMember.id;
-    const again = await t.gql(`mutation($e: String!) { addMember(email: $e, role: VIEWER) { id } }`, { cookie: owner.cookie, variables: { e: other.email } });
+  it("invites members, changes roles within the rules, keeps an owner, and removes members", async () => {
+    const memberId = await t.addMember(owner, other, "VIEWER");
+    const again = await t.gql(`mutation($e: String!) { inviteMember(email: $e, role: VIEWER) { id } }`, { cookie: owner.cookie, variables: { e: other.email } });
     expect(again.body.errors?.[0]?.message).toMatch(/already a member/);
-    const nobody = await t.gql(`mutation { addMember(email: "nobody@example.test", role: MEMBER) { id } }`, { cookie: owner.cookie });
-    expect(nobody.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    // An address without an account can be invited (it signs up through the link).
+    const nobody = await t.gql(`mutation { inviteMember(email: "nobody@example.test", role: MEMBER) { id acceptUrl } }`, { cookie: owner.cookie });
+    expect(nobody.body.data.inviteMember.acceptUrl).toMatch(new RegExp(`^${t.origin}/invite/[A-Za-z0-9_-]{43}$`));
 
     const members = await t.gql(`{ members { role user { email } } }`, { cookie: owner.cookie });
     expect(members.body.data.members.map((m: { role: string }) => m.role)).toEqual(["OWNER", "VIEWER"]);
@@ -53,7 +52,7 @@ describe.skipIf(!enabled)("workspace settings", () => {
   it("refuses settings to a viewer", async () => {
     const viewer = await t.signUp({ name: "Vic" });
     await t.app.db.prisma.member.updateMany({ where: { userId: viewer.userId }, data: { role: "viewer" } });
-    for (const q of [`{ apiKeys { id } }`, `{ auditEvents { id } }`, `mutation { addMember(email: "x@example.test", role: VIEWER) { id } }`]) {
+    for (const q of [`{ apiKeys { id } }`, `{ auditEvents { id } }`, `{ invitations { id } }`, `mutation { inviteMember(email: "x@example.test", role: VIEWER) { id } }`]) {
       expect((await t.gql(q, { cookie: viewer.cookie })).body.errors?.[0]?.extensions?.code, q).toBe("FORBIDDEN");
     }
     expect((await t.gql(`{ members { role } }`, { cookie: viewer.cookie })).body.data.members).toEqual([{ role: "VIEWER" }]);
@@ -61,9 +60,11 @@ describe.skipIf(!enabled)("workspace settings", () => {
 
   it("keeps an audit log of key and member changes, latest first, for this workspace only", async () => {
     const log = await t.gql(`{ auditEvents(first: 10) { action targetType details } }`, { cookie: owner.cookie });
-    expect(log.body.data.auditEvents.map((e: { action: string }) => e.action)).toEqual(["member.removed", "member.role_changed", "member.added", "api_key.revoked", "api_key.created"]);
+    expect(log.body.data.auditEvents.map((e: { action: string }) => e.action)).toEqual(["member.removed", "member.role_changed", "member.invited", "member.joined", "member.invited", "api_key.revoked", "api_key.created"]);
     expect(JSON.stringify(log.body)).not.toMatch(/sb_[A-Za-z0-9]{20}/);
-    const theirs = await t.gql(`{ auditEvents { action } }`, { cookie: other.cookie });
+    expect(JSON.stringify(log.body)).not.toMatch(/\/invite\//);
+    const stranger = await t.signUp({ name: "Stan" });
+    const theirs = await t.gql(`{ auditEvents { action } }`, { cookie: stranger.cookie });
     expect(theirs.body.data.auditEvents).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requirePostgres } from "../support/postgres.ts";
-import { startTestApp, type TestApp } from "../support/app.ts";
+import { DEFAULT_PASSWORD, startTestApp, type TestApp } from "../support/app.ts";
 
 // Hostile and malformed input at every entry point: each gets a clear error, nothing crashes,
 // nothing is stored, nothing is reflected.
@@ -96,11 +96,11 @@ describe.skipIf(!enabled)("hostile input", () => {
   });
 
   it("keeps session cookies httpOnly and SameSite=Lax", async () => {
-    const res = await fetch(`${t.url}/api/auth/sign-up/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: t.origin },
-      body: JSON.stringify({ email: `cookie-${Date.now()}@example.test`, password: "correct horse battery", name: "C" }),
-    });
+    const email = `cookie-${Date.now()}@example.test`;
+    const post = (path: string, body: unknown) => fetch(`${t.url}/api/auth/${path}`, { method: "POST", headers: { "content-type": "application/json", origin: t.origin }, body: JSON.stringify(body) });
+    // Sign-up starts no session; the cookie comes with sign-in.
+    expect((await post("sign-up/email", { email, password: DEFAULT_PASSWORD, name: "C" })).status).toBe(200);
+    const res = await post("sign-in/email", { email, password: DEFAULT_PASSWORD });
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith("switchboard.session_token="))!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);

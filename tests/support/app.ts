@@ -27,6 +27,9 @@ export function testSecrets() {
   };
 }
 
+/** Strong enough for the password policy (12+ characters, zxcvbn score 3+). */
+export const DEFAULT_PASSWORD = "correct horse battery";
+
 export type TestApp = {
   app: App;
   url: string;
@@ -37,6 +40,14 @@ export type TestApp = {
   responses: string[];
   db: TestDatabase | null;
   signUp(options?: { email?: string; name?: string; password?: string }): Promise<{ cookie: string; email: string; userId: string; workspaceId: string }>;
+  /** Signs in over HTTP; returns the session cookie (name=value pairs) and the user's id. */
+  signIn(email: string, password?: string): Promise<{ cookie: string; userId: string }>;
+  /**
+   * Puts `user` in `by`'s workspace with `role`, the way the product does it: `by` invites the
+   * address (Mutation.inviteMember), `user` accepts (Mutation.acceptInvitation), which moves
+   * that session to the workspace. Returns the membership id.
+   */
+  addMember(by: { cookie: string }, user: { cookie: string; email: string }, role: "OWNER" | "ADMIN" | "MEMBER" | "VIEWER"): Promise<string>;
   gql<T = any>(
     query: string,
     options?: { cookie?: string; apiKey?: string; variables?: Record<string, unknown>; headers?: Record<string, string> },
@@ -63,6 +74,8 @@ export async function startTestApp(
     // Tests drive sweeps and deliveries themselves (scheduler.sweep(), webhooks.runOnce()).
     HEALTH_SCHEDULER: "off",
     WEBHOOK_DISPATCHER: "off",
+    // Tests create many accounts; a deployment's default (invite) has its own tests.
+    SIGNUP: "open",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(options.env?.ENCRYPTION_KEYS ? {} : testSecrets()),
     ...options.env,
@@ -90,22 +103,45 @@ export async function startTestApp(
     return { status: res.status, body: JSON.parse(text) as never, setCookies: res.headers.getSetCookie() };
   };
 
-  let n = 0;
-  const signUp: TestApp["signUp"] = async (o = {}) => {
-    const email = o.email ?? `user${Date.now()}${n++}${randomBytes(2).toString("hex")}@example.test`;
-    const res = await fetch(`${url}/api/auth/sign-up/email`, {
+  const signIn: TestApp["signIn"] = async (email, password = DEFAULT_PASSWORD) => {
+    const res = await fetch(`${url}/api/auth/sign-in/email`, {
       method: "POST",
       headers: { "content-type": "application/json", origin },
-      body: JSON.stringify({ email, password: o.password ?? "correct horse battery", name: o.name ?? "Test User" }),
+      body: JSON.stringify({ email, password }),
     });
-    if (res.status !== 200) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
+    if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
     const cookie = res.headers
       .getSetCookie()
       .map((c) => c.split(";")[0])
       .join("; ");
     const { user } = (await res.json()) as { user: { id: string } };
-    const membership = await app.db.prisma.member.findFirstOrThrow({ where: { userId: user.id } });
-    return { cookie, email, userId: user.id, workspaceId: membership.organizationId };
+    return { cookie, userId: user.id };
+  };
+
+  let n = 0;
+  // Sign-up answers alike for new and taken addresses and starts no session: sign in after it.
+  const signUp: TestApp["signUp"] = async (o = {}) => {
+    const email = o.email ?? `user${Date.now()}${n++}${randomBytes(2).toString("hex")}@example.test`;
+    const password = o.password ?? DEFAULT_PASSWORD;
+    const res = await fetch(`${url}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin },
+      body: JSON.stringify({ email, password, name: o.name ?? "Test User" }),
+    });
+    if (res.status !== 200) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
+    const { cookie, userId } = await signIn(email, password);
+    const membership = await app.db.prisma.member.findFirstOrThrow({ where: { userId }, orderBy: { createdAt: "asc" } });
+    return { cookie, email, userId, workspaceId: membership.organizationId };
+  };
+
+  const addMember: TestApp["addMember"] = async (by, user, role) => {
+    const invited = await gql<{ inviteMember: { acceptUrl: string } }>(`mutation($e: String!, $r: Role!) { inviteMember(email: $e, role: $r) { acceptUrl } }`, { cookie: by.cookie, variables: { e: user.email, r: role } });
+    if (!invited.body.data?.inviteMember) throw new Error(`inviteMember failed: ${JSON.stringify(invited.body.errors)}`);
+    const token = invited.body.data.inviteMember.acceptUrl.split("/invite/")[1]!;
+    const accepted = await gql<{ acceptInvitation: { workspace: { id: string } } }>(`mutation($t: String!) { acceptInvitation(token: $t) { workspace { id } } }`, { cookie: user.cookie, variables: { t: token } });
+    if (!accepted.body.data?.acceptInvitation) throw new Error(`acceptInvitation failed: ${JSON.stringify(accepted.body.errors)}`);
+    const member = await app.db.prisma.member.findFirstOrThrow({ where: { organizationId: accepted.body.data.acceptInvitation.workspace.id, user: { email: user.email } } });
+    return member.id;
   };
 
   return {
@@ -116,6 +152,8 @@ export async function startTestApp(
     responses,
     db,
     signUp,
+    signIn,
+    addMember,
     gql,
     async close() {
       await app.close();

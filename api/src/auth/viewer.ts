@@ -1,7 +1,10 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Auth } from "./auth.ts";
+import { createGraphQLError } from "graphql-yoga";
 import { isRoleName, type RoleName } from "./roles.ts";
+import { CLIENT_ADDRESS_HEADER, throttleSubject } from "./client-address.ts";
+import { tooManyAttemptsMessage, type Blocked } from "./throttle.ts";
 
 /** Who is calling, in which workspace, with which role. Every GraphQL resolver starts here. */
 export type Viewer = {
@@ -10,6 +13,8 @@ export type Viewer = {
   role: RoleName;
   via: "session" | "apiKey";
   apiKeyId?: string;
+  /** The better-auth session this viewer came from (via session). */
+  sessionId?: string;
 };
 
 type Headers = globalThis.Headers;
@@ -30,16 +35,47 @@ export async function resolveViewer({
   prisma,
   headers,
   onSetCookie,
+  countKeyFailure = true,
 }: {
   auth: Auth;
   prisma: PrismaClient;
   headers: Headers;
   /** Receives better-auth's Set-Cookie headers when it renewed the session, for the response to carry. */
   onSetCookie?: (header: string) => void;
+  /**
+   * Whether an invalid API key counts against the client's address (the default). A re-check of
+   * a key that was valid when a socket opened (now revoked) is no guess: pass false.
+   */
+  countKeyFailure?: boolean;
 }): Promise<Viewer | null> {
   const token = bearerToken(headers.get("authorization"));
-  if (token) return viewerFromApiKey({ auth, prisma, key: token });
+  if (token) return viewerFromBearer({ auth, prisma, headers, key: token, countFailure: countKeyFailure });
   return viewerFromSessionCookie({ auth, prisma, headers, onSetCookie });
+}
+
+/**
+ * An API key, throttled per client address: invalid keys are counted, and an address past its
+ * limit is refused (HTTP 429 with Retry-After; over graphql-ws the socket is refused) before
+ * any key it sends is accepted. The check runs beside the key's verification, so valid keys
+ * wait for nothing more than one primary-key read in parallel.
+ */
+async function viewerFromBearer({ auth, prisma, headers, key, countFailure }: { auth: Auth; prisma: PrismaClient; headers: Headers; key: string; countFailure: boolean }): Promise<Viewer | null> {
+  const address = headers.get(CLIENT_ADDRESS_HEADER);
+  const subject = address ? throttleSubject(address) : null;
+  const throttle = auth.switchboard.throttle;
+  const [blocked, viewer] = await Promise.all([subject ? throttle.check("api-key:address", subject) : null, viewerFromApiKey({ auth, prisma, key })]);
+  if (blocked) throw tooManyAttemptsError(blocked);
+  if (viewer || !subject || !countFailure) return viewer;
+  const refused = await throttle.take("api-key:address", subject);
+  if (refused) throw tooManyAttemptsError(refused);
+  return null;
+}
+
+/** A GraphQL error yoga answers as HTTP 429 with Retry-After (it is not masked). */
+export function tooManyAttemptsError(blocked: Blocked) {
+  return createGraphQLError(tooManyAttemptsMessage(blocked), {
+    extensions: { code: "TOO_MANY_REQUESTS", retryAfter: blocked.retryAfter, http: { status: 429, headers: { "Retry-After": String(blocked.retryAfter) } } },
+  });
 }
 
 /**
@@ -60,7 +96,7 @@ async function viewerFromSessionCookie({ auth, prisma, headers, onSetCookie }: {
   const token = verifySignedCookie(cookies.get(ctx.authCookies.sessionToken.name), ctx.secret);
   if (!token) return null;
   const rows = await prisma.$queryRaw<SessionRow[]>`
-    SELECT s."userId", s."expiresAt", m."organizationId", m."role"
+    SELECT s."id" AS "sessionId", s."userId", s."expiresAt", m."organizationId", m."role"
     FROM "session" s
     JOIN "user" u ON u."id" = s."userId"
     LEFT JOIN LATERAL (
@@ -79,10 +115,10 @@ async function viewerFromSessionCookie({ auth, prisma, headers, onSetCookie }: {
   const dueForRenewal = expiresAt - expiresIn * 1000 + updateAge * 1000 <= Date.now() && !verifySignedCookie(cookies.get(ctx.authCookies.dontRememberToken.name), ctx.secret);
   if (expired || dueForRenewal) return viewerFromBetterAuthSession({ auth, prisma, headers, onSetCookie });
   if (!row.organizationId || !isRoleName(row.role)) return null;
-  return { userId: row.userId, workspaceId: row.organizationId, role: row.role, via: "session" };
+  return { userId: row.userId, workspaceId: row.organizationId, role: row.role, via: "session", sessionId: row.sessionId };
 }
 
-type SessionRow = { userId: string; expiresAt: Date | string; organizationId: string | null; role: string | null };
+type SessionRow = { sessionId: string; userId: string; expiresAt: Date | string; organizationId: string | null; role: string | null };
 
 /** better-auth's full session check (deletes expired sessions, extends due ones), then the membership. */
 async function viewerFromBetterAuthSession({ auth, prisma, headers, onSetCookie }: { auth: Auth; prisma: PrismaClient; headers: Headers; onSetCookie?: (header: string) => void }): Promise<Viewer | null> {
@@ -99,7 +135,7 @@ async function viewerFromBetterAuthSession({ auth, prisma, headers, onSetCookie 
     select: { organizationId: true, role: true },
   });
   if (!membership || !isRoleName(membership.role)) return null;
-  return { userId: session.user.id, workspaceId: membership.organizationId, role: membership.role, via: "session" };
+  return { userId: session.user.id, workspaceId: membership.organizationId, role: membership.role, via: "session", sessionId: session.session.id };
 }
 
 /** A Cookie header as better-call parses it: first occurrence wins, quotes stripped, URI-decoded when valid. */
@@ -154,18 +190,17 @@ export function verifySignedCookie(raw: string | undefined, secret: string): str
 async function viewerFromApiKey({ auth, prisma, key }: { auth: Auth; prisma: PrismaClient; key: string }): Promise<Viewer | null> {
   const result = await auth.api.verifyApiKey({ body: { key } }).catch(() => null);
   if (!result?.valid || !result.key) return null;
-  const metadata = (typeof result.key.metadata === "string" ? JSON.parse(result.key.metadata) : result.key.metadata) as { createdBy?: string; role?: string } | null;
-  const createdBy = metadata?.createdBy;
-  if (!createdBy) return null;
-  // A key acts with the role it was created with, but never beyond its creator's current role
-  // in the workspace, and it dies with the creator's membership.
-  const membership = await prisma.member.findFirst({
-    where: { userId: createdBy, organizationId: result.key.referenceId },
-    select: { role: true },
-  });
-  if (!membership || !isRoleName(membership.role)) return null;
-  const keyRole = isRoleName(metadata?.role) ? metadata.role : "member";
-  return { userId: createdBy, workspaceId: result.key.referenceId, role: weaker(keyRole, membership.role), via: "apiKey", apiKeyId: result.key.id };
+  // The creator and role come from the key's own columns, written by the server when it made
+  // the key (auth/api-keys.ts), never from its metadata, which a client could once write. A key
+  // acts with at most its creator's current role in the workspace, and dies with the membership.
+  const rows = await prisma.$queryRaw<{ userId: string; keyRole: string | null; memberRole: string }[]>`
+    SELECT k."createdById" AS "userId", k."role" AS "keyRole", m."role" AS "memberRole"
+    FROM "api_key" k
+    JOIN "membership" m ON m."userId" = k."createdById" AND m."organizationId" = k."referenceId"
+    WHERE k."id" = ${result.key.id} AND k."referenceId" = ${result.key.referenceId}`;
+  const row = rows[0];
+  if (!row || !isRoleName(row.keyRole) || !isRoleName(row.memberRole)) return null;
+  return { userId: row.userId, workspaceId: result.key.referenceId, role: weaker(row.keyRole, row.memberRole), via: "apiKey", apiKeyId: result.key.id };
 }
 
 const RANK: Record<RoleName, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };

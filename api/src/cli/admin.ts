@@ -13,7 +13,8 @@ const USAGE = `Usage: pnpm admin <command> [options]
 
 Commands:
   create-user --email EMAIL --password PASSWORD [--name NAME]
-      Create a user with a personal workspace they own.
+      Create a user with a personal workspace they own (whatever SIGNUP says). The password
+      needs at least 12 characters and must be hard to guess, as for sign-up.
   create-api-key --email EMAIL --name NAME
       Create an API key for the user's workspace; the key is printed once.
   check-now [--integration ID]
@@ -79,7 +80,9 @@ async function createUser(args: string[]): Promise<void> {
   const password = required(values, "password");
   const name = typeof values.name === "string" && values.name.trim() ? values.name.trim() : email.split("@")[0]!;
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError("--email must be an email address");
-  if (password.length < 8) throw new UsageError("--password must be at least 8 characters");
+  const { checkPassword } = await import("../auth/password-policy.ts");
+  const verdict = checkPassword(password, [email, name]);
+  if (!verdict.ok) throw new UsageError(`--password: ${verdict.message}`);
   await withServices(async ({ db, auth }) => {
     const existing = await db.prisma.user.findUnique({ where: { email }, select: { id: true } });
     if (existing) throw new UsageError(`a user with email ${email} already exists`);

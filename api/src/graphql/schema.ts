@@ -7,6 +7,7 @@ import "./types/api-key.ts";
 import "./types/health.ts";
 import "./types/connection.ts";
 import "./types/settings.ts";
+import "./types/invitation.ts";
 import "./types/webhook.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

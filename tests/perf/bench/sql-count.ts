@@ -61,6 +61,8 @@ export async function measureSqlCounts(sizes = { small: 10, large: 1000 }): Prom
     DATABASE_URL: tdb.url,
     HEALTH_SCHEDULER: "off",
     WEBHOOK_DISPATCHER: "off",
+    // Two accounts sign up on a Postgres deployment, where sign-up defaults to invite-only.
+    SIGNUP: "open",
     PROVIDERS_FILE: writeCatalog(dir, "http://127.0.0.1:9", sizes.large),
     ...testSecrets(),
   });
@@ -68,13 +70,17 @@ export async function measureSqlCounts(sizes = { small: 10, large: 1000 }): Prom
   await app.listen(port, "127.0.0.1");
   try {
     const signUp = async (name: string) => {
+      const email = `${name}-${Date.now()}@perf.test`;
       const res = await fetch(`${origin}/api/auth/sign-up/email`, {
         method: "POST",
         headers: { "content-type": "application/json", origin },
-        body: JSON.stringify({ email: `${name}-${Date.now()}@perf.test`, password: "correct horse battery", name }),
+        body: JSON.stringify({ email, password: "correct horse battery", name }),
       });
       if (res.status !== 200) throw new Error(`sign-up: ${res.status} ${await res.text()}`);
-      const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+      // Sign-up starts no session: the cookie comes from signing in.
+      const signIn = await fetch(`${origin}/api/auth/sign-in/email`, { method: "POST", headers: { "content-type": "application/json", origin }, body: JSON.stringify({ email, password: "correct horse battery" }) });
+      if (signIn.status !== 200) throw new Error(`sign-in: ${signIn.status} ${await signIn.text()}`);
+      const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
       const { user } = (await res.json()) as { user: { id: string } };
       const m = await db.prisma.member.findFirstOrThrow({ where: { userId: user.id } });
       return { cookie, workspace: { workspaceId: m.organizationId, ownerId: user.id } };

@@ -62,6 +62,11 @@ export async function createRunContext(options: { manyProviders: number }): Prom
         SANDBOX: "off",
         HEALTH_SCHEDULER: "off",
         WEBHOOK_DISPATCHER: "off",
+        // The fan-out benchmarks open thousands of sockets as one user: the per-principal limit
+        // (MAX_CONNECTIONS_PER_PRINCIPAL, 20 by default) is lifted to the schema's maximum.
+        MAX_CONNECTIONS_PER_PRINCIPAL: "10000",
+        // Accounts sign up on a Postgres deployment, where sign-up defaults to invite-only.
+        SIGNUP: "open",
         ...secrets,
         ...env,
       }, options);
@@ -93,13 +98,17 @@ export async function createRunContext(options: { manyProviders: number }): Prom
 
 /** Signs a user up on a running app (the personal workspace comes with it); returns its cookie. */
 export async function signUp(app: { url: string; origin: string }, db: Database, name: string) {
+  const email = `${name}-${Date.now()}@perf.test`;
   const res = await fetch(`${app.url}/api/auth/sign-up/email`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: app.origin },
-    body: JSON.stringify({ email: `${name}-${Date.now()}@perf.test`, password: "correct horse battery", name }),
+    body: JSON.stringify({ email, password: "correct horse battery", name }),
   });
   if (res.status !== 200) throw new Error(`sign-up: ${res.status} ${await res.text()}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  // Sign-up starts no session: the cookie comes from signing in.
+  const signIn = await fetch(`${app.url}/api/auth/sign-in/email`, { method: "POST", headers: { "content-type": "application/json", origin: app.origin }, body: JSON.stringify({ email, password: "correct horse battery" }) });
+  if (signIn.status !== 200) throw new Error(`sign-in: ${signIn.status} ${await signIn.text()}`);
+  const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
   const { user } = (await res.json()) as { user: { id: string } };
   const m = await db.prisma.member.findFirstOrThrow({ where: { userId: user.id } });
   return { cookie, workspace: { workspaceId: m.organizationId, ownerId: user.id } };

@@ -18,7 +18,7 @@ export function canManage(role: Role): boolean {
   return role === "OWNER" || role === "ADMIN";
 }
 
-/** Roles `actor` may give: never above their own (addMember), owner only by owners. */
+/** Roles `actor` may give (inviteMember, updateMemberRole): never above their own, so owner only by owners. */
 export function assignableRoles(actor: Role): Role[] {
   return ROLES.filter((role) => RANK[role] <= RANK[actor]);
 }

@@ -1,11 +1,14 @@
 import { builder } from "../builder.ts";
-import { clientError } from "../errors.ts";
 import { RoleEnum } from "./enums.ts";
-import { isRoleName, type RoleName } from "../../auth/roles.ts";
-import { recordAudit } from "../../domain/integrations/audit.ts";
+import { actorOf, memberAction } from "./member-errors.ts";
+import { isRoleName } from "../../auth/roles.ts";
+import { ApiKeyError, revokeWorkspaceApiKey } from "../../auth/api-keys.ts";
+import { changeMemberRole, removeMember, renameWorkspace } from "../../domain/members/index.ts";
+import { clientError } from "../errors.ts";
 
-// Workspace settings: API keys, members and roles, the audit log. Thin resolvers over Prisma;
-// every query filters on the caller's workspace.
+// Workspace settings: API keys, members and roles, the workspace's name, the audit log. Reads
+// filter on the caller's workspace; every change goes through the domain, which checks the
+// actor's role and writes the audit row in the same transaction.
 
 builder.prismaObject("Apikey", {
   name: "ApiKey",
@@ -18,12 +21,11 @@ builder.prismaObject("Apikey", {
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
     role: t.field({
       type: RoleEnum,
-      description: "The most this key may do; never more than its creator's current role",
-      resolve: (k) => {
-        const role = (JSON.parse(k.metadata ?? "{}") as { role?: string }).role;
-        return isRoleName(role) ? role : "member";
-      },
+      description: "The most this key may do (its creator's role when it was made); never more than its creator's current role",
+      // Written by the server when the key was made (a key without it never authenticates).
+      resolve: (k) => (isRoleName(k.role) ? k.role : "viewer"),
     }),
+    createdBy: t.relation("createdBy", { nullable: true, description: "The member the key acts for" }),
   }),
 });
 
@@ -38,18 +40,17 @@ builder.queryField("apiKeys", (t) =>
 
 builder.mutationField("revokeApiKey", (t) =>
   t.boolean({
-    description: "Delete an API key of the workspace (owners and admins)",
+    description: "Delete an API key of the workspace (owners and admins); its open connections close",
     authScopes: { permission: { apiKey: ["delete"] } },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const id = String(args.id);
-      const key = await ctx.prisma.apikey.findFirst({ where: { id, referenceId: ctx.viewer.workspaceId }, select: { id: true, name: true } });
-      if (!key) throw clientError("NOT_FOUND", "No such API key in this workspace.");
-      await ctx.prisma.$transaction(async (tx) => {
-        await tx.apikey.delete({ where: { id } });
-        await recordAudit(tx, { workspaceId: ctx.viewer.workspaceId, actorUserId: ctx.viewer.userId, actorApiKeyId: ctx.viewer.apiKeyId, action: "api_key.revoked", targetType: "api_key", targetId: id, metadata: { name: key.name } });
-      });
-      return true;
+      try {
+        await revokeWorkspaceApiKey({ prisma: ctx.prisma, realtime: ctx.realtime, workspaceId: ctx.viewer.workspaceId, actor: actorOf(ctx), id: String(args.id) });
+        return true;
+      } catch (error) {
+        if (error instanceof ApiKeyError) throw clientError("NOT_FOUND", error.message);
+        throw error;
+      }
     },
   }),
 );
@@ -73,53 +74,14 @@ builder.queryField("members", (t) =>
   }),
 );
 
-const RANK: Record<RoleName, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
-
-builder.mutationField("addMember", (t) =>
-  t.prismaField({
-    type: "Member",
-    description: "Add an existing user (by email) to the workspace with a role (owners and admins; only owners add owners)",
-    authScopes: { permission: { member: ["create"] } },
-    args: { email: t.arg.string({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const role = args.role as RoleName;
-      if (RANK[role] > RANK[ctx.viewer.role]) throw clientError("FORBIDDEN", "You cannot give a role above your own.");
-      const email = args.email.trim().toLowerCase();
-      const user = await ctx.prisma.user.findUnique({ where: { email }, select: { id: true } });
-      if (!user) throw clientError("BAD_USER_INPUT", "No account with that email; ask them to sign up first.");
-      const existing = await ctx.prisma.member.findFirst({ where: { organizationId: ctx.viewer.workspaceId, userId: user.id } });
-      if (existing) throw clientError("BAD_USER_INPUT", "That person is already a member.");
-      const id = crypto.randomUUID();
-      await ctx.prisma.$transaction(async (tx) => {
-        await tx.member.create({ data: { id, organizationId: ctx.viewer.workspaceId, userId: user.id, role, createdAt: new Date() } });
-        await recordAudit(tx, { workspaceId: ctx.viewer.workspaceId, actorUserId: ctx.viewer.userId, action: "member.added", targetType: "member", targetId: id, metadata: { role } });
-      });
-      return ctx.prisma.member.findUniqueOrThrow({ ...query, where: { id } });
-    },
-  }),
-);
-
 builder.mutationField("updateMemberRole", (t) =>
   t.prismaField({
     type: "Member",
-    description: "Change a member's role (owners and admins; only owners change owners; a workspace keeps at least one owner)",
+    description: "Change a member's role (owners and admins; never above your own; only owners change owners; a workspace keeps at least one owner)",
     authScopes: { permission: { member: ["update"] } },
     args: { id: t.arg.id({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
     resolve: async (query, _root, args, ctx) => {
-      const id = String(args.id);
-      const role = args.role as RoleName;
-      const member = await ctx.prisma.member.findFirst({ where: { id, organizationId: ctx.viewer.workspaceId } });
-      if (!member) throw clientError("NOT_FOUND", "No such member in this workspace.");
-      const current = isRoleName(member.role) ? member.role : "viewer";
-      if (ctx.viewer.role !== "owner" && (current === "owner" || role === "owner")) throw clientError("FORBIDDEN", "Only owners can change an owner's role or make someone owner.");
-      if (current === "owner" && role !== "owner") {
-        const owners = await ctx.prisma.member.count({ where: { organizationId: ctx.viewer.workspaceId, role: "owner" } });
-        if (owners <= 1) throw clientError("BAD_USER_INPUT", "A workspace needs at least one owner.");
-      }
-      await ctx.prisma.$transaction(async (tx) => {
-        await tx.member.update({ where: { id }, data: { role } });
-        await recordAudit(tx, { workspaceId: ctx.viewer.workspaceId, actorUserId: ctx.viewer.userId, action: "member.role_changed", targetType: "member", targetId: id, metadata: { from: current, to: role } });
-      });
+      const { id } = await memberAction(() => changeMemberRole({ prisma: ctx.prisma, realtime: ctx.realtime, workspaceId: ctx.viewer.workspaceId, actor: actorOf(ctx), memberId: String(args.id), role: args.role }));
       return ctx.prisma.member.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
@@ -127,23 +89,25 @@ builder.mutationField("updateMemberRole", (t) =>
 
 builder.mutationField("removeMember", (t) =>
   t.boolean({
-    description: "Remove someone from the workspace (owners and admins; only owners remove owners; never the last owner)",
+    description: "Remove someone from the workspace, with the API keys they made for it (owners and admins; only owners remove owners; never the last owner)",
     authScopes: { permission: { member: ["delete"] } },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const id = String(args.id);
-      const member = await ctx.prisma.member.findFirst({ where: { id, organizationId: ctx.viewer.workspaceId } });
-      if (!member) throw clientError("NOT_FOUND", "No such member in this workspace.");
-      if (member.role === "owner") {
-        if (ctx.viewer.role !== "owner") throw clientError("FORBIDDEN", "Only owners can remove an owner.");
-        const owners = await ctx.prisma.member.count({ where: { organizationId: ctx.viewer.workspaceId, role: "owner" } });
-        if (owners <= 1) throw clientError("BAD_USER_INPUT", "A workspace needs at least one owner.");
-      }
-      await ctx.prisma.$transaction(async (tx) => {
-        await tx.member.delete({ where: { id } });
-        await recordAudit(tx, { workspaceId: ctx.viewer.workspaceId, actorUserId: ctx.viewer.userId, action: "member.removed", targetType: "member", targetId: id, metadata: { userId: member.userId } });
-      });
+      await memberAction(() => removeMember({ prisma: ctx.prisma, realtime: ctx.realtime, workspaceId: ctx.viewer.workspaceId, actor: actorOf(ctx), memberId: String(args.id) }));
       return true;
+    },
+  }),
+);
+
+builder.mutationField("renameWorkspace", (t) =>
+  t.prismaField({
+    type: "Organization",
+    description: "Rename the workspace (owners and admins)",
+    authScopes: { permission: { organization: ["update"] } },
+    args: { name: t.arg.string({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      await memberAction(() => renameWorkspace({ prisma: ctx.prisma, workspaceId: ctx.viewer.workspaceId, actor: actorOf(ctx), name: args.name }));
+      return ctx.prisma.organization.findUniqueOrThrow({ ...query, where: { id: ctx.viewer.workspaceId } });
     },
   }),
 );
@@ -151,7 +115,10 @@ builder.mutationField("removeMember", (t) =>
 builder.prismaObject("AuditEvent", {
   fields: (t) => ({
     id: t.exposeID("id"),
-    action: t.exposeString("action", { description: "integration.connected, integration.disconnected, integration.tested, api_key.created, api_key.revoked, member.*, webhook.*" }),
+    action: t.exposeString("action", {
+      description:
+        "integration.connected, integration.disconnected, integration.tested, api_key.created, api_key.revoked, member.invited, member.invitation_revoked, member.joined, member.role_changed, member.removed, workspace.renamed, webhook.*",
+    }),
     actorUserId: t.exposeString("actorUserId", { nullable: true }),
     actorApiKeyId: t.exposeString("actorApiKeyId", { nullable: true }),
     targetType: t.exposeString("targetType", { nullable: true }),

@@ -8,6 +8,8 @@ import type {
   HealthEventData,
   HealthHistoryData,
   IntegrationDetailData,
+  CreatedInvitation,
+  Invitation,
   Member,
   Role,
   TestAllIntegrationsData,
@@ -193,11 +195,51 @@ export const MEMBERS_QUERY = gql<{ members: Member[] }>`
   ${MEMBER_FIELDS}
 `;
 
-export const ADD_MEMBER_MUTATION = gql<{ addMember: Member }, { email: string; role: Role }>`
-  mutation AddMember($email: String!, $role: Role!) {
-    addMember(email: $email, role: $role) { ...MemberFields }
+const INVITATION_FIELDS = gql`
+  fragment InvitationFields on Invitation {
+    id
+    email
+    role
+    status
+    expiresAt
+    createdAt
+    invitedBy { id name email }
   }
-  ${MEMBER_FIELDS}
+`;
+
+/** Pending invitations (owners and admins); never their tokens. */
+export const INVITATIONS_QUERY = gql<{ invitations: Invitation[] }>`
+  query Invitations {
+    invitations { ...InvitationFields }
+  }
+  ${INVITATION_FIELDS}
+`;
+
+/** The answer's acceptUrl is the only time the link (with its token) is shown. */
+export const INVITE_MEMBER_MUTATION = gql<{ inviteMember: CreatedInvitation }, { email: string; role: Role }>`
+  mutation InviteMember($email: String!, $role: Role!) {
+    inviteMember(email: $email, role: $role) { ...InvitationFields acceptUrl }
+  }
+  ${INVITATION_FIELDS}
+`;
+
+export const REVOKE_INVITATION_MUTATION = gql<{ revokeInvitation: boolean }, { id: string }>`
+  mutation RevokeInvitation($id: ID!) {
+    revokeInvitation(id: $id)
+  }
+`;
+
+/** Sent by the /invite/[token] page with plain fetch (it has no urql client). */
+export const ACCEPT_INVITATION_MUTATION = /* GraphQL */ `
+  mutation AcceptInvitation($token: String!) {
+    acceptInvitation(token: $token) { role workspace { id name } }
+  }
+`;
+
+export const RENAME_WORKSPACE_MUTATION = gql<{ renameWorkspace: { id: string; name: string } }, { name: string }>`
+  mutation RenameWorkspace($name: String!) {
+    renameWorkspace(name: $name) { id name }
+  }
 `;
 
 export const UPDATE_MEMBER_ROLE_MUTATION = gql<{ updateMemberRole: Member }, { id: string; role: Role }>`

@@ -140,6 +140,25 @@ export type Member = {
   user: { id: string; name: string; email: string };
 };
 
+export type Invitation = {
+  id: string;
+  email: string;
+  role: Role;
+  /** "pending" | "accepted" | "revoked" */
+  status: string;
+  expiresAt: string;
+  createdAt: string;
+  invitedBy: { id: string; name: string; email: string };
+};
+
+/** inviteMember's answer: the link is shown this once. */
+export type CreatedInvitation = Invitation & { acceptUrl: string };
+
+/** GET /api/auth/invitation?token=…: what the invite page shows before signing in. */
+export type InvitationPreview = { email: string; workspaceName: string; role: Role; expiresAt: string };
+
+export type AcceptInvitationData = { acceptInvitation: { role: Role; workspace: { id: string; name: string } } };
+
 export type AuditEvent = {
   id: string;
   action: string;

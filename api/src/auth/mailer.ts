@@ -1,0 +1,45 @@
+import nodemailer from "nodemailer";
+import type { Env } from "../env.ts";
+import type { Logger } from "../logger.ts";
+
+export type Mail = { to: string; subject: string; text: string };
+
+export type Mailer = {
+  /** Sends one message; resolves false (and logs why) when the SMTP server refused or was unreachable. */
+  send(mail: Mail): Promise<boolean>;
+};
+
+// One transport per SMTP_URL for the process (nodemailer keeps no connection open between
+// messages unless pooled; one object is enough).
+const transports = new Map<string, ReturnType<typeof nodemailer.createTransport>>();
+
+/** The From address: SMTP_FROM, or no-reply at PUBLIC_URL's host. */
+export function mailFrom(env: Pick<Env, "SMTP_FROM" | "PUBLIC_URL">): string {
+  return env.SMTP_FROM ?? `Switchboard <no-reply@${new URL(env.PUBLIC_URL).hostname}>`;
+}
+
+/** The mailer for SMTP_URL, or null when SMTP_URL is not set (then nothing is e-mailed). */
+export function mailerFor(env: Pick<Env, "SMTP_URL" | "SMTP_FROM" | "PUBLIC_URL">, logger: Logger): Mailer | null {
+  const url = env.SMTP_URL;
+  if (!url) return null;
+  let transport = transports.get(url);
+  if (!transport) {
+    // Short timeouts: a mail server that hangs must not hold a request for minutes.
+    transport = nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+    transports.set(url, transport);
+  }
+  const from = mailFrom(env);
+  const sender = transport;
+  return {
+    async send(mail) {
+      try {
+        await sender.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text });
+        return true;
+      } catch (error) {
+        // The message is logged without its text: it may hold an invitation link.
+        logger.warn({ err: error instanceof Error ? { message: error.message, code: (error as { code?: string }).code } : String(error), subject: mail.subject }, "could not send e-mail");
+        return false;
+      }
+    },
+  };
+}
