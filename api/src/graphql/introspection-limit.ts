@@ -1,4 +1,4 @@
-import { Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from "graphql";
+import { Kind, NoSchemaIntrospectionCustomRule, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
 import type { Plugin } from "graphql-yoga";
 
@@ -40,10 +40,16 @@ export function introspectionDepthRule(maxDepth = MAX_INTROSPECTION_DEPTH) {
   };
 }
 
-export function useIntrospectionDepthLimit(maxDepth = MAX_INTROSPECTION_DEPTH): Plugin {
+/**
+ * Introspection as GRAPHQL_INTROSPECTION says (env.introspection: off in production unless set
+ * on): when off, any `__schema` or `__type` field fails validation, which is the one step
+ * HTTP, SSE and graphql-ws (through yoga.getEnveloped) all share. `__typename` stays allowed.
+ * When on, its depth is bounded as above.
+ */
+export function useIntrospectionPolicy({ enabled, maxDepth = MAX_INTROSPECTION_DEPTH }: { enabled: boolean; maxDepth?: number }): Plugin {
   return {
     onValidate({ addValidationRule }) {
-      addValidationRule(introspectionDepthRule(maxDepth));
+      addValidationRule(enabled ? introspectionDepthRule(maxDepth) : NoSchemaIntrospectionCustomRule);
     },
   };
 }

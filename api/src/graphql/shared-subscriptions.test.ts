@@ -156,6 +156,28 @@ describe("shared subscription executions", () => {
     for (const box of sent) expect(box).toHaveLength(1);
   });
 
+  it("a member ended while a large broadcast is served in slices receives nothing more (access revoked mid-fan-out)", async () => {
+    const shared = new SharedSubscriptions();
+    const { state, args } = controlledSource();
+    const sent = Array.from({ length: BROADCAST_SLICE * 3 }, () => [] as string[]);
+    const members = sent.map((box) => shared.join("k", args, () => {}, (json) => box.push(json)));
+    await tick();
+    state.push({ data: { n: 1 } });
+    state.push({ data: { n: 2 } });
+    // Let the first slice of the first event go out, then end the last member (its socket
+    // closed for an access change) before the backlog reaches it.
+    for (let i = 0; i < 50; i++) await Promise.resolve(); // both events reach the group; no slice has gone out yet
+    await new Promise((r) => setImmediate(r)); // the first slice of the first event goes out
+    const last = members.length - 1;
+    expect(sent[0]).toHaveLength(1);
+    expect(sent[last]).toEqual([]);
+    await members[last]!.return!();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent[last]).toEqual([]);
+    for (const box of sent.slice(0, last)) expect(box).toHaveLength(2);
+    expect(shared.stats()).toEqual({ groups: 1, members: last });
+  });
+
   it("variables are keyed canonically", () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
     expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: "1" }));

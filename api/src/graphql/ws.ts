@@ -4,16 +4,26 @@ import { GraphQLError, getOperationAST, type ExecutionArgs } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
+import type { Context as WsContext } from "graphql-ws";
 import type { Env } from "../env.ts";
 import { resolveViewer, type Viewer } from "../auth/viewer.ts";
+import { CLIENT_ADDRESS_HEADER } from "../auth/client-address.ts";
+import { CLOSE_TOO_MANY, ENDINGS, type ConnectionLease, type ConnectionRegistry, type Ending } from "../realtime/connections.ts";
 import type { Services } from "./context.ts";
 import { GRAPHQL_PATH, type GraphQLServer } from "./yoga.ts";
 import { SharedSubscriptions, canonicalJson, type SharedArgs, type SubscriptionSource } from "./shared-subscriptions.ts";
 
-type Extra = { request?: IncomingMessage; viewer?: Viewer; operations?: Set<string> };
+/**
+ * What a socket keeps between messages: the credentials it authenticated with (to resolve the
+ * viewer again for every operation; not the upgrade request), the viewer as last resolved, its
+ * place in the connection registry and its open operations.
+ */
+type Extra = { request?: IncomingMessage; credentials?: Credentials; viewer?: Viewer; lease?: ConnectionLease; operations?: Set<string> };
+type Credentials = { authorization?: string; cookie?: string; address?: string };
+type SocketContext = WsContext<Record<string, unknown> | undefined, Extra & { socket: import("ws").WebSocket }>;
 
-/** Operations one socket may have open at once: a dashboard needs a handful; a flood is refused. */
-export const MAX_OPERATIONS_PER_SOCKET = 100;
+/** A client that never answers our close frame loses its socket after this long (ws waits 30 s). */
+const CLOSE_GRACE_MS = 1000;
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 /** rootValue of a subscription served from a shared execution (see shared-subscriptions.ts). */
 type SharedRoot = { shared: { key: string; args: SharedArgs; send: (payloadJson: string) => void } };
@@ -32,39 +42,135 @@ function isGraphQLErrorLike(error: unknown): boolean {
   return error instanceof Error && error.name === "GraphQLError";
 }
 
-function headersOf(req: IncomingMessage, authorization?: string): Headers {
+/**
+ * The only parts of the upgrade request and connection_init that authenticate: an API key
+ * (connection_init's `authorization`, else the upgrade's Authorization header) wins over the
+ * session cookie, as in resolveViewer.
+ */
+function credentialsOf(req: IncomingMessage, params: Record<string, unknown>): Credentials {
+  const fromInit = typeof params.authorization === "string" ? params.authorization : typeof params.Authorization === "string" ? params.Authorization : undefined;
+  const authorization = fromInit ?? req.headers.authorization;
+  // The client's address as app.ts decided it on the upgrade: key failures are throttled by it.
+  const address = req.headers[CLIENT_ADDRESS_HEADER];
+  const credentials: Credentials = typeof address === "string" ? { address } : {};
+  if (authorization) credentials.authorization = authorization;
+  else if (req.headers.cookie) credentials.cookie = req.headers.cookie;
+  return credentials;
+}
+
+function headersOf(credentials: Credentials): Headers {
   const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === "string") headers.set(name, value);
-    else if (Array.isArray(value)) headers.set(name, value.join(", "));
-  }
-  if (authorization) headers.set("authorization", authorization);
+  if (credentials.authorization) headers.set("authorization", credentials.authorization);
+  if (credentials.cookie) headers.set("cookie", credentials.cookie);
+  if (credentials.address) headers.set(CLIENT_ADDRESS_HEADER, credentials.address);
   return headers;
+}
+
+/** Same principal, workspace and role: operations of both may share results. */
+function sameAuthority(a: Viewer, b: Viewer): boolean {
+  return a.userId === b.userId && a.workspaceId === b.workspaceId && a.role === b.role && a.via === b.via && a.apiKeyId === b.apiKeyId && a.sessionId === b.sessionId;
 }
 
 /**
  * graphql-ws on the /graphql path, executing through yoga's envelop so every plugin (armor
- * limits, masking) applies the same as over HTTP. Authentication happens once, at
- * connection_init: the session cookie of the upgrade request or `{ authorization: "Bearer …" }`.
+ * limits, masking, introspection policy) applies the same as over HTTP. A socket authenticates
+ * at connection_init (the session cookie of the upgrade request, or `{ authorization: "Bearer …" }`)
+ * and keeps only those credentials: every `subscribe` message resolves the viewer again, so each
+ * operation runs with the membership and role as they are now. The socket is registered in the
+ * connection registry, which closes it when its principal's access changes (on any replica),
+ * when its session or key runs out, and refuses more than MAX_CONNECTIONS_PER_PRINCIPAL.
  */
-export function createWebSocketServer({ env, services, yoga }: { env: Env; services: Services; yoga: GraphQLServer }) {
+export function createWebSocketServer({ env, services, yoga, connections }: { env: Env; services: Services; yoga: GraphQLServer; connections: ConnectionRegistry }) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const shared = new SharedSubscriptions();
   const { metrics } = services;
+  const maxSubscriptions = env.MAX_SUBSCRIPTIONS_PER_SOCKET;
   metrics.countSubscriptionExecutionsWith(() => shared.stats().groups);
+
+  // At connection_init a bad key counts toward the address's throttle; re-checks of an open
+  // socket do not (a key revoked meanwhile is not a guess).
+  const resolve = (credentials: Credentials, countKeyFailure = true) => resolveViewer({ auth: services.auth, prisma: services.prisma, headers: headersOf(credentials), countKeyFailure });
+
+  /**
+   * Closes a socket for an access change: nothing more is written to it from now (its shared
+   * results check that the socket is open; its operations end at once, leaving their groups).
+   */
+  function closeSocket(ctx: SocketContext, ending: Ending): void {
+    const socket = ctx.extra.socket;
+    socket.close(ending.code, ending.reason);
+    setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    for (const operation of Object.values(ctx.subscriptions)) {
+      const iterator = operation as AsyncIterator<unknown> | null;
+      void Promise.resolve(iterator?.return?.()).catch(() => {});
+    }
+  }
+
+  /**
+   * The viewer for one operation, resolved again from the socket's credentials. Null when the
+   * socket was closed for it: its session or key is gone (4401), its membership is (4403), or
+   * its role or workspace changed while other operations run with the old one (4403: a shared
+   * result computed for the old role must not keep reaching it; the client reconnects).
+   */
+  async function viewerForOperation(ctx: SocketContext): Promise<Viewer | null | "unavailable"> {
+    const { credentials, lease } = ctx.extra;
+    const previous = ctx.extra.viewer;
+    if (!credentials || !lease || !previous || lease.ended) return null;
+    let viewer: Viewer | null;
+    try {
+      viewer = await resolve(credentials, false);
+    } catch (error) {
+      services.logger.warn({ err: error }, "could not resolve a socket's viewer");
+      return "unavailable";
+    }
+    if (lease.ended) return null;
+    if (!viewer) {
+      lease.end(await connections.whyRefused(previous).catch(() => ENDINGS.notAMember));
+      return null;
+    }
+    if (!sameAuthority(previous, viewer)) {
+      if ((ctx.extra.operations?.size ?? 0) > 1) {
+        lease.end(ENDINGS.roleChanged);
+        return null;
+      }
+      ctx.extra.viewer = viewer;
+      lease.update(viewer);
+    }
+    return viewer;
+  }
+
   const server = useServer<Record<string, unknown> | undefined, Extra>(
     {
       connectionInitWaitTimeout: 10_000,
       onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const authorization = typeof params.authorization === "string" ? params.authorization : typeof params.Authorization === "string" ? params.Authorization : undefined;
-        const viewer = await resolveViewer({ auth: services.auth, prisma: services.prisma, headers: headersOf(ctx.extra.request!, authorization) }).catch(() => null);
-        if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
-        ctx.extra.viewer = viewer;
-        // The upgrade request is not needed after authentication; an idle socket should not
-        // keep its headers and parser state alive (thousands of open dashboards).
+        const credentials = credentialsOf(ctx.extra.request!, ctx.connectionParams ?? {});
+        // The upgrade request is not kept: an idle socket should not hold its headers and parser
+        // state (thousands of open dashboards); the credentials are all it needs.
         (ctx.extra as { request?: IncomingMessage }).request = undefined;
+        const socket = ctx.extra.socket;
+        let viewer: Viewer | null;
+        try {
+          viewer = await resolve(credentials);
+        } catch (error) {
+          // Throttled (too many failed keys from this address): say so, as HTTP says 429.
+          if ((error as { extensions?: { http?: { status?: number } } }).extensions?.http?.status === 429) {
+            socket.close(CLOSE_TOO_MANY, "Too many failed attempts from this address; try again later");
+            return false;
+          }
+          viewer = null;
+        }
+        if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
+        if (socket.readyState !== socket.OPEN) return false; // gone while we looked it up
+        const lease = connections.open(viewer, "websocket", (ending) => closeSocket(ctx as SocketContext, ending));
+        if (!lease) {
+          const max = connections.maxPerPrincipal;
+          socket.close(CLOSE_TOO_MANY, `Too many connections: at most ${max} WebSockets and SSE streams per user or API key`);
+          return false;
+        }
+        Object.assign(ctx.extra, { credentials, viewer, lease });
         return true;
+      },
+      onClose: (ctx) => {
+        ctx.extra.lease?.release();
       },
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => {
@@ -78,15 +184,23 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
         ctx.extra.operations?.delete(id);
       },
       onSubscribe: async (ctx, id, payload) => {
+        // Counted before anything is awaited, so a burst of messages cannot slip past the cap.
         const operations = (ctx.extra.operations ??= new Set());
-        if (operations.size >= MAX_OPERATIONS_PER_SOCKET) {
-          return [createGraphQLError(`At most ${MAX_OPERATIONS_PER_SOCKET} operations may run at once on one connection.`, { extensions: { code: "TOO_MANY_OPERATIONS" } })];
+        if (operations.size >= maxSubscriptions) {
+          return [createGraphQLError(`At most ${maxSubscriptions} subscriptions may be open at once on one connection.`, { extensions: { code: "TOO_MANY_OPERATIONS", limit: maxSubscriptions } })];
         }
         operations.add(id);
-        const viewer = ctx.extra.viewer!;
+        const viewer = await viewerForOperation(ctx as SocketContext);
+        if (viewer === "unavailable" || !viewer) {
+          operations.delete(id);
+          return viewer === "unavailable"
+            ? [createGraphQLError("Could not check your access just now; try again.", { extensions: { code: "UNAVAILABLE" } })]
+            : [createGraphQLError("This connection's access has ended.", { extensions: { code: "UNAUTHENTICATED" } })];
+        }
         const key = shareKey(viewer, payload);
         // A shared result is written to this socket as graphql-transport-ws's `next` message with
         // the payload serialised once per group (graphql-ws would serialise it per subscriber).
+        // Once the socket is closing (an access change), nothing more is written.
         const socket = ctx.extra.socket;
         const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
         const send = (payloadJson: string) => {
@@ -156,6 +270,8 @@ export function createWebSocketServer({ env, services, yoga }: { env: Env; servi
     wss,
     /** The shared subscription executions (how many, serving how many subscribers). */
     subscriptions: shared,
+    /** Open sockets and SSE streams of this process, by principal (shared with the HTTP server). */
+    connections,
     async close() {
       for (const client of wss.clients) client.close(1001, "Server shutting down");
       await server.dispose();

@@ -7,12 +7,14 @@ import type { Env } from "../env.ts";
 import { resolveViewer, type Viewer } from "../auth/viewer.ts";
 import { schema } from "./schema.ts";
 import { createLoaders } from "../domain/health/uptime.ts";
-import { useIntrospectionDepthLimit } from "./introspection-limit.ts";
+import { useIntrospectionPolicy } from "./introspection-limit.ts";
 import type { Context, Services } from "./context.ts";
+import { useStreamRegistry } from "./streams.ts";
+import type { ConnectionRegistry } from "../realtime/connections.ts";
 
 export const GRAPHQL_PATH = "/graphql";
 
-/** What graphql-ws puts in the context: the viewer resolved once at connection_init. */
+/** What graphql-ws puts in the context: the viewer resolved again for this operation (ws.ts). */
 export type WsInitialContext = { viewer?: Viewer };
 
 // Operation type per parsed document (yoga's parse cache hands out the same document object for
@@ -43,7 +45,7 @@ export function parseCookies(header: string | null | undefined): Map<string, str
   return cookies;
 }
 
-export function createGraphQLServer({ env, services }: { env: Env; services: Services }) {
+export function createGraphQLServer({ env, services, connections }: { env: Env; services: Services; connections: ConnectionRegistry }) {
   const { logger } = services;
   // Set-Cookie values resolvers ask for, by request, added to the response by a plugin below.
   const responseCookies = new WeakMap<Request, string[]>();
@@ -51,7 +53,8 @@ export function createGraphQLServer({ env, services }: { env: Env; services: Ser
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    graphiql: env.NODE_ENV !== "production" ? { title: "Switchboard GraphQL" } : false,
+    // GraphiQL needs introspection; without it the page would only show errors.
+    graphiql: env.NODE_ENV !== "production" && env.introspection ? { title: "Switchboard GraphQL" } : false,
     // Only our own origins get CORS answers; others get no allow headers at all.
     cors: (request) => {
       const origin = request.headers.get("origin");
@@ -87,10 +90,13 @@ export function createGraphQLServer({ env, services }: { env: Env; services: Ser
         costLimit: { maxCost: 5000 },
         blockFieldSuggestion: { enabled: true },
       }),
-      useIntrospectionDepthLimit(),
+      useIntrospectionPolicy({ enabled: env.introspection }),
       // Queries and mutations run as compiled JavaScript (graphql-jit), one compilation per
       // document, cached with it; subscriptions keep the standard executor.
       useGraphQlJit({}, { enableIf: (args) => operationKind(args) !== "subscription" }),
+      // Last, so it wraps whatever subscribe function the plugins above chose: SSE streams are
+      // counted per principal (HTTP 429 past the limit) and ended when their access changes.
+      useStreamRegistry(connections),
     ],
     context: async (initial) => {
       let viewer = initial.viewer;

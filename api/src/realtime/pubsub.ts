@@ -22,9 +22,32 @@ export type HealthEvent = {
   kind: string;
 };
 
+/**
+ * Someone's authority changed: open sockets and SSE streams of that principal must close (or
+ * re-check) at once, on every replica. Exactly one of the principal fields is set.
+ */
+export type AccessChange = {
+  /** session: signed out or expired; apiKey: revoked; membership: removed or role changed */
+  kind: "session" | "apiKey" | "membership";
+  /** A user's sockets (membership: in `workspaceId` only; session: every session of the user when no sessionId). */
+  userId?: string;
+  /** The session that ended (better-auth session id). */
+  sessionId?: string;
+  apiKeyId?: string;
+  workspaceId?: string;
+  at: string;
+};
+
 export type Topics = {
   "health:workspace": [workspaceId: string, event: HealthEvent];
+  /** Not keyed by workspace: every replica's socket registry listens to all changes. */
+  "access:changed": [event: AccessChange];
 };
+
+/** Tells every replica that a principal's authority changed (see AccessChange). */
+export function publishAccessChange(realtime: Realtime, change: Omit<AccessChange, "at">): void {
+  realtime.publish("access:changed", { ...change, at: new Date().toISOString() });
+}
 
 export type Realtime = ReturnType<typeof createPubSub<Topics>> & { close(): Promise<void> };
 
