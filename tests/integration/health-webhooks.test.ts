@@ -43,7 +43,7 @@ describe.skipIf(!enabled)("health events reach a webhook receiver", () => {
     });
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    t = await startTestApp({ database: "postgres", env: { HEALTH_CHECK_INTERVAL_SECONDS: "300" } });
+    t = await startTestApp({ database: "postgres", env: { HEALTH_CHECK_INTERVAL_SECONDS: "300", WEBHOOK_ALLOW_PRIVATE_URLS: "on" } });
   });
   afterAll(async () => {
     await t?.close();

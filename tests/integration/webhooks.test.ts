@@ -104,7 +104,7 @@ describe.skipIf(!enabled)("webhooks", () => {
 
   beforeAll(async () => {
     await receiver.listen();
-    t = await startTestApp({ database: "postgres" });
+    t = await startTestApp({ database: "postgres", env: { WEBHOOK_ALLOW_PRIVATE_URLS: "on" } });
     // A second replica on the same database, with the same secrets, where private URLs are off.
     second = await startTestApp({
       database: "postgres",
@@ -167,7 +167,7 @@ describe.skipIf(!enabled)("webhooks", () => {
     for (const url of [`${receiver.url}/x`, "http://localhost:8080/x", "http://10.0.0.5/x", "http://[::1]:8080/x", "http://169.254.169.254/latest/meta-data"]) {
       const res = await second.gql(`mutation($url: String!) { createWebhookEndpoint(url: $url) { secret } }`, { apiKey: key.key, variables: { url } });
       expect(res.body.errors?.[0]?.extensions?.code, url).toBe("BAD_USER_INPUT");
-      expect(res.body.errors?.[0]?.message).toMatch(/private or loopback/);
+      expect(res.body.errors?.[0]?.message).toMatch(/private, loopback or special-use/);
     }
   });
 
@@ -191,8 +191,8 @@ describe.skipIf(!enabled)("webhooks", () => {
     expect(await dispatcher.runOnce()).toBe(1);
     let d = await state();
     expect(d).toMatchObject({ status: "pending", attempts: 1, responseStatus: 500 });
-    expect(d.lastError).toMatch(/^HTTP 500: receiver error x+…$/);
-    expect(d.lastError!.length).toBeLessThanOrEqual(220);
+    // The status only: the receiver's body ("receiver error xxx…") is never kept.
+    expect(d.lastError).toBe("HTTP 500");
     const firstDelay = d.nextAttemptAt!.getTime() - clock.getTime();
     expect(firstDelay).toBeGreaterThanOrEqual(4500);
     expect(firstDelay).toBeLessThanOrEqual(5500);
@@ -252,13 +252,13 @@ describe.skipIf(!enabled)("webhooks", () => {
     await t.app.db.prisma.webhookEndpoint.updateMany({ where: { id: { in: [down.id, moved.id] } }, data: { events: ["integration.connected"] } });
     const before = receiver.received.length;
     expect(await emitWorkspaceEvent({ prisma: services().prisma, workspaceId: alice.workspaceId, type: "integration.connected", data: {} })).toBe(2);
-    const strict = createWebhookDispatcher({ ...services(), env: { ...services().env, WEBHOOK_ALLOW_PRIVATE_URLS: "off", WEBHOOK_MAX_ATTEMPTS: 1 } });
+    const strict = createWebhookDispatcher({ ...services(), env: { ...services().env, allowPrivateWebhookUrls: false, WEBHOOK_MAX_ATTEMPTS: 1 } });
     expect(await strict.runOnce()).toBe(2);
     expect(receiver.received.length).toBe(before);
     const refused = await t.app.db.prisma.webhookDelivery.findMany({ where: { eventType: "integration.connected" } });
     expect(refused.map((r) => [r.status, r.lastError])).toEqual([
-      ["failed", "URL refused: the URL points at a private or loopback address"],
-      ["failed", "URL refused: the URL points at a private or loopback address"],
+      ["failed", "URL refused: the URL points at a private, loopback or special-use address (127.0.0.0/8, loopback (RFC 1122))"],
+      ["failed", "URL refused: the URL points at a private, loopback or special-use address (127.0.0.0/8, loopback (RFC 1122))"],
     ]);
     await gqlAlice(`mutation { a: deleteWebhookEndpoint(id: "${down.id}") b: deleteWebhookEndpoint(id: "${moved.id}") }`);
   });
@@ -269,7 +269,7 @@ describe.skipIf(!enabled)("webhooks", () => {
       await emitWorkspaceEvent({ prisma: services().prisma, workspaceId: alice.workspaceId, type: "integration.reauth_required", data: { integrationId: `int_${i}` } });
     }
     const one = createWebhookDispatcher({ ...t.app.services });
-    const two = createWebhookDispatcher({ ...second.app.services, env: { ...second.app.services.env, WEBHOOK_ALLOW_PRIVATE_URLS: "on" } });
+    const two = createWebhookDispatcher({ ...second.app.services, env: { ...second.app.services.env, allowPrivateWebhookUrls: true } });
     expect(second.app.services.prisma).not.toBe(t.app.services.prisma);
     const [a, b] = await Promise.all([one.runOnce(), two.runOnce()]);
     expect(a).toBeGreaterThan(0);
@@ -436,7 +436,7 @@ describe("webhooks on the embedded database (PGlite)", () => {
   it("claims, signs and delivers with the same SQL", async () => {
     const receiver = startReceiver();
     await receiver.listen();
-    const t = await startTestApp({ database: "pglite" });
+    const t = await startTestApp({ database: "pglite", env: { WEBHOOK_ALLOW_PRIVATE_URLS: "on" } });
     try {
       const owner = await t.signUp();
       receiver.modes.set("/pglite", "flaky");

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { Vault } from "../vault/vault.ts";
+import { sameOriginPath } from "../../http/same-origin-path.ts";
 
 // OAuth state: 256 random bits, stored only as a SHA-256 hash, with the workspace, user,
 // provider, the PKCE verifier (sealed by the vault) and a same-origin returnTo. It expires in
@@ -17,20 +18,6 @@ export function sha256(value: string): string {
 
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString("base64url");
-}
-
-/** A path on this site, or null: absolute URLs, protocol-relative and backslash tricks are refused. */
-export function sanitizeReturnTo(value: string | null | undefined): string | null {
-  if (!value || value.length > 512) return null;
-  if (!value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return null;
-  if (/[\u0000-\u001f\\]/.test(value)) return null;
-  try {
-    const parsed = new URL(value, "http://switchboard.invalid");
-    if (parsed.origin !== "http://switchboard.invalid") return null;
-    return parsed.pathname + parsed.search + parsed.hash;
-  } catch {
-    return null;
-  }
 }
 
 export type CreatedState = { state: string; binding: string; codeVerifier: string | null; id: string };
@@ -73,7 +60,7 @@ export async function createOAuthState({
       codeVerifierEnc: codeVerifier ? vault.seal(codeVerifier, { table: "oauth_state", rowId: id, field: "codeVerifier" }) : null,
       keyId: codeVerifier ? vault.activeKeyId : null,
       browserBindingHash: sha256(bindingValue),
-      returnTo: sanitizeReturnTo(returnTo),
+      returnTo: sameOriginPath(returnTo),
       org,
       createdAt: new Date(now),
       expiresAt: new Date(now + STATE_TTL_MS),

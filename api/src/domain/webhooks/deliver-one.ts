@@ -3,12 +3,12 @@ import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { Env } from "../../env.ts";
 import type { Logger } from "../../logger.ts";
 import type { Vault } from "../vault/vault.ts";
-import { OutboundError, outboundFetch } from "../../http/outbound.ts";
 import { backoffDelayMs, parseRetryAfter } from "./backoff.ts";
 import { secretSealedFor } from "./secret.ts";
+import { sendWebhook } from "./send-webhook.ts";
 import { validateWebhookUrl, type LookupAll } from "./url-policy.ts";
 
-export type DeliveryEnv = Pick<Env, "NODE_ENV" | "WEBHOOK_ALLOW_PRIVATE_URLS" | "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_MAX_ATTEMPTS">;
+export type DeliveryEnv = Pick<Env, "NODE_ENV" | "allowPrivateWebhookUrls" | "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_MAX_ATTEMPTS">;
 
 export type DeliveryServices = { prisma: PrismaClient; vault: Vault; logger: Logger; env: DeliveryEnv };
 
@@ -25,8 +25,8 @@ export type DeliveryOutcome = {
 };
 
 export const USER_AGENT = "Switchboard-Webhooks/1";
-const MAX_BODY_EXCERPT = 200;
-// Receivers answer with a short acknowledgement; a larger answer is read no further than this.
+// Receivers answer with a short acknowledgement, which is drained and thrown away; a larger
+// answer is cut off here.
 const MAX_RESPONSE_BYTES = 256 * 1024;
 
 /**
@@ -39,16 +39,22 @@ export function claimLeaseMs(env: Pick<Env, "WEBHOOK_TIMEOUT_MS">): number {
   return env.WEBHOOK_TIMEOUT_MS * 2 + 60_000;
 }
 
+/**
+ * One attempt as the delivery log keeps it: the status and, in the server log, the timing and
+ * the response headers. Never the receiver's body: the log is shown to workspace admins, and
+ * with the body a webhook would be a way to read whatever answers at its URL.
+ */
 export type AttemptResult = { ok: boolean; responseStatus: number | null; error: string | null; retryAfterMs: number | null };
 
-function bodyExcerpt(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > MAX_BODY_EXCERPT ? `${flat.slice(0, MAX_BODY_EXCERPT)}…` : flat;
-}
+type Attempt = AttemptResult & { durationMs?: number; responseHeaders?: Record<string, string | string[] | undefined> };
 
-async function attempt(services: DeliveryServices, delivery: ClaimedDelivery, endpoint: DeliveryEndpoint, now: Date, lookup?: LookupAll): Promise<AttemptResult> {
+// Response headers worth a line in the server log; cookies and the like are not.
+const LOGGED_HEADERS = ["content-type", "content-length", "retry-after", "server", "date", "location", "x-request-id"];
+
+async function attempt(services: DeliveryServices, delivery: ClaimedDelivery, endpoint: DeliveryEndpoint, now: Date, lookup?: LookupAll): Promise<Attempt> {
   const { env, vault } = services;
   // Again at every attempt: the name may resolve elsewhere than when the endpoint was saved.
+  // The request below connects only to the addresses checked here.
   const check = await validateWebhookUrl(endpoint.url, env, { lookup });
   if (!check.ok) return { ok: false, responseStatus: null, error: `URL refused: ${check.reason}`, retryAfterMs: null };
 
@@ -62,33 +68,29 @@ async function attempt(services: DeliveryServices, delivery: ClaimedDelivery, en
   // The signature's timestamp is the wall clock (receivers reject stale ones), whatever `now` says.
   const sentAt = new Date();
   const signature = new Webhook(secret).sign(delivery.messageId, sentAt, body);
-  let response: Response;
-  try {
-    response = await outboundFetch(
-      check.url,
-      {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "user-agent": USER_AGENT,
-          "webhook-id": delivery.messageId,
-          "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
-          "webhook-signature": signature,
-        },
-        body,
-      },
-      { timeoutMs: env.WEBHOOK_TIMEOUT_MS, maxBytes: MAX_RESPONSE_BYTES },
-    );
-  } catch (error) {
-    const message = error instanceof OutboundError ? error.message : "the request failed";
-    return { ok: false, responseStatus: null, error: message, retryAfterMs: null };
-  }
-  const status = response.status;
-  if (status >= 200 && status < 300) return { ok: true, responseStatus: status, error: null, retryAfterMs: null };
-  if (status >= 300 && status < 400) return { ok: false, responseStatus: status, error: `HTTP ${status}: redirects are not followed`, retryAfterMs: null };
-  const excerpt = bodyExcerpt(await response.text().catch(() => ""));
-  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers.get("retry-after"), now) : null;
-  return { ok: false, responseStatus: status, error: excerpt ? `HTTP ${status}: ${excerpt}` : `HTTP ${status}`, retryAfterMs };
+  const sent = await sendWebhook({
+    url: check.url,
+    addresses: check.addresses,
+    headers: {
+      "content-type": "application/json",
+      "user-agent": USER_AGENT,
+      "webhook-id": delivery.messageId,
+      "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
+      "webhook-signature": signature,
+    },
+    body,
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    maxResponseBytes: MAX_RESPONSE_BYTES,
+  });
+  if (!sent.ok) return { ok: false, responseStatus: null, error: sent.error, retryAfterMs: null, durationMs: sent.durationMs };
+  const { status, durationMs } = sent;
+  const responseHeaders = Object.fromEntries(LOGGED_HEADERS.filter((h) => sent.headers[h] !== undefined).map((h) => [h, sent.headers[h]]));
+  const timing = { durationMs, responseHeaders };
+  if (status >= 200 && status < 300) return { ok: true, responseStatus: status, error: null, retryAfterMs: null, ...timing };
+  if (status >= 300 && status < 400) return { ok: false, responseStatus: status, error: `HTTP ${status}: redirects are not followed`, retryAfterMs: null, ...timing };
+  const retryAfter = sent.headers["retry-after"];
+  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(typeof retryAfter === "string" ? retryAfter : null, now) : null;
+  return { ok: false, responseStatus: status, error: `HTTP ${status}`, retryAfterMs, ...timing };
 }
 
 /** What an attempt leads to: delivered, another try later, or given up. */
@@ -128,16 +130,24 @@ export async function deliverOne({
   // The endpoint was deleted, and its deliveries with it.
   if (!target) return null;
   // Deliveries queued before the endpoint was disabled are given up, not kept for later.
-  const outcome: DeliveryOutcome =
-    target.enabled || allowDisabled
-      ? outcomeOf(await attempt({ prisma, vault, logger, env }, delivery, target, now, lookup), delivery.attempts, env, now)
-      : { status: "failed", responseStatus: null, lastError: "the endpoint is disabled", nextAttemptAt: null };
+  const tried = target.enabled || allowDisabled ? await attempt({ prisma, vault, logger, env }, delivery, target, now, lookup) : null;
+  const outcome: DeliveryOutcome = tried
+    ? outcomeOf(tried, delivery.attempts, env, now)
+    : { status: "failed", responseStatus: null, lastError: "the endpoint is disabled", nextAttemptAt: null };
 
   const { count } = await prisma.webhookDelivery.updateMany({
     where: { id: delivery.id, status: "pending", attempts: delivery.attempts },
     data: outcome,
   });
-  const fields = { deliveryId: delivery.id, messageId: delivery.messageId, endpointId: target.id, eventType: delivery.eventType, attempt: delivery.attempts };
+  const fields = {
+    deliveryId: delivery.id,
+    messageId: delivery.messageId,
+    endpointId: target.id,
+    eventType: delivery.eventType,
+    attempt: delivery.attempts,
+    durationMs: tried?.durationMs,
+    responseHeaders: tried?.responseHeaders,
+  };
   if (count === 0) logger.warn(fields, "webhook delivery was taken over by another replica; outcome not recorded");
   else if (outcome.status === "delivered") logger.info({ ...fields, responseStatus: outcome.responseStatus }, "webhook delivered");
   else logger.warn({ ...fields, status: outcome.status, responseStatus: outcome.responseStatus, error: outcome.lastError, nextAttemptAt: outcome.nextAttemptAt }, "webhook delivery failed");

@@ -1,71 +1,35 @@
 import { lookup as dnsLookup } from "node:dns/promises";
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
 import type { Env } from "../../env.ts";
+import { specialAddressRange, type SpecialRange } from "./special-address.ts";
 
-// Webhook URLs are chosen by workspace admins, so the server must not become a way to reach
-// its own network (SSRF): loopback, private, link-local, unique-local, CGNAT, multicast and
-// reserved addresses are refused, as literals and as what a hostname resolves to (every
-// address, so a name with one public and one private record is refused too). The check runs
-// again before every attempt, because DNS answers can change after the endpoint was saved.
-// Known gap: fetch resolves the name once more itself, so a rebinding answer in the few
-// milliseconds between our lookup and its connect is not caught; pinning the address needs an
-// undici dispatcher with a custom lookup.
+// Webhook URLs are chosen by workspace admins, and anyone may sign up and become one, so the
+// server must not become a way into its own network (SSRF): every special-purpose address
+// (special-address.ts) is refused, as a literal and as what a hostname resolves to (every
+// address, so a name with one public and one private record is refused too), unless
+// WEBHOOK_ALLOW_PRIVATE_URLS=on (a receiver on the same machine or network, in development and
+// tests). The check runs at every attempt, because DNS answers change; and the name is resolved
+// once per attempt: the request connects to the addresses checked here (send-webhook.ts), never
+// to a second answer (DNS rebinding).
 
-export type UrlPolicyEnv = Pick<Env, "NODE_ENV" | "WEBHOOK_ALLOW_PRIVATE_URLS">;
-export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
+export type UrlPolicyEnv = Pick<Env, "NODE_ENV" | "allowPrivateWebhookUrls">;
+export type ResolvedAddress = { address: string; family: 4 | 6 };
+/** Resolves a hostname to all its addresses (default: the system resolver, as `dns.lookup`). */
 export type LookupAll = (hostname: string) => Promise<{ address: string; family: number }[]>;
+/** A URL that may be called, with the addresses the request must connect to. */
+export type UrlCheck = { ok: true; url: URL; addresses: ResolvedAddress[] } | { ok: false; reason: string };
 
 const MAX_URL_LENGTH = 2048;
 const DNS_TIMEOUT_MS = 5000;
 
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ["0.0.0.0", 8], // "this network"
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10], // carrier-grade NAT
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16], // link-local, cloud metadata services
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.0.2.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["198.51.100.0", 24],
-  ["203.0.113.0", 24],
-  ["224.0.0.0", 4], // multicast
-  ["240.0.0.0", 4], // reserved, broadcast
-] as const) {
-  blocked.addSubnet(net, prefix, "ipv4");
-}
-for (const [net, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["100::", 64], // discard
-  ["2001:db8::", 32], // documentation
-  ["fc00::", 7], // unique-local
-  ["fe80::", 10], // link-local
-  ["fec0::", 10], // deprecated site-local
-  ["ff00::", 8], // multicast
-] as const) {
-  blocked.addSubnet(net, prefix, "ipv6");
-}
+const systemLookup: LookupAll = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
-/** Whether an IP address is one a webhook must not reach (IPv4-mapped IPv6 included). */
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, "ipv4");
-  if (family === 6) return blocked.check(address, "ipv6");
-  return true;
-}
+const SPECIAL = "a private, loopback or special-use address";
 
-/** Outside production, and unless told otherwise, local receivers are allowed (development, tests). */
-export function privateUrlsAllowed(env: UrlPolicyEnv): boolean {
-  if (env.WEBHOOK_ALLOW_PRIVATE_URLS) return env.WEBHOOK_ALLOW_PRIVATE_URLS === "on";
-  return env.NODE_ENV !== "production";
-}
-
-const lookupAll: LookupAll = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
-
+/**
+ * Checks a webhook URL and resolves its host once. Expected refusals are values with a reason
+ * an admin can act on; the addresses of an accepted URL are the only ones it may be sent to.
+ */
 export async function validateWebhookUrl(input: string, env: UrlPolicyEnv, options: { lookup?: LookupAll } = {}): Promise<UrlCheck> {
   if (input.length > MAX_URL_LENGTH) return { ok: false, reason: `the URL is longer than ${MAX_URL_LENGTH} characters` };
   let url: URL;
@@ -77,21 +41,39 @@ export async function validateWebhookUrl(input: string, env: UrlPolicyEnv, optio
   if (url.protocol !== "https:" && url.protocol !== "http:") return { ok: false, reason: "the URL must use https (or http outside production)" };
   if (url.protocol === "http:" && env.NODE_ENV === "production") return { ok: false, reason: "the URL must use https" };
   if (url.username || url.password) return { ok: false, reason: "the URL must not contain a user name or password" };
-  if (privateUrlsAllowed(env)) return { ok: true, url };
+  const allowPrivate = env.allowPrivateWebhookUrls;
 
+  // The URL parser has already turned 2130706433, 0x7f.1, 017700000001 and 127.1 into 127.0.0.1.
   const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
-  if (isIP(host)) return isPrivateAddress(host) ? { ok: false, reason: "the URL points at a private or loopback address" } : { ok: true, url };
-  if (host === "localhost" || host.endsWith(".localhost")) return { ok: false, reason: "the URL points at a private or loopback address" };
+  const literal = isIP(host);
+  if (literal) {
+    const range = specialAddressRange(host);
+    if (range && !allowPrivate) return { ok: false, reason: `the URL points at ${SPECIAL} (${describe(range)})` };
+    return { ok: true, url, addresses: [{ address: host, family: literal as 4 | 6 }] };
+  }
+  // RFC 6761: these names are loopback whatever a resolver says.
+  if (!allowPrivate && (host === "localhost" || host.endsWith(".localhost"))) {
+    return { ok: false, reason: `the URL points at ${SPECIAL} (localhost)` };
+  }
 
-  let addresses: { address: string }[];
+  let answers: { address: string; family: number }[];
   try {
-    addresses = await withTimeout((options.lookup ?? lookupAll)(host), DNS_TIMEOUT_MS);
+    answers = await withTimeout((options.lookup ?? systemLookup)(host), DNS_TIMEOUT_MS);
   } catch {
     return { ok: false, reason: `the host ${host} does not resolve` };
   }
-  if (addresses.length === 0) return { ok: false, reason: `the host ${host} does not resolve` };
-  if (addresses.some((a) => isPrivateAddress(a.address))) return { ok: false, reason: "the host resolves to a private or loopback address" };
-  return { ok: true, url };
+  const addresses = answers.flatMap(({ address }): ResolvedAddress[] => {
+    const family = isIP(address);
+    return family === 4 || family === 6 ? [{ address, family }] : [];
+  });
+  if (addresses.length === 0 || addresses.length !== answers.length) return { ok: false, reason: `the host ${host} does not resolve` };
+  // Which address, or which block, is not said: that would answer questions about internal DNS.
+  if (!allowPrivate && addresses.some(({ address }) => specialAddressRange(address))) return { ok: false, reason: `the host resolves to ${SPECIAL}` };
+  return { ok: true, url, addresses };
+}
+
+function describe(range: SpecialRange): string {
+  return `${range.cidr}, ${range.name}`;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
