@@ -8,12 +8,17 @@ import { migrate } from "./db/migrate.ts";
 import { DEFAULT_MIGRATIONS_DIR } from "./db/migrations-dir.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { createAuth, type Auth } from "./auth/auth.ts";
+import { CLIENT_ADDRESS_HEADER, clientAddress, parseTrustedProxies, TrustedProxiesError } from "./auth/client-address.ts";
+import { INVITATION_LOOKUP_PATH, isMountedAuthRoute, serveInvitationLookup } from "./auth/routes.ts";
+import { EnvError } from "./env.ts";
 import { loadCatalog, type SandboxWiring } from "./providers/catalog.ts";
 import { createVault, type Vault } from "./domain/vault/vault.ts";
 import { createSandbox, sandboxClient, sandboxEndpoints, type Sandbox, type SandboxProviderId } from "./sandbox/index.ts";
+import { sandboxAppOptions } from "./http/sandbox-access.ts";
 import { createRealtime, type Realtime } from "./realtime/pubsub.ts";
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from "./graphql/yoga.ts";
 import { createWebSocketServer } from "./graphql/ws.ts";
+import { createConnectionRegistry } from "./realtime/connections.ts";
 import { healthz, readyz } from "./http/probes.ts";
 import { createMetrics, serveMetrics, type Metrics } from "./http/metrics.ts";
 import { createHealthScheduler, pruneHistory, type HealthScheduler, type SweepSummary } from "./jobs/health-scheduler.ts";
@@ -90,6 +95,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? createLogger({ level: env.LOG_LEVEL });
   const migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
   const secrets = resolveSecrets(env, logger);
+  // The client address is the socket's peer; X-Forwarded-For counts only from these proxies.
+  let trustedProxies: ReturnType<typeof parseTrustedProxies>;
+  try {
+    trustedProxies = parseTrustedProxies(env.TRUSTED_PROXIES);
+  } catch (error) {
+    if (error instanceof TrustedProxiesError) throw new EnvError([error.message]);
+    throw error;
+  }
   const vault = createVault(secrets.encryptionKeys);
   // Settings and the catalog are checked before anything opens.
   const catalog = loadCatalog(env, env.sandboxEnabled ? sandboxWiring : undefined);
@@ -97,8 +110,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const migrated = await migrate(db, migrationsDir);
   if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, "applied database migrations");
 
-  const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger });
   const realtime = createRealtime({ redisUrl: env.REDIS_URL, logger });
+  const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger, realtime });
   const metrics = createMetrics({ prisma: db.prisma });
   const allowHttp = env.NODE_ENV !== "production" || env.PUBLIC_URL.startsWith("http://");
   const services: Services = { env, db, prisma: db.prisma, auth, vault, catalog, realtime, logger, allowHttp, metrics };
@@ -113,21 +126,30 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   // Daily at 03:17: history past its retention, dead OAuth states.
   const pruneTask = cron.schedule("17 3 * * *", () => pruneHistory({ prisma: db.prisma, retentionDays: env.HEALTH_HISTORY_RETENTION_DAYS }).catch((error) => logger.error({ err: error }, "pruning failed")), { name: "prune", noOverlap: true });
-  const yoga = createGraphQLServer({ env, services });
-  const ws = createWebSocketServer({ env, services, yoga });
+  // Open sockets and SSE streams by principal: closed on access changes from any replica,
+  // re-checked against the database every minute, limited per user or API key.
+  const connections = createConnectionRegistry({ prisma: db.prisma, realtime, logger, maxPerPrincipal: env.MAX_CONNECTIONS_PER_PRINCIPAL });
+  const yoga = createGraphQLServer({ env, services, connections });
+  const ws = createWebSocketServer({ env, services, yoga, connections });
   const authHandler = toNodeHandler(auth);
-  const sandbox = env.sandboxEnabled ? createSandbox({ publicUrl: env.PUBLIC_URL, logger }) : null;
+  // Controls for signed-in owners and admins only; state kept in DATA_DIR (http/sandbox-access.ts).
+  const sandbox = env.sandboxEnabled ? createSandbox({ publicUrl: env.PUBLIC_URL, logger, ...sandboxAppOptions({ env, auth, prisma: db.prisma }) }) : null;
 
   const server = createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    // Whatever a client sent under this name is replaced by what the socket (and trusted
+    // proxies) say: the auth library and every throttle read only this.
+    req.headers[CLIENT_ADDRESS_HEADER] = clientAddress(req, trustedProxies);
     const path = (req.url ?? "/").split("?")[0]!;
     const started = performance.now();
+    // Invitation links carry their token in the path: logged as /invite/:token.
+    const logged = path.replace(/^\/invite\/[^/]+/, "/invite/:token");
     res.on("finish", () => {
       // Path only: query strings can hold OAuth codes and states.
-      logger.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request");
+      logger.debug({ method: req.method, path: logged, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request");
     });
     const fail = (error: unknown) => {
-      logger.error({ err: error, path }, "request failed");
+      logger.error({ err: error, path: logged }, "request failed");
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end("Internal Server Error");
     };
@@ -142,6 +164,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
         return void Promise.resolve(yoga.handle(req, res)).catch(fail);
       }
       if (path === "/api/auth" || path.startsWith("/api/auth/")) {
+        if (path === INVITATION_LOOKUP_PATH) return void serveInvitationLookup(req, res, { prisma: db.prisma }).catch(fail);
+        // Only the routes the product uses (auth/routes.ts); the library's others do not exist here.
+        if (!isMountedAuthRoute(req.method, path)) return void plain(res, 404, "Not Found");
         if (req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS") {
           // Login CSRF: a page elsewhere must not sign a browser in or out. Browsers send Origin
           // on every POST; a form cannot send JSON cross-site without a preflight we never allow.
@@ -153,7 +178,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         return void Promise.resolve(authHandler(req, res)).catch(fail);
       }
       if (path === "/healthz") return healthz(res);
-      if (path === "/metrics") return void serveMetrics(req, res, { metrics, token: env.METRICS_TOKEN }).catch(fail);
+      if (path === "/metrics") return void serveMetrics(req, res, { metrics, token: env.METRICS_TOKEN, production: env.NODE_ENV === "production" }).catch(fail);
       if (path === "/sandbox" || path.startsWith("/sandbox/")) {
         if (sandbox) return void sandbox.handle(req, res).catch(fail);
         res.writeHead(404, { "content-type": "text/plain" });
@@ -172,7 +197,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
       fail(error);
     }
   });
-  server.on("upgrade", (req, socket, head) => ws.handleUpgrade(req, socket, head));
+  server.on("upgrade", (req, socket, head) => {
+    req.headers[CLIENT_ADDRESS_HEADER] = clientAddress(req, trustedProxies);
+    ws.handleUpgrade(req, socket, head);
+  });
   server.on("clientError", (_err, socket) => socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"));
 
   let closed = false;
@@ -209,11 +237,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
       pruneTask.stop();
       await scheduler.stop();
       await webhooks.stop();
+      await connections.close();
       await ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // The emulators' last changes reach DATA_DIR before the process goes.
+      await sandbox?.close();
       await realtime.close();
       if (!options.db) await db.close();
     },

@@ -148,10 +148,18 @@ test("a server restart is recovered without a reload: banner, reconnect, refetch
   await expect(banner).toBeHidden({ timeout: 15_000 });
   await refetched;
 
-  // Live again: the sandbox forgot its tokens with the restart, so this check fails, and the
-  // card says so within a second.
-  const status = await testFromApi(page, id);
-  expect(status).not.toBe("HEALTHY");
-  await expect(card.getByText(LABELS[status]!, { exact: true })).toBeVisible({ timeout: 1_000 });
+  // The sandbox kept its grants in DATA_DIR, so the connection survived the restart.
+  expect(await testFromApi(page, id)).toBe("HEALTHY");
+  // Live again: a failing provider's check reaches the card within a second. The page's own
+  // session is an owner's, which the sandbox controls require.
+  const fault = await page.request.post(`${origin}/sandbox/_control`, { data: { provider: "hubspot", fault: { mode: "server_error" } }, headers: { origin } });
+  expect(fault.ok(), await fault.text()).toBe(true);
+  try {
+    const status = await testFromApi(page, id);
+    expect(status).not.toBe("HEALTHY");
+    await expect(card.getByText(LABELS[status]!, { exact: true })).toBeVisible({ timeout: 1_000 });
+  } finally {
+    await page.request.post(`${origin}/sandbox/_control`, { data: { provider: "hubspot", fault: { mode: "ok" } }, headers: { origin } });
+  }
   expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
 });

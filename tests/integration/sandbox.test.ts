@@ -1,10 +1,13 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import { connect as connectSocket, type AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../api/src/logger.ts";
-import { SANDBOX_PROVIDERS, createSandbox, sandboxClient, sandboxEndpoints, type Sandbox, type SandboxProviderId } from "../../api/src/sandbox/index.ts";
+import { SANDBOX_PROVIDERS, createSandbox, sandboxClient, sandboxEndpoints, type ControlAccess, type Sandbox, type SandboxProviderId } from "../../api/src/sandbox/index.ts";
 
 // The built-in provider emulators driven over real HTTP, the way the app and a browser use them:
 // consent page, redirect, token exchange, API calls, refresh, revocation, faults and controls.
@@ -37,7 +40,7 @@ beforeAll(async () => {
       done();
     },
   });
-  sandbox = createSandbox({ publicUrl: base, now: () => clock, logger: createLogger({ level: "debug", destination }) });
+  sandbox = createSandbox({ publicUrl: base, now: () => clock, logger: createLogger({ level: "debug", destination }), authorizeControl });
 });
 
 afterAll(async () => {
@@ -52,6 +55,16 @@ beforeEach(() => {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+// The app decides who may use the controls (an owner's or admin's session; the security tests
+// cover that against the real app); here a cookie names the answer, and the calls are recorded.
+const OWNER = { cookie: "sb-test=owner" };
+const VIEWER = { cookie: "sb-test=viewer" };
+const accessAsked: { path: string; apiKey: boolean }[] = [];
+async function authorizeControl(req: IncomingMessage, input: { apiKey: boolean }): Promise<ControlAccess> {
+  accessAsked.push({ path: req.url ?? "", apiKey: input.apiKey });
+  return req.headers.cookie === OWNER.cookie ? "ok" : req.headers.cookie === VIEWER.cookie ? "forbidden" : "anonymous";
+}
 
 const sb = (provider: SandboxProviderId, path: string) => `${base}/sandbox/${provider}${path}`;
 const callback = (provider: SandboxProviderId) => `${base}/api/integrations/oauth/callback/${provider}`;
@@ -534,7 +547,7 @@ describe.each(SANDBOX_PROVIDERS)("%s emulator", (provider) => {
     await expectReply(await d.refresh(first.tokens.refresh!), d.expect.badRefresh);
     const second = await connect(provider);
     await d.expect.probeOk(await d.probe(second.tokens.access, second.tokens));
-    expect((await (await fetch(`${base}/sandbox/_control`)).json()).providers[provider]).toMatchObject({ fault: { mode: "revoked" }, revokedAt: new Date(T0).toISOString() });
+    expect((await (await fetch(`${base}/sandbox/_control`, { headers: OWNER })).json()).providers[provider]).toMatchObject({ fault: { mode: "revoked" }, revokedAt: new Date(T0).toISOString() });
   });
 
   it("refuses a malformed body with the provider's invalid_request shape", async () => {
@@ -797,7 +810,7 @@ describe("HubSpot specifics", () => {
   it("v1Retired: every path under /oauth/v1/ answers 404 OBJECT_NOT_FOUND; v3 and 2026-03 keep working", async () => {
     const { tokens } = await connect("hubspot");
     const c = client("hubspot");
-    const set = await fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider: "hubspot", options: { v1Retired: true } }) });
+    const set = await fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "application/json", ...OWNER }, body: JSON.stringify({ provider: "hubspot", options: { v1Retired: true } }) });
     expect((await set.json()).providers.hubspot.options).toMatchObject({ v1Retired: true });
     const before = sandbox.stats("hubspot");
     const { code } = await authorize("hubspot");
@@ -1002,7 +1015,7 @@ describe("Google specifics", () => {
     const invalid = await fetch(`${sandboxEndpoints(base).google.authorizationUrl}?${new URLSearchParams(drivers.google.authorizeParams({ response_type: "token" }))}`, { redirect: "manual" });
     expect(new URL(invalid.headers.get("location")!).searchParams.get("iss")).toBe("https://accounts.google.com");
 
-    const set = await fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ provider: "google", options: { issParameter: false } }) });
+    const set = await fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "application/json", ...OWNER }, body: JSON.stringify({ provider: "google", options: { issParameter: false } }) });
     expect((await set.json()).providers.google.options).toEqual({ issParameter: false });
     const { location } = await authorize("google");
     expect(location.searchParams.get("iss")).toBeNull();
@@ -1323,10 +1336,12 @@ describe("Salesforce specifics", () => {
 
 describe("control surface", () => {
   const post = (value: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof value === "string" ? value : JSON.stringify(value) });
+    fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "application/json", ...OWNER, ...headers }, body: typeof value === "string" ? value : JSON.stringify(value) });
+  const postForm = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { origin: base, ...OWNER, ...headers }, body: new URLSearchParams(fields) });
 
   it("GET /sandbox/_control reports every provider's fault, options, counters and endpoints", async () => {
-    const state = await body(await fetch(`${base}/sandbox/_control`));
+    const state = await body(await fetch(`${base}/sandbox/_control`, { headers: OWNER }));
     expect(Object.keys(state.providers)).toEqual([...SANDBOX_PROVIDERS]);
     expect(state.providers.slack).toEqual({
       fault: { mode: "ok" },
@@ -1373,8 +1388,8 @@ describe("control surface", () => {
       expect(got.error).toBe("invalid_request");
       expect(got.message).toMatch(message);
     }
-    const wrongType = await fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ reset: true }) });
-    expect(wrongType.status).toBe(400);
+    const wrongType = await fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "text/plain", ...OWNER }, body: JSON.stringify({ reset: true }) });
+    expect(wrongType.status).toBe(415);
     expect((await wrongType.json()).message).toMatch(/Content-Type/);
     expect((await post({ reset: true }, { origin: "https://evil.example" })).status).toBe(403);
     expect(() => sandbox.setFault("slack", { mode: "nope" as "ok" })).toThrow();
@@ -1382,29 +1397,30 @@ describe("control surface", () => {
 
   it("GET /sandbox lists the providers and their faults; the same-origin form sets a fault and redirects back", async () => {
     sandbox.setFault("salesforce", { mode: "slow", delayMs: 1500 });
-    const page = await fetch(`${base}/sandbox`);
+    const page = await fetch(`${base}/sandbox`, { headers: OWNER });
     expect(page.status).toBe(200);
     const html = await page.text();
     for (const name of ["Slack", "HubSpot", "Google", "Salesforce"]) expect(html).toContain(`<th scope="row">${name}</th>`);
     expect(html).toContain("slow, 1500 ms");
     expect(html).toContain('action="/sandbox/_control/form"');
 
-    const res = await fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { origin: base }, body: new URLSearchParams({ provider: "google", mode: "server_error", retryAfterSeconds: "30", delayMs: "3000" }) });
+    const res = await postForm({ provider: "google", mode: "server_error", retryAfterSeconds: "30", delayMs: "3000" });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/sandbox");
     expect(sandbox.state().providers.google.fault).toEqual({ mode: "server_error" });
 
-    const rotation = await fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", body: new URLSearchParams({ provider: "slack", rotateRefreshTokens: "on" }) });
+    // No Origin at all (curl, older browsers): Sec-Fetch-Site decides, absent here.
+    const rotation = await fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: OWNER, body: new URLSearchParams({ provider: "slack", rotateRefreshTokens: "on" }) });
     expect(rotation.status).toBe(303);
     expect(sandbox.state().providers.slack.options.rotateRefreshTokens).toBe(true);
 
-    const cross = await fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { origin: "https://evil.example" }, body: new URLSearchParams({ reset: "true" }) });
+    const cross = await postForm({ reset: "true" }, { origin: "https://evil.example" });
     expect(cross.status).toBe(403);
-    const crossSite = await fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { "sec-fetch-site": "cross-site" }, body: new URLSearchParams({ reset: "true" }) });
+    const crossSite = await fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { "sec-fetch-site": "cross-site", ...OWNER }, body: new URLSearchParams({ reset: "true" }) });
     expect(crossSite.status).toBe(403);
     expect(sandbox.state().providers.google.fault.mode).toBe("server_error");
 
-    const invalid = await fetch(`${base}/sandbox/_control/form`, { method: "POST", body: new URLSearchParams({ provider: "google", mode: "rate_limited", retryAfterSeconds: "soon" }) });
+    const invalid = await postForm({ provider: "google", mode: "rate_limited", retryAfterSeconds: "soon" });
     expect(invalid.status).toBe(400);
     expect(await invalid.text()).toContain("retryAfterSeconds");
   });
@@ -1428,23 +1444,238 @@ describe("control surface", () => {
   });
 
   it("the control page shows the iss and v1 switches, and its forms flip them", async () => {
-    const html = await (await fetch(`${base}/sandbox`)).text();
+    const html = await (await fetch(`${base}/sandbox`, { headers: OWNER })).text();
     expect(html).toContain("iss on the authorization redirect (RFC 9207): sent");
     expect(html).toContain("Stop sending iss for Google");
     expect(html).toContain("OAuth v1 API: served");
     expect(html).toContain("Retire v1 for HubSpot");
-    const post = (fields: Record<string, string>) => fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { origin: base }, body: new URLSearchParams(fields) });
+    const post = (fields: Record<string, string>) => postForm(fields);
     expect((await post({ provider: "google", issParameter: "off" })).status).toBe(303);
     expect((await post({ provider: "hubspot", v1Retired: "on" })).status).toBe(303);
     expect(sandbox.state().providers.google.options).toEqual({ issParameter: false });
     expect(sandbox.state().providers.hubspot.options).toEqual({ v1Retired: true });
-    const after = await (await fetch(`${base}/sandbox`)).text();
+    const after = await (await fetch(`${base}/sandbox`, { headers: OWNER })).text();
     expect(after).toContain("Send iss for Google");
     expect(after).toContain("OAuth v1 API: retired (404)");
     // The form refuses a switch on the wrong provider, as the JSON endpoint does.
     const wrong = await post({ provider: "slack", v1Retired: "on" });
     expect(wrong.status).toBe(400);
     expect(await wrong.text()).toContain("v1Retired is a HubSpot option");
+  });
+});
+
+describe("who may use the controls", () => {
+  const post = (value: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${base}/sandbox/_control`, { method: "POST", headers: { "content-type": "application/json", origin: base, ...headers }, body: JSON.stringify(value) });
+  const postForm = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${base}/sandbox/_control/form`, { method: "POST", redirect: "manual", headers: { origin: base, ...headers }, body: new URLSearchParams(fields) });
+
+  it("anonymous: 401 from the JSON endpoint, its state, the page and the form; nothing applied", async () => {
+    const reset = await post({ provider: "slack", fault: { mode: "server_error" } });
+    expect(reset.status).toBe(401);
+    expect(await reset.json()).toMatchObject({ error: "unauthenticated", message: expect.stringMatching(/owner or admin/) });
+    expect((await fetch(`${base}/sandbox/_control`)).status).toBe(401);
+    const page = await fetch(`${base}/sandbox`);
+    expect(page.status).toBe(401);
+    const html = await page.text();
+    expect(html).toContain('<a href="/login?next=%2Fsandbox">Sign in</a>');
+    expect(html).not.toContain("<form");
+    expect((await postForm({ reset: "true" })).status).toBe(401);
+    expect(sandbox.state().providers.slack.fault.mode).toBe("ok");
+  });
+
+  it("a role that may not: 403, as JSON or as a page", async () => {
+    sandbox.setFault("hubspot", { mode: "slow", delayMs: 5 });
+    const refused = await post({ reset: true }, VIEWER);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: "forbidden", message: expect.stringMatching(/owner or admin/) });
+    expect((await fetch(`${base}/sandbox/_control`, { headers: VIEWER })).status).toBe(403);
+    const page = await fetch(`${base}/sandbox`, { headers: VIEWER });
+    expect(page.status).toBe(403);
+    expect(await page.text()).toContain("Only owners and admins may use the sandbox controls");
+    expect((await postForm({ reset: "true" }, VIEWER)).status).toBe(403);
+    expect(sandbox.state().providers.hubspot.fault).toEqual({ mode: "slow", delayMs: 5 });
+  });
+
+  it("asks the app with apiKey for the JSON endpoint only; the CSRF checks come first", async () => {
+    accessAsked.length = 0;
+    await post({ provider: "slack", fault: { mode: "ok" } }, OWNER);
+    await fetch(`${base}/sandbox`, { headers: OWNER });
+    await postForm({ provider: "slack", mode: "ok" }, OWNER);
+    expect(accessAsked).toEqual([
+      { path: "/sandbox/_control", apiKey: true },
+      { path: "/sandbox", apiKey: false },
+      { path: "/sandbox/_control/form", apiKey: false },
+    ]);
+    accessAsked.length = 0;
+    expect((await post({ reset: true }, { ...OWNER, origin: "https://evil.example" })).status).toBe(403);
+    expect((await post({ reset: true }, { ...OWNER, origin: "null" })).status).toBe(403);
+    expect((await postForm({ reset: "true" }, { ...OWNER, origin: "https://evil.example" })).status).toBe(403);
+    expect(accessAsked).toEqual([]);
+  });
+
+  it("without authorizeControl every HTTP control answers 401; the in-process ones still work", async () => {
+    const original = sandbox;
+    sandbox = createSandbox({ publicUrl: base, now: () => clock });
+    try {
+      expect((await post({ reset: true }, OWNER)).status).toBe(401);
+      expect((await fetch(`${base}/sandbox`, { headers: OWNER })).status).toBe(401);
+      expect((await postForm({ reset: "true" }, OWNER)).status).toBe(401);
+      sandbox.setFault("google", { mode: "server_error" });
+      expect(sandbox.state().providers.google.fault.mode).toBe("server_error");
+      // The emulators themselves stay public.
+      const { tokens } = await connect("hubspot");
+      await drivers.hubspot.expect.probeOk(await drivers.hubspot.probe(tokens.access));
+    } finally {
+      sandbox = original;
+    }
+  });
+
+  it("trustedOrigins extends the JSON endpoint's origins; the form keeps its same-origin rule", async () => {
+    const original = sandbox;
+    sandbox = createSandbox({ publicUrl: base, now: () => clock, authorizeControl, trustedOrigins: ["http://localhost:5173"] });
+    try {
+      expect((await post({ provider: "slack", fault: { mode: "ok" } }, { ...OWNER, origin: "http://localhost:5173" })).status).toBe(200);
+      expect((await postForm({ provider: "slack", mode: "ok" }, { ...OWNER, origin: "http://localhost:5173" })).status).toBe(403);
+    } finally {
+      sandbox = original;
+    }
+  });
+});
+
+describe("state file", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "sb-sandbox-state-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs `fn` with the server's sandbox replaced (each `open()` is a new process's sandbox on the same file). */
+  async function withStateFile(fn: (open: () => Sandbox, file: string) => Promise<void>) {
+    const original = sandbox;
+    const file = join(dir, "data", "sandbox-state.json");
+    const opened: Sandbox[] = [];
+    const open = () => {
+      sandbox = createSandbox({ publicUrl: base, now: () => clock, stateFile: file, authorizeControl, logger: createLogger({ level: "silent" }) });
+      opened.push(sandbox);
+      return sandbox;
+    };
+    try {
+      await fn(open, file);
+    } finally {
+      for (const s of opened) await s.close();
+      sandbox = original;
+    }
+  }
+
+  it("a new sandbox on the same file keeps every grant and token, faults and options: probes and refreshes work", async () => {
+    await withStateFile(async (open, file) => {
+      const first = open();
+      const connected = {} as Record<SandboxProviderId, Tokens>;
+      for (const provider of SANDBOX_PROVIDERS) {
+        drivers[provider].enableRefresh?.();
+        connected[provider] = (await connect(provider)).tokens;
+      }
+      first.setFault("hubspot", { mode: "rate_limited", retryAfterSeconds: 9 });
+      first.setOptions("google", { issParameter: false });
+      await first.close();
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(dirname(file)).mode & 0o777).toBe(0o700);
+      // The emulators' own fake tokens, but tokens still: nothing else may read the file.
+      expect(readFileSync(file, "utf8")).toContain(connected.slack.access);
+
+      const second = open();
+      expect(second.state().providers.hubspot.fault).toEqual({ mode: "rate_limited", retryAfterSeconds: 9 });
+      expect(second.state().providers.google.options).toEqual({ issParameter: false });
+      expect(second.state().providers.slack.options).toEqual({ rotateRefreshTokens: true });
+      second.setFault("hubspot", { mode: "ok" });
+      for (const provider of SANDBOX_PROVIDERS) {
+        const d = drivers[provider];
+        const tokens = connected[provider];
+        await d.expect.probeOk(await d.probe(tokens.access, tokens));
+        const refreshed = await d.refresh(tokens.refresh!);
+        expect(refreshed.status, provider).toBe(200);
+        const next = d.tokens(await refreshed.json());
+        await d.expect.probeOk(await d.probe(next.access, tokens));
+      }
+      expect(second.stats("hubspot").tokenRequests.refresh_token).toBe(1);
+    });
+  });
+
+  it("revocations, used codes and resets survive too; a consent page does not", async () => {
+    await withStateFile(async (open) => {
+      const first = open();
+      const kept = await connect("hubspot");
+      const revoked = await connect("hubspot");
+      await drivers.hubspot.revoke(revoked.tokens);
+      const page = await openConsent("google", drivers.google.authorizeParams());
+      await first.close();
+
+      open();
+      await drivers.hubspot.expect.probeOk(await drivers.hubspot.probe(kept.tokens.access));
+      await expectReply(await drivers.hubspot.probe(revoked.tokens.access), drivers.hubspot.expect.revoked);
+      await expectReply(await drivers.hubspot.exchange(kept.code), drivers.hubspot.expect.badCode);
+      expect((await submitConsent("google", page.consentId!, "allow", drivers.google.ticked())).status).toBe(400);
+
+      sandbox.reset();
+      await sandbox.close();
+      open();
+      await expectReply(await drivers.hubspot.probe(kept.tokens.access), drivers.hubspot.expect.revoked);
+    });
+  });
+
+  it("leaves out what has been dead for a day: revoked grants, long-expired access tokens", async () => {
+    await withStateFile(async (open, file) => {
+      const first = open();
+      const live = await connect("hubspot");
+      const revoked = await connect("hubspot");
+      await drivers.hubspot.revoke(revoked.tokens);
+      await first.close();
+      let saved = readFileSync(file, "utf8");
+      expect(saved).toContain(revoked.tokens.refresh);
+
+      clock += 25 * 60 * 60 * 1000;
+      const second = open();
+      second.setFault("slack", { mode: "ok" });
+      await second.close();
+      saved = readFileSync(file, "utf8");
+      expect(saved).not.toContain(revoked.tokens.refresh);
+      expect(saved).not.toContain(revoked.tokens.access);
+      expect(saved).not.toContain(live.tokens.access);
+      expect(saved).toContain(live.tokens.refresh);
+
+      open();
+      // The refresh token of the live grant still works; the revoked one is refused as before.
+      expect((await drivers.hubspot.refresh(live.tokens.refresh!)).status).toBe(200);
+      await expectReply(await drivers.hubspot.refresh(revoked.tokens.refresh!), drivers.hubspot.expect.badRefresh);
+    });
+  });
+
+  it("an unreadable file is reported and ignored; a file others can read is narrowed to 0600 with a warning", async () => {
+    const file = join(dir, "sandbox-state.json");
+    writeFileSync(file, "{not json", { mode: 0o644 });
+    chmodSync(file, 0o644);
+    let logged = "";
+    const logger = createLogger({ level: "warn", destination: new Writable({ write: (chunk, _e, done) => ((logged += chunk.toString()), done()) }) });
+    const opened = createSandbox({ publicUrl: base, now: () => clock, stateFile: file, logger });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(logged).toContain("open to other users");
+    expect(logged).toContain("ignored the sandbox state file");
+    expect(opened.state().providers.slack.fault.mode).toBe("ok");
+    opened.setFault("slack", { mode: "server_error" });
+    await opened.close();
+    expect(JSON.parse(readFileSync(file, "utf8")).providers.slack.fault).toEqual({ mode: "server_error" });
+  });
+
+  it("saves shortly after a change without being asked; a burst of changes ends in the last state", async () => {
+    await withStateFile(async (open, file) => {
+      const first = open();
+      for (let i = 0; i < 20; i++) first.setFault("slack", { mode: "slow", delayMs: i });
+      expect(existsSync(file)).toBe(false);
+      const deadline = Date.now() + 5_000;
+      while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(JSON.parse(readFileSync(file, "utf8")).providers.slack.fault).toEqual({ mode: "slow", delayMs: 19 });
+    });
   });
 });
 

@@ -4,6 +4,7 @@ import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import { DATA_FILES, PRIVATE_FILE_MODE, ensurePrivateDir } from "../data-dir.ts";
 
 // Prisma's defaults (wait 2 s for a connection, 5 s per transaction) fail healthy work when a
 // busy replica's pool is saturated for a moment; our transactions are short, so waiting longer
@@ -122,10 +123,10 @@ function isAlive(pid: number): boolean {
 
 /** PGlite files must never be opened by two processes: take a pid lock file, replacing a stale one. */
 function lockDataDir(dir: string): () => void {
-  const file = resolve(dir, "pglite.lock");
+  const file = resolve(dir, DATA_FILES.lock);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(file, "wx");
+      const fd = openSync(file, "wx", PRIVATE_FILE_MODE);
       writeSync(fd, String(process.pid));
       closeSync(fd);
       return () => rmSync(file, { force: true });
@@ -144,10 +145,11 @@ async function createPglite(dataDir: string, options: DatabaseOptions): Promise<
   let location = dataDir;
   let unlock = () => {};
   if (!dataDir.startsWith("memory://")) {
-    mkdirSync(dataDir, { recursive: true });
+    // 0700 (resolveSecrets, which runs first, has already narrowed and reported an open one).
+    ensurePrivateDir(dataDir);
     unlock = lockDataDir(dataDir);
     location = resolve(dataDir, "pglite");
-    mkdirSync(location, { recursive: true });
+    mkdirSync(location, { recursive: true, mode: 0o700 });
   }
   let db;
   try {

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { PrismaClient } from "../generated/prisma/client.ts";
@@ -62,13 +63,35 @@ export function createMetrics({ prisma }: { prisma: PrismaClient }): Metrics {
   };
 }
 
-export async function serveMetrics(req: IncomingMessage, res: ServerResponse, { metrics, token }: { metrics: Metrics; token?: string }): Promise<void> {
-  if (token && req.headers.authorization !== `Bearer ${token}`) {
-    res.writeHead(401, { "content-type": "text/plain", "www-authenticate": "Bearer" });
-    res.end("Unauthorized");
-    return;
+/**
+ * /metrics tells whoever reads it the instance's providers, volumes and timings. With
+ * METRICS_TOKEN set it needs `Authorization: Bearer <token>`; in production it is refused
+ * outright without one, so a deployment never publishes it by accident. Outside production,
+ * without a token, it stays open for a laptop's Prometheus.
+ */
+export async function serveMetrics(req: IncomingMessage, res: ServerResponse, { metrics, token, production }: { metrics: Metrics; token?: string; production: boolean }): Promise<void> {
+  if (!token && production) {
+    return refuse(res, 403, "Metrics are off: in production /metrics needs METRICS_TOKEN (then send Authorization: Bearer <METRICS_TOKEN>).\n");
+  }
+  if (token && !sameToken(bearer(req.headers.authorization), token)) {
+    return refuse(res, 401, "Send Authorization: Bearer <METRICS_TOKEN> to read /metrics.\n", { "www-authenticate": 'Bearer realm="metrics"' });
   }
   const body = await metrics.registry.metrics();
   res.writeHead(200, { "content-type": metrics.registry.contentType, "cache-control": "no-store" });
   res.end(body);
+}
+
+function refuse(res: ServerResponse, status: 401 | 403, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...headers });
+  res.end(text);
+}
+
+function bearer(header: string | undefined): string | undefined {
+  return /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? "")?.[1];
+}
+
+/** Compares through hashes, so neither the length nor a prefix of the token leaks through timing. */
+function sameToken(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  return timingSafeEqual(createHash("sha256").update(given).digest(), createHash("sha256").update(expected).digest());
 }

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { sandboxClient } from "./catalog.ts";
 import { basicCredentials, bearerToken, param, randomBase64Url, type Reply } from "./http.ts";
 import {
@@ -48,6 +49,8 @@ const GOOGLE_500 = `<!DOCTYPE html>
   <p><b>500.</b> <ins>That’s an error.</ins>
   <p>There was an error. Please try again later. <ins>That’s all we know.</ins>
 </html>`;
+
+const googleMemory = z.object({ granted: z.record(z.string(), z.array(z.string())), offlineConsented: z.array(z.string()) });
 
 export function createGoogle(ctx: SandboxContext): ProviderModule {
   const provider = "google" as const;
@@ -370,6 +373,13 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
     reset() {
       granted.clear();
       offlineConsented.clear();
+    },
+    save: () => ({ granted: Object.fromEntries([...granted].map(([clientId, scopes]) => [clientId, [...scopes]])), offlineConsented: [...offlineConsented] }),
+    load(saved) {
+      const parsed = googleMemory.safeParse(saved);
+      if (!parsed.success) return;
+      for (const [clientId, scopes] of Object.entries(parsed.data.granted)) granted.set(clientId, new Set(scopes));
+      for (const clientId of parsed.data.offlineConsented) offlineConsented.add(clientId);
     },
   };
 }

@@ -93,13 +93,13 @@ export function consentPage(input: {
   return layout({ title: `${name} sandbox: authorize ${input.clientId}`, accent: ACCENTS[input.provider], body });
 }
 
-export function errorPage(input: { provider?: SandboxProviderId; title: string; message: string }): string {
+export function errorPage(input: { provider?: SandboxProviderId; title: string; message: string; link?: { href: string; label: string } }): string {
   const accent = input.provider ? ACCENTS[input.provider] : "#3f3f46";
   const header = input.provider ? banner(input.provider) : "<header>Switchboard sandbox</header>";
   const body = `${header}
 <main>
   <h1>${e(input.title)}</h1>
-  <p>${e(input.message)}</p>
+  <p>${e(input.message)}</p>${input.link ? `\n  <p><a href="${e(input.link.href)}">${e(input.link.label)}</a></p>` : ""}
 </main>`;
   return layout({ title: input.title, accent, body });
 }

@@ -19,6 +19,7 @@ import { createHubSpot } from "./hubspot.ts";
 import { grantTypeOf } from "./oauth.ts";
 import { createSalesforce } from "./salesforce.ts";
 import { createSlack } from "./slack.ts";
+import { createStateWriter, readSavedState, type SavedState, type StateWriter } from "./persist.ts";
 import { createStore } from "./store.ts";
 import {
   DEFAULT_DELAY_MS,
@@ -34,12 +35,22 @@ import {
 
 // Built-in emulators of Slack, HubSpot, Google and Salesforce, mounted by the app under
 // /sandbox (design.md). Each emulates the documented OAuth and API behaviour of its provider
-// (/work/shared/providers/*.md), keeps its state in memory, and can be told to misbehave
-// (faults) through /sandbox/_control or the page at /sandbox.
+// (/work/shared/providers/*.md), keeps its grants, tokens, faults and options in memory and, when
+// given a state file, on disk across restarts (persist.ts), and can be told to misbehave (faults)
+// through /sandbox/_control or the page at /sandbox.
+//
+// Two kinds of endpoint, two rules. The emulators' OAuth and API endpoints are public: they play
+// the providers, whose authorization pages and token endpoints anyone can reach. The controls
+// (the page at /sandbox, /sandbox/_control and its form) change what every sandbox connection
+// of the server sees (a reset makes each one "Reconnect required"), so the app decides who may
+// use them (authorizeControl: a signed-in owner or admin) and they follow the app's CSRF rules.
 
 export { SANDBOX_PROVIDERS, sandboxClient, sandboxEndpoints };
 export type { SandboxEndpoints, SandboxProviderId, Fault, SandboxProviderOptions, SandboxStats };
 export type { FaultMode } from "./types.ts";
+
+/** What the app says about the person behind a control request. */
+export type ControlAccess = "ok" | "anonymous" | "forbidden";
 
 export type SandboxOptions = {
   /** Like http://localhost:3000, without a trailing slash. */
@@ -49,6 +60,19 @@ export type SandboxOptions = {
   now?: () => number;
   /** Per-provider switches; reset() returns to these. */
   providers?: Partial<Record<SandboxProviderId, SandboxProviderOptions>>;
+  /**
+   * Who may use the controls over HTTP. `apiKey` is true for the JSON endpoint, where an API key
+   * may stand for its creator; the page and its form take only a browser session. Without this
+   * option every HTTP control answers 401: only the in-process setFault/setOptions/reset work.
+   */
+  authorizeControl?: (req: IncomingMessage, input: { apiKey: boolean }) => Promise<ControlAccess>;
+  /** Origins whose pages may call the JSON control endpoint (PUBLIC_URL's origin is always one). */
+  trustedOrigins?: string[];
+  /**
+   * Where grants, tokens, faults and options survive a restart (DATA_DIR/sandbox-state.json),
+   * loaded now and saved shortly after each change; memory only without it.
+   */
+  stateFile?: string;
 };
 
 export type SandboxProviderState = {
@@ -75,6 +99,8 @@ export type Sandbox = {
   state(): SandboxState;
   /** Forgets every code, token and consent; faults back to ok, options and counters to their start. */
   reset(): void;
+  /** Saves the state file now if anything changed (the app calls it when it closes). */
+  close(): Promise<void>;
 };
 
 const emptyStats = (): SandboxStats => ({ tokenRequests: { authorization_code: 0, refresh_token: 0 }, apiCalls: 0, revocations: 0 });
@@ -105,6 +131,24 @@ function json(status: number, body: unknown): Reply {
   return { status, json: body };
 }
 
+const WHY_OWNERS = "The sandbox controls change what every sandbox connection on this server sees, so only a workspace owner or admin may use them.";
+
+/** A refused control request, as JSON (the API endpoint) or as a page (the browser's). */
+function refused(access: Exclude<ControlAccess, "ok">, as: "json" | "html"): Reply {
+  if (access === "anonymous") {
+    if (as === "json") {
+      return {
+        status: 401,
+        headers: { "www-authenticate": 'Bearer realm="sandbox"' },
+        json: { error: "unauthenticated", message: `Sign in first. ${WHY_OWNERS} Send a session cookie, or an owner's or admin's API key as Authorization: Bearer <key>.` },
+      };
+    }
+    return { status: 401, html: errorPage({ title: "Sign in to use the sandbox controls", message: WHY_OWNERS, link: { href: "/login?next=%2Fsandbox", label: "Sign in" } }) };
+  }
+  if (as === "json") return json(403, { error: "forbidden", message: `Your role may not do this. ${WHY_OWNERS}` });
+  return { status: 403, html: errorPage({ title: "Only owners and admins may use the sandbox controls", message: `${WHY_OWNERS} Ask an owner of your workspace.`, link: { href: "/dashboard/integrations", label: "Back to the integrations" } }) };
+}
+
 export function createSandbox(options: SandboxOptions): Sandbox {
   const publicUrl = options.publicUrl.replace(/\/+$/, "");
   const now = options.now ?? Date.now;
@@ -116,6 +160,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   ) as Record<SandboxProviderId, ProviderRuntime>;
 
   const store = createStore();
+  const authorizeControl = options.authorizeControl ?? (async () => "anonymous" as const);
   const ctx: SandboxContext = {
     publicUrl,
     origin: new URL(publicUrl).origin,
@@ -140,6 +185,47 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     }),
   ) as Record<SandboxProviderId, Route[]>;
 
+  const trustedOrigins = new Set([ctx.origin, ...(options.trustedOrigins ?? [])]);
+  /**
+   * The JSON endpoint's CSRF rule, the app's: an Origin, when sent, must be a trusted one ("null"
+   * is not); without one (scripts, API keys) a browser's Sec-Fetch-Site must not say cross-site.
+   * Its JSON-only body then forces a preflight on any cross-site page, which is never granted.
+   */
+  function trustedOrigin(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin !== undefined) return trustedOrigins.has(origin);
+    const site = req.headers["sec-fetch-site"];
+    return site === undefined || site === "same-origin" || site === "none";
+  }
+
+  function savedState(): SavedState {
+    const providers = Object.fromEntries(
+      SANDBOX_PROVIDERS.map((provider) => {
+        const { fault, revokedAt, options: providerOptions } = runtimes[provider];
+        const memory = modules[provider].save?.();
+        return [provider, { fault, ...(revokedAt !== undefined ? { revokedAt } : {}), options: providerOptions, ...(memory !== undefined ? { memory } : {}) }];
+      }),
+    );
+    return { version: 1, providers, store: store.snapshot(now()) };
+  }
+
+  let writer: StateWriter | undefined;
+  if (options.stateFile) {
+    const saved = readSavedState(options.stateFile, logger);
+    if (saved) {
+      for (const provider of SANDBOX_PROVIDERS) {
+        const entry = saved.state.providers[provider];
+        if (!entry) continue;
+        runtimes[provider] = { fault: entry.fault, ...(entry.revokedAt !== undefined ? { revokedAt: entry.revokedAt } : {}), options: entry.options, stats: emptyStats() };
+        if (entry.memory !== undefined) modules[provider].load?.(entry.memory);
+      }
+      store.restore(saved.state.store);
+      logger?.info({ file: options.stateFile, grants: saved.state.store.grants.length, tokens: saved.state.store.tokens.length }, "sandbox state restored");
+    }
+    writer = createStateWriter({ file: options.stateFile, snapshot: savedState, logger, loadedText: saved?.text });
+  }
+  const changed = () => writer?.changed();
+
   function setFault(provider: SandboxProviderId, fault: Fault): void {
     const parsed = faultSchema.parse(fault);
     const runtime = runtimes[provider];
@@ -152,6 +238,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       modules[provider].reset?.();
       logger?.info({ provider, grants: live }, "sandbox revoked every token of the provider");
     }
+    changed();
     logger?.info({ provider, mode: parsed.mode }, "sandbox fault set");
   }
 
@@ -159,6 +246,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const checked = parseControlRequest({ provider, options: next });
     if (!checked.ok) throw new Error(checked.message);
     runtimes[provider].options = { ...runtimes[provider].options, ...providerOptionsSchema.parse(next) };
+    changed();
     logger?.info({ provider, options: runtimes[provider].options }, "sandbox options set");
   }
 
@@ -168,6 +256,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       runtimes[provider] = { fault: { mode: "ok" }, options: initialOptions(provider), stats: emptyStats() };
       modules[provider].reset?.();
     }
+    changed();
     logger?.info("sandbox reset");
   }
 
@@ -199,15 +288,16 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
 
   async function controlJson(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== "GET" && req.method !== "POST") return send(res, { status: 405, headers: { allow: "GET, POST" }, json: { error: "method_not_allowed", message: "Use GET or POST." } });
+    if (req.method === "POST" && !trustedOrigin(req)) return send(res, json(403, { error: "forbidden", message: "Cross-origin control requests are refused." }));
+    const access = await authorizeControl(req, { apiKey: true });
+    if (access !== "ok") return send(res, refused(access, "json"));
     if (req.method === "GET") return send(res, json(200, state()));
-    if (req.method !== "POST") return send(res, { status: 405, headers: { allow: "GET, POST" }, json: { error: "method_not_allowed", message: "Use GET or POST." } });
-    // A cross-site page could post here with a simple (text/plain) request; insisting on JSON
-    // forces a CORS preflight, which the sandbox never grants.
-    if (!sameOrigin(ctx, req)) return send(res, json(403, { error: "forbidden", message: "Cross-origin control requests are refused." }));
     const contentType = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
     const raw = await readBodyOrRefuse(req, res);
     if (raw === undefined) return;
-    if (contentType !== "application/json") return send(res, json(400, { error: "invalid_request", message: "Content-Type must be application/json." }));
+    // A cross-site page could post a simple (text/plain) request without a preflight.
+    if (contentType !== "application/json") return send(res, json(415, { error: "unsupported_media_type", message: "Content-Type must be application/json." }));
     let value: unknown;
     try {
       value = JSON.parse(raw.toString("utf8"));
@@ -223,6 +313,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   async function controlForm(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== "POST") return send(res, { status: 405, headers: { allow: "POST" }, json: { error: "method_not_allowed", message: "Use POST." } });
     if (!sameOrigin(ctx, req)) return send(res, { status: 403, html: errorPage({ title: "Cross-site request refused", message: "The sandbox controls only accept forms from this sandbox's own page." }) });
+    const access = await authorizeControl(req, { apiKey: false });
+    if (access !== "ok") return send(res, refused(access, "html"));
     const raw = await readBodyOrRefuse(req, res);
     if (raw === undefined) return;
     const form = parseBody({ raw, contentType: req.headers["content-type"], allowJson: false });
@@ -291,13 +383,20 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         return send(res, module.faultReply({ mode: fault.mode, kind: route.kind, route, params, retryAfterSeconds: fault.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS }));
       }
     }
-    send(res, await route.handle({ req, url, host, match, params }));
+    try {
+      send(res, await route.handle({ req, url, host, match, params }));
+    } finally {
+      // Everything but API reads can change grants and tokens (consent, token, revoke).
+      if (route.kind !== "api") changed();
+    }
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname;
     if (path === "/sandbox" || path === "/sandbox/") {
       if (req.method !== "GET") return send(res, { status: 405, headers: { allow: "GET" }, json: { error: "method_not_allowed", message: "Use GET." } });
+      const access = await authorizeControl(req, { apiKey: false });
+      if (access !== "ok") return send(res, refused(access, "html"));
       return send(res, { status: 200, html: controlPage({ runtimes }) });
     }
     if (path === "/sandbox/_control") return controlJson(req, res);
@@ -336,5 +435,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     setOptions,
     state,
     reset,
+    close: async () => {
+      await writer?.close();
+    },
   };
 }

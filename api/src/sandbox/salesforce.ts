@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { z } from "zod";
 import { sandboxClient } from "./catalog.ts";
 import { basicCredentials, bearerToken, param, randomBase62, randomBase64Url, type Reply } from "./http.ts";
 import { authenticate, checkClient, grantTypeOf, isActive, issueToken, parseScopes, redeemCode, rotateRefreshToken, signIdToken, useRefreshToken } from "./oauth.ts";
@@ -502,6 +503,11 @@ export function createSalesforce(ctx: SandboxContext): ProviderModule {
     },
     reset() {
       approvedClients.clear();
+    },
+    save: () => ({ approvedClients: [...approvedClients] }),
+    load(saved) {
+      const parsed = z.object({ approvedClients: z.array(z.string()) }).safeParse(saved);
+      if (parsed.success) for (const key of parsed.data.approvedClients) approvedClients.add(key);
     },
   };
 }

@@ -1,11 +1,15 @@
 import { randomBase64Url } from "./http.ts";
 import type { SandboxProviderId } from "./catalog.ts";
 
-// In-memory state of every emulator: pending consents, grants (one per authorization code) and
-// the tokens issued from them. Nothing persists: a restart is a fresh provider.
+// State of every emulator: pending consents, grants (one per authorization code) and the tokens
+// issued from them. Grants and tokens can be saved and restored (index.ts keeps them in DATA_DIR,
+// so a restart of the app is not a provider that forgot every connection); pending consents are
+// not: a consent page left open across a restart has to be opened again.
 
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;
 export const CONSENT_LIFETIME_MS = 10 * 60 * 1000;
+/** How long a revoked grant or a dead token is still written to the state file. */
+export const DEAD_KEPT_MS = 24 * 60 * 60 * 1000;
 
 export type ScopeGroup = {
   /** Form field and token-request parameter the scopes came from (Slack has scope and user_scope). */
@@ -94,7 +98,13 @@ export type Store = {
   /** Revokes every grant of a provider; returns how many were live. */
   revokeProvider(provider: SandboxProviderId, at: number): number;
   clear(): void;
+  /** Grants and tokens as plain data, leaving out codes that expired unused and what has been dead for a day. */
+  snapshot(at: number): StoreSnapshot;
+  /** Replaces grants and tokens with saved ones (consents are dropped). */
+  restore(snapshot: StoreSnapshot): void;
 };
+
+export type StoreSnapshot = { grants: Grant[]; tokens: IssuedToken[] };
 
 export function createStore(): Store {
   const consents = new Map<string, { request: ConsentRequest; expiresAt: number }>();
@@ -160,6 +170,29 @@ export function createStore(): Store {
       codes.clear();
       tokens.clear();
       tokensByGrant.clear();
+    },
+    snapshot(at) {
+      // What has been dead for a day is left out, so the file of a long-running instance does not
+      // grow with every refresh: nobody presents such a token again, and if someone did, an
+      // unknown token is refused as a dead one is. Rotated refresh tokens of a live grant stay
+      // (presenting one again is reuse, which revokes the grant).
+      const longAgo = at - DEAD_KEPT_MS;
+      const kept = [...grants.values()].filter((grant) => {
+        if (grant.revokedAt !== undefined && grant.revokedAt < longAgo) return false;
+        return grant.codeUsedAt !== undefined || grant.codeExpiresAt > at || tokensByGrant.has(grant.id);
+      });
+      const keptIds = new Set(kept.map((grant) => grant.id));
+      const live = (token: IssuedToken) =>
+        keptIds.has(token.grantId) && !(token.revokedAt !== undefined && token.revokedAt < longAgo) && !(token.kind === "access" && token.expiresAt !== undefined && token.expiresAt < longAgo);
+      return { grants: kept.map((grant) => ({ ...grant })), tokens: [...tokens.values()].filter(live).map((token) => ({ ...token })) };
+    },
+    restore(snapshot) {
+      this.clear();
+      for (const grant of snapshot.grants) {
+        grants.set(grant.id, { ...grant });
+        codes.set(grant.code, grant.id);
+      }
+      for (const token of snapshot.tokens) if (grants.has(token.grantId)) this.addToken({ ...token });
     },
   };
 }

@@ -152,4 +152,8 @@ export type ProviderModule = {
   malformed(input: { kind: EndpointKind; problem: BodyProblem }): Reply;
   /** Forgets what the module remembers beyond the store (earlier consents, approvals). */
   reset?(): void;
+  /** What the module remembers beyond the store, as JSON-safe data for the state file. */
+  save?(): unknown;
+  /** Takes back what save() returned in an earlier process; ignores what it cannot read. */
+  load?(saved: unknown): void;
 };

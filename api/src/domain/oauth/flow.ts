@@ -12,6 +12,7 @@ import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "../../prov
 import { sealTokens } from "../integrations/tokens.ts";
 import { recordAudit } from "../integrations/audit.ts";
 import { emitWorkspaceEvent } from "../webhooks/index.ts";
+import { can, isRoleName } from "../../auth/roles.ts";
 
 export type FlowServices = { prisma: PrismaClient; vault: Vault; realtime: Realtime; logger: Logger; allowHttp: boolean };
 
@@ -122,6 +123,13 @@ export async function completeConnection({
     logger.warn({ provider: catalogProvider.id, problem: consumed.problem }, "refused an OAuth callback");
     return failure(catalogProvider.id, STATE_CODES[consumed.problem], consumed.returnTo);
   }
+  // The person may have been removed or demoted since they pressed Connect (up to the state's
+  // 10 minutes ago): the connection is made with their role as it is now, before any code
+  // exchange, so a refused callback stores nothing and the code is never spent.
+  if (!(await mayStillConnect(prisma, { userId: consumed.userId, workspaceId: consumed.workspaceId }))) {
+    logger.warn({ provider: catalogProvider.id, workspaceId: consumed.workspaceId }, "refused an OAuth callback: the person who started it may no longer connect in this workspace");
+    return failure(catalogProvider.id, "forbidden", consumed.returnTo);
+  }
   // The org chosen at Connect decides where the code is exchanged (Salesforce sandboxes).
   const provider = providerForConnection(catalogProvider, { org: consumed.org });
   const returnTo = consumed.returnTo;
@@ -168,6 +176,11 @@ export async function completeConnection({
     logger.warn({ provider: provider.id, errorCode: code, detail: error instanceof OAuthFlowError ? error.providerMessage : (error as Error).message }, "an OAuth callback failed");
     return failure(provider.id, code, returnTo);
   }
+}
+
+async function mayStillConnect(prisma: PrismaClient, { userId, workspaceId }: { userId: string; workspaceId: string }): Promise<boolean> {
+  const membership = await prisma.member.findFirst({ where: { userId, organizationId: workspaceId }, select: { role: true } });
+  return membership !== null && isRoleName(membership.role) && can(membership.role, { integration: ["connect"] });
 }
 
 /** The provider issued tokens but this server could not store them (its database failed); nothing was written. */
