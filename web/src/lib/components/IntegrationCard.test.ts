@@ -160,6 +160,15 @@ describe("provider setup", () => {
     expect(within(card).queryByText("Not configured")).toBeNull();
   });
 
+  it("viewers and members get no link to the sandbox controls, which only owners and admins may use", () => {
+    for (const role of ["VIEWER", "MEMBER"] as const) {
+      const { card, unmount } = renderCard({ provider: provider({ configured: false, sandbox: true }), role });
+      expect(within(card).queryByRole("link", { name: /Sandbox controls/ })).toBeNull();
+      expect(within(card).getByText(/owners and admins can make it fail/)).toBeInTheDocument();
+      unmount();
+    }
+  });
+
   it('"Not configured" shows the redirect URI with a Copy button, and Connect cannot be used', async () => {
     const writeText = vi.fn(() => Promise.resolve());
     Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
