@@ -216,6 +216,39 @@ describe.skipIf(!enabled || !redis)("access changes close sockets and SSE stream
     await expect(again.ready).rejects.toMatchObject({ code: 4403 });
   });
 
+  it("the product's own paths publish the change: removeMember, updateMemberRole, revokeApiKey and sign-out close everything with no event sent by the test", async () => {
+    const closesWithin = async (opened: Awaited<ReturnType<typeof openEverywhere>>, change: () => Promise<void>, code: number) => {
+      const started = Date.now();
+      await change();
+      await waitUntil(() => opened.sockets.every((s) => s.closed() !== null) && opened.streams.every((s) => s.ended() !== null), 1500, "every socket and stream to close");
+      for (const s of opened.sockets) expect(s.closed()!.code).toBe(code);
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(opened.bystander.closed()).toBeNull();
+      opened.bystander.close();
+    };
+    const gql = async (query: string, variables: Record<string, unknown>) => {
+      const res = await a.gql(query, { cookie: owner.cookie, variables });
+      expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+    };
+    const rita = await a.signUp({ name: "Rita" });
+    const ritaMembership = await join(a, rita, workspaceId, "member");
+    await closesWithin(await openEverywhere({ cookie: rita.cookie }), () => gql(`mutation($id: ID!) { removeMember(id: $id) }`, { id: ritaMembership }), 4403);
+    const dan = await a.signUp({ name: "Dan" });
+    const danMembership = await join(a, dan, workspaceId, "admin");
+    await closesWithin(await openEverywhere({ cookie: dan.cookie }), () => gql(`mutation($id: ID!) { updateMemberRole(id: $id, role: VIEWER) { id } }`, { id: danMembership }), 4403);
+    const kit = await a.signUp({ name: "Kit" });
+    await join(a, kit, workspaceId, "admin");
+    const key = await createKey(a, kit, "revoked-by-owner");
+    await closesWithin(await openEverywhere({ authorization: `Bearer ${key.key}` }), () => gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: key.id }), 4401);
+    const sol = await a.signUp({ name: "Sol" });
+    await join(a, sol, workspaceId, "member");
+    await closesWithin(
+      await openEverywhere({ cookie: sol.cookie }),
+      async () => void expect((await fetch(`${a.url}/api/auth/sign-out`, { method: "POST", headers: { cookie: sol.cookie, origin: a.origin, "content-type": "application/json" }, body: "{}" })).status).toBe(200),
+      4401,
+    );
+  });
+
   it("the registries of both replicas hold nothing of the closed connections", async () => {
     await waitUntil(() => registered(a) === 0 && registered(b) === 0, 5000, "both registries to empty");
   });
