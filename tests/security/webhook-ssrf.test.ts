@@ -231,8 +231,13 @@ describe.skipIf(!enabled)("webhooks cannot reach the server's own network", () =
     expect(sent.body.data.sendTestWebhook).toEqual({ status: "pending", responseStatus: 500, lastError: "HTTP 500" });
     expect(receiver.hits).toEqual([`127.0.0.1:${receiver.port}/internal-service`]);
 
-    const log = await open.gql(`{ webhookEndpoints { deliveries { eventType status attempts responseStatus lastError } } }`, { cookie: owner.cookie });
-    expect(log.body.data.webhookEndpoints[0].deliveries).toEqual([{ eventType: "webhook.test", status: "pending", attempts: 1, responseStatus: 500, lastError: "HTTP 500" }]);
+    const log = await open.gql(`{ webhookEndpoints { deliveries { eventType status attempts responseStatus lastError durationMs responseHeaders } } }`, { cookie: owner.cookie });
+    const [delivery] = log.body.data.webhookEndpoints[0].deliveries;
+    expect(delivery).toMatchObject({ eventType: "webhook.test", status: "pending", attempts: 1, responseStatus: 500, lastError: "HTTP 500" });
+    // Timing and an allowlist of the answer's headers are kept; the receiver's own headers are not.
+    expect(delivery.durationMs).toBeGreaterThanOrEqual(0);
+    expect(JSON.parse(delivery.responseHeaders)).toMatchObject({ "content-type": "text/plain" });
+    expect(delivery.responseHeaders).not.toContain("x-internal");
     // Nowhere: not in any GraphQL answer, any row, or the logs.
     expect(open.responses.some((r) => r.includes(internalSecret))).toBe(false);
     for (const table of ["webhook_delivery", "webhook_endpoint", "audit_event"]) {

@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Env } from "../../env.ts";
 import type { Logger } from "../../logger.ts";
 import type { Vault } from "../vault/vault.ts";
@@ -40,8 +40,8 @@ export function claimLeaseMs(env: Pick<Env, "WEBHOOK_TIMEOUT_MS">): number {
 }
 
 /**
- * One attempt as the delivery log keeps it: the status and, in the server log, the timing and
- * the response headers. Never the receiver's body: the log is shown to workspace admins, and
+ * One attempt as the delivery log keeps it: the status, the timing and an allowlist of the
+ * response headers (in the delivery row and the server log). Never the receiver's body: the log is shown to workspace admins, and
  * with the body a webhook would be a way to read whatever answers at its URL.
  */
 export type AttemptResult = { ok: boolean; responseStatus: number | null; error: string | null; retryAfterMs: number | null };
@@ -137,7 +137,8 @@ export async function deliverOne({
 
   const { count } = await prisma.webhookDelivery.updateMany({
     where: { id: delivery.id, status: "pending", attempts: delivery.attempts },
-    data: outcome,
+    // The log keeps the status, the timing and the allowlisted response headers of the attempt.
+    data: { ...outcome, durationMs: tried?.durationMs ?? null, responseHeaders: (tried?.responseHeaders ?? Prisma.DbNull) as Prisma.InputJsonValue },
   });
   const fields = {
     deliveryId: delivery.id,
