@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, requirePostgres, type TestDatabase } from "../support/postgres.ts";
+import { REDIS_URL, requireRedis } from "../support/redis.ts";
 import { startTestApp, testSecrets, type TestApp } from "../support/app.ts";
 import { connectSandbox } from "../support/connect.ts";
 import { waitFor, wsClient, wsSubscribe } from "../support/ws.ts";
@@ -15,21 +15,7 @@ import { DEFAULT_MIGRATIONS_DIR } from "@switchboard/api/app";
 
 const root = join(import.meta.dirname, "../..");
 const enabled = await requirePostgres();
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-function redisUp(): Promise<boolean> {
-  const { hostname, port } = new URL(REDIS_URL);
-  return new Promise((resolve) => {
-    const s = net.connect({ host: hostname, port: Number(port || 6379) });
-    s.setTimeout(2000);
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-    s.once("timeout", () => (s.destroy(), resolve(false)));
-  });
-}
-const redis = await redisUp();
-if (!redis && process.env.CI) throw new Error(`Redis is not reachable at ${REDIS_URL}; start it or set TEST_REDIS_URL`);
-if (!redis) console.warn(`\n⚠ SKIPPING Redis tests: Redis is not reachable at ${REDIS_URL} (set TEST_REDIS_URL)\n`);
+const redis = await requireRedis("Redis tests");
 
 function runWorker(databaseUrl: string, startAt: number): Promise<{ checked: string[]; claimed: number; errors: number }> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
-import net from "node:net";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requirePostgres } from "../support/postgres.ts";
+import { REDIS_URL, requireRedis } from "../support/redis.ts";
 import { startTestApp, testSecrets, type TestApp } from "../support/app.ts";
 import { openSse, rawSocket, waitUntil, type RawSocket, type SseStream } from "../support/live.ts";
 import { publishAccessChange, type AccessChange } from "@switchboard/api/realtime";
@@ -17,21 +17,7 @@ import { publishAccessChange, type AccessChange } from "@switchboard/api/realtim
 // is judged by the database as it is now.
 
 const enabled = await requirePostgres();
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-function redisUp(): Promise<boolean> {
-  const { hostname, port } = new URL(REDIS_URL);
-  return new Promise((resolve) => {
-    const s = net.connect({ host: hostname, port: Number(port || 6379) });
-    s.setTimeout(2000);
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-    s.once("timeout", () => (s.destroy(), resolve(false)));
-  });
-}
-const redis = await redisUp();
-if (!redis && process.env.CI) throw new Error(`Redis is not reachable at ${REDIS_URL}; start it or set TEST_REDIS_URL`);
-if (!redis) console.warn(`\n⚠ SKIPPING the cross-replica socket tests: Redis is not reachable at ${REDIS_URL} (set TEST_REDIS_URL)\n`);
+const redis = await requireRedis("the cross-replica socket tests");
 
 const SUBSCRIPTION = "subscription { healthStatus { integrationId kind } }";
 
