@@ -133,7 +133,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const ws = createWebSocketServer({ env, services, yoga, connections });
   const authHandler = toNodeHandler(auth);
   // Controls for signed-in owners and admins only; state kept in DATA_DIR (http/sandbox-access.ts).
-  const sandbox = env.sandboxEnabled ? createSandbox({ publicUrl: env.PUBLIC_URL, logger, ...sandboxAppOptions({ env, auth, prisma: db.prisma }) }) : null;
+  // A fault set on /sandbox is checked at the scheduler's next tick, not at the next interval.
+  const sandbox = env.sandboxEnabled ? createSandbox({ publicUrl: env.PUBLIC_URL, logger, ...sandboxAppOptions({ env, auth, prisma: db.prisma }), onFault: (provider) => db.prisma.integration.updateMany({ where: { providerId: provider, status: "CONNECTED" }, data: { nextHealthCheckAt: new Date() } }).then(() => {}, (err: unknown) => logger.warn({ err, provider }, "could not make the sandbox provider's connections due")) }) : null;
 
   const server = createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);

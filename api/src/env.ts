@@ -61,6 +61,8 @@ export const envSchema = z
     SANDBOX: z.enum(["auto", "on", "off"]).default("auto"),
     /** How often each connection is checked. */
     HEALTH_CHECK_INTERVAL_SECONDS: int(300, 5),
+    /** After a failed check the next comes this soon (like Uptime Kuma's retry interval), so an outage turns UNHEALTHY in minutes. */
+    HEALTH_RETRY_INTERVAL_SECONDS: int(30, 5),
     /** Checks run at once per process; bounds outbound sockets and database connections. */
     HEALTH_CHECK_CONCURRENCY: int(16, 1, 1000),
     // Sweeps back off while the event loop's p99 delay is over this (ms); 0 (default) = never.

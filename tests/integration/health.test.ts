@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { requirePostgres } from "../support/postgres.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { connectSandbox } from "../support/connect.ts";
+import { rescheduleToInterval } from "@switchboard/api/jobs/health-scheduler";
+import { nextCheckTime } from "@switchboard/api/domain/health/check-integration";
 
 // The sandbox's fault controls drive every health transition through the real scheduler.
 
@@ -139,5 +141,71 @@ describe.skipIf(!enabled)("health checks, thresholds and the scheduler", () => {
     const result = (await sweep("hubspot")).results[0]!;
     expect(result).toMatchObject({ status: "UNHEALTHY", reauthRequired: true, errorCode: "invalid_grant" });
     expect(await row("hubspot")).toMatchObject({ status: "REAUTH_REQUIRED" });
+  });
+
+  const state = async (p: string) =>
+    (await t.gql(`query($id: ID!) { integration(id: $id) { state consecutiveFailures unhealthyAfter healthStatus status } }`, { cookie: user.cookie, variables: { id: ids[p] } })).body.data.integration;
+
+  it("after a failed check the next one comes at the retry interval (30 s), and the card's state reads failing 1 of 3, then unhealthy", async () => {
+    // The timeout of an earlier test counted; start from a healthy row.
+    await prisma().integration.update({ where: { id: ids.salesforce }, data: { healthStatus: "HEALTHY", consecutiveFailures: 0, consecutiveSuccesses: 2 } });
+    t.app.sandbox!.setFault("salesforce", { mode: "server_error" });
+    expect((await sweep("salesforce")).results[0]).toMatchObject({ status: "DEGRADED", outcome: "failure" });
+    const inSeconds = ((await row("salesforce")).nextHealthCheckAt!.getTime() - Date.now()) / 1000;
+    expect(inSeconds).toBeGreaterThan(30 * 0.89 - 1);
+    expect(inSeconds).toBeLessThan(30 * 1.11);
+    expect(await state("salesforce")).toEqual({ state: "FAILING", consecutiveFailures: 1, unhealthyAfter: 3, healthStatus: "DEGRADED", status: "CONNECTED" });
+    await sweep("salesforce");
+    await sweep("salesforce");
+    expect(await state("salesforce")).toMatchObject({ state: "UNHEALTHY", consecutiveFailures: 3, healthStatus: "UNHEALTHY", status: "CONNECTED" });
+    // Recovery is checked at the retry interval too (a failure set it), and needs two successes.
+    t.app.sandbox!.setFault("salesforce", { mode: "ok" });
+    await sweep("salesforce");
+    expect((await state("salesforce")).state).toBe("UNHEALTHY");
+    await sweep("salesforce");
+    expect(await state("salesforce")).toMatchObject({ state: "HEALTHY", consecutiveFailures: 0 });
+    // A success goes back to the regular interval.
+    expect((await row("salesforce")).nextHealthCheckAt!.getTime() - Date.now()).toBeGreaterThan(300 * 0.89 * 1000);
+    // The other states, as the cards see them.
+    expect((await state("slack")).state).toBe("REAUTH_REQUIRED");
+  });
+
+  it("a provider's Retry-After later than the retry interval wins", () => {
+    const now = Date.now();
+    expect(nextCheckTime(30, now, 600).getTime()).toBe(now + 600_000);
+    expect(nextCheckTime(30, now, 1).getTime()).toBeLessThan(now + 34_000);
+  });
+
+  it("a fault set on /sandbox makes that provider's connected rows due at once", async () => {
+    await prisma().integration.update({ where: { id: ids.google }, data: { nextHealthCheckAt: new Date(Date.now() + 3600_000) } });
+    await prisma().integration.update({ where: { id: ids.salesforce }, data: { nextHealthCheckAt: new Date(Date.now() + 3600_000) } });
+    // Through the controls, as a person does (the in-process setFault of the other tests does not).
+    const res = await fetch(`${t.url}/sandbox/_control`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: t.origin, cookie: user.cookie },
+      body: JSON.stringify({ provider: "google", fault: { mode: "server_error" } }),
+    });
+    expect(res.status).toBe(200);
+    // Done before the control answered.
+    expect((await row("google")).nextHealthCheckAt!.getTime()).toBeLessThanOrEqual(Date.now());
+    expect((await row("salesforce")).nextHealthCheckAt!.getTime()).toBeGreaterThan(Date.now() + 3000_000);
+    const summary = await t.app.scheduler.sweep();
+    expect(summary.results.map((r) => r.providerId)).toEqual(["google"]);
+  });
+
+  it("an interval change pulls in connections scheduled further away than the new interval, once", async () => {
+    await prisma().integration.update({ where: { id: ids.google }, data: { nextHealthCheckAt: new Date(Date.now() + 2 * 3600_000) } });
+    await prisma().integration.update({ where: { id: ids.salesforce }, data: { nextHealthCheckAt: new Date(Date.now() + 200_000) } });
+    expect(await rescheduleToInterval(prisma(), 300)).toBe(1);
+    const google = (await row("google")).nextHealthCheckAt!.getTime() - Date.now();
+    expect(google).toBeGreaterThanOrEqual(-1000);
+    expect(google).toBeLessThan(300_000);
+    const salesforce = (await row("salesforce")).nextHealthCheckAt!.getTime() - Date.now();
+    expect(salesforce).toBeGreaterThan(190_000);
+    // Idempotent: a second replica starting at the same time moves nothing.
+    expect(await rescheduleToInterval(prisma(), 300)).toBe(0);
+    // A rate limit's Retry-After is kept.
+    await prisma().integration.update({ where: { id: ids.salesforce }, data: { healthErrorCode: "rate_limited", nextHealthCheckAt: new Date(Date.now() + 3600_000) } });
+    expect(await rescheduleToInterval(prisma(), 300)).toBe(0);
   });
 });

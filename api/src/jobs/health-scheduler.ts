@@ -43,6 +43,22 @@ export async function claimDue(prisma: PrismaClient, { limit, leaseSeconds }: { 
     RETURNING ${Prisma.raw(HEALTH_ROW_COLUMNS)}`;
 }
 
+/**
+ * Pulls in connections whose next check is further away than the interval allows (+10% jitter):
+ * after HEALTH_CHECK_INTERVAL_SECONDS was lowered between restarts they would keep their old
+ * slot. They get a random slot within the new interval, so they do not all come due at once
+ * (rows waiting out a rate limit's Retry-After keep it).
+ * One statement, idempotent: replicas starting together do the same thing twice at worst.
+ */
+export async function rescheduleToInterval(prisma: PrismaClient, intervalSeconds: number): Promise<number> {
+  return prisma.$executeRaw`
+    UPDATE "integration" SET "nextHealthCheckAt" = now() + make_interval(secs => ${intervalSeconds}::float8 * random())
+    WHERE status = 'CONNECTED'
+      AND "nextHealthCheckAt" > now() + make_interval(secs => ${intervalSeconds}::float8 * 1.1)
+      -- a provider's Retry-After is honoured across restarts
+      AND "healthErrorCode" IS DISTINCT FROM 'rate_limited'`;
+}
+
 /** Gives claimed rows back: no lease, next check at `next` (checks that could not run or be written). */
 async function release(prisma: PrismaClient, ids: string[], next: Date): Promise<void> {
   await prisma.$executeRaw`
@@ -201,6 +217,10 @@ export function createHealthScheduler({
       const expression = seconds < 60 ? `*/${seconds} * * * * *` : `0 */${Math.max(1, Math.round(seconds / 60))} * * * *`;
       task = cron.schedule(expression, () => scheduler.sweep().then(() => undefined), { name: "health-sweep", noOverlap: true });
       logger.info({ everySeconds: seconds, concurrency: env.HEALTH_CHECK_CONCURRENCY }, "health scheduler started");
+      rescheduleToInterval(prisma, env.HEALTH_CHECK_INTERVAL_SECONDS).then(
+        (moved) => moved > 0 && logger.info({ moved, intervalSeconds: env.HEALTH_CHECK_INTERVAL_SECONDS }, "health checks rescheduled to the interval"),
+        (error: unknown) => logger.error({ err: error }, "could not reschedule health checks to the interval"),
+      );
     },
     async stop() {
       if (task) {

@@ -73,6 +73,12 @@ export type SandboxOptions = {
    * loaded now and saved shortly after each change; memory only without it.
    */
   stateFile?: string;
+  /**
+   * Called when a fault other than "ok" was set through the controls (page, form or JSON; not
+   * the in-process setFault that tests drive): the app makes that provider's connections due
+   * for a check now. Awaited before the control answers, so what follows sees it done.
+   */
+  onFault?: (provider: SandboxProviderId) => Promise<void> | void;
 };
 
 export type SandboxProviderState = {
@@ -281,10 +287,13 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     return { providers };
   }
 
-  function apply(request: ControlRequest): void {
+  async function apply(request: ControlRequest): Promise<void> {
     if ("reset" in request) return reset();
     if (request.options) setOptions(request.provider, request.options);
     if (request.fault) setFault(request.provider, request.fault);
+    // A fault set from the controls is checked at once; clearing one waits for the retry
+    // interval the last failure set.
+    if (request.fault && request.fault.mode !== "ok") await options.onFault?.(request.provider);
   }
 
   async function controlJson(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -306,7 +315,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     }
     const parsed = parseControlRequest(value);
     if (!parsed.ok) return send(res, json(400, { error: "invalid_request", message: parsed.message }));
-    apply(parsed.request);
+    await apply(parsed.request);
     send(res, json(200, state()));
   }
 
@@ -321,7 +330,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     if (typeof form === "string") return send(res, { status: 400, html: errorPage({ title: "Invalid form", message: "The form could not be read." }) });
     const parsed = parseControlRequest(formToControlRequest(form));
     if (!parsed.ok) return send(res, { status: 400, html: errorPage({ title: "Invalid sandbox setting", message: parsed.message }) });
-    apply(parsed.request);
+    await apply(parsed.request);
     send(res, { status: 303, headers: { location: "/sandbox" } });
   }
 

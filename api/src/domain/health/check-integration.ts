@@ -41,7 +41,13 @@ export type CheckResult = {
 
 export type CheckSettings = Pick<
   Env,
-  "HEALTH_CHECK_TIMEOUT_MS" | "HEALTH_SLOW_THRESHOLD_MS" | "HEALTH_UNHEALTHY_AFTER" | "HEALTH_HEALTHY_AFTER" | "HEALTH_CHECK_INTERVAL_SECONDS" | "TOKEN_REFRESH_MARGIN_SECONDS"
+  | "HEALTH_CHECK_TIMEOUT_MS"
+  | "HEALTH_SLOW_THRESHOLD_MS"
+  | "HEALTH_UNHEALTHY_AFTER"
+  | "HEALTH_HEALTHY_AFTER"
+  | "HEALTH_CHECK_INTERVAL_SECONDS"
+  | "HEALTH_RETRY_INTERVAL_SECONDS"
+  | "TOKEN_REFRESH_MARGIN_SECONDS"
 >;
 
 /** What an API-layer error means for the connection (providers map their answers to codes). */
@@ -226,7 +232,13 @@ export async function probeIntegration({
             : oauthErrorCodes[code];
   const latencyMs = Math.round(performance.now() - started);
   const checkedAt = new Date();
-  const nextCheckAt = nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, checkedAt.getTime(), retryAfterSeconds);
+  // After a failure the next check comes at the retry interval, so the threshold's N failures
+  // take minutes, not N intervals (Uptime Kuma's retry interval); a later Retry-After still wins.
+  const nextCheckAt = nextCheckTime(
+    outcome === "failure" ? Math.min(env.HEALTH_RETRY_INTERVAL_SECONDS, env.HEALTH_CHECK_INTERVAL_SECONDS) : env.HEALTH_CHECK_INTERVAL_SECONDS,
+    checkedAt.getTime(),
+    retryAfterSeconds,
+  );
   const newStatus = reauthRequired ? "REAUTH_REQUIRED" : row.status;
   const transition: CheckResult["transition"] = reauthRequired && row.status !== "REAUTH_REQUIRED" ? "reauth_required" : transitionOf(row.healthStatus, counters.healthStatus);
   const storedAccount = row.account as AccountDetails | null;

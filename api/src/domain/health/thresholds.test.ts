@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyThresholds, transitionOf, type Counters, type Outcome } from "./thresholds.ts";
+import { applyThresholds, integrationState, transitionOf, type Counters, type Outcome } from "./thresholds.ts";
 
 const t = { unhealthyAfter: 3, healthyAfter: 2 };
 const start: Counters = { healthStatus: "UNKNOWN", consecutiveFailures: 0, consecutiveSuccesses: 0 };
@@ -43,5 +43,21 @@ describe("thresholds", () => {
     expect(transitionOf("DEGRADED", "HEALTHY")).toBe("recovered");
     expect(transitionOf("HEALTHY", "HEALTHY")).toBeNull();
     expect(transitionOf("UNKNOWN", "HEALTHY")).toBeNull();
+  });
+
+  it("gives one state per connection, failing before the threshold and unhealthy after it", () => {
+    const connected = { status: "CONNECTED" as const, requestedScopes: ["a", "b"], grantedScopes: ["a", "b"] };
+    let c = start;
+    const states: string[] = [];
+    for (const o of ["ok", "failure", "failure", "failure", "ok", "ok"] as Outcome[]) {
+      c = applyThresholds(c, o, t);
+      states.push(integrationState({ ...connected, ...c }));
+    }
+    expect(states).toEqual(["HEALTHY", "FAILING", "FAILING", "UNHEALTHY", "UNHEALTHY", "HEALTHY"]);
+    expect(integrationState({ ...connected, ...start })).toBe("UNKNOWN");
+    expect(integrationState({ ...connected, healthStatus: "HEALTHY", consecutiveFailures: 0, consecutiveSuccesses: 1, grantedScopes: ["a"] })).toBe("MISSING_SCOPES");
+    expect(integrationState({ ...connected, healthStatus: "DEGRADED", consecutiveFailures: 1, consecutiveSuccesses: 0, grantedScopes: ["a"] })).toBe("FAILING");
+    expect(integrationState({ ...connected, status: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY", consecutiveFailures: 1, consecutiveSuccesses: 0 })).toBe("REAUTH_REQUIRED");
+    expect(integrationState({ ...connected, status: "DISCONNECTED", healthStatus: "UNKNOWN", consecutiveFailures: 0, consecutiveSuccesses: 0 })).toBe("NOT_CONNECTED");
   });
 });

@@ -48,3 +48,24 @@ export function transitionOf(from: HealthStatus, to: HealthStatus): Transition {
   if (to === "HEALTHY" && (from === "UNHEALTHY" || from === "DEGRADED")) return "recovered";
   return null;
 }
+
+/** The one state a card shows, from the stored status, counters and scopes. */
+export type IntegrationState = "HEALTHY" | "FAILING" | "UNHEALTHY" | "REAUTH_REQUIRED" | "MISSING_SCOPES" | "NOT_CONNECTED" | "UNKNOWN";
+
+export function integrationState(i: {
+  status: "CONNECTED" | "REAUTH_REQUIRED" | "ERROR" | "DISCONNECTED";
+  healthStatus: HealthStatus;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  requestedScopes: string[];
+  grantedScopes: string[];
+}): IntegrationState {
+  if (i.status === "DISCONNECTED") return "NOT_CONNECTED";
+  if (i.status === "REAUTH_REQUIRED") return "REAUTH_REQUIRED";
+  if (i.status === "ERROR" || i.healthStatus === "UNHEALTHY") return "UNHEALTHY";
+  // Failing since the last success, below the threshold; a success since (recovering) is not failing.
+  if (i.consecutiveFailures > 0 && i.consecutiveSuccesses === 0) return "FAILING";
+  if (i.requestedScopes.some((s) => !i.grantedScopes.includes(s))) return "MISSING_SCOPES";
+  if (i.healthStatus === "UNKNOWN") return "UNKNOWN";
+  return "HEALTHY";
+}
