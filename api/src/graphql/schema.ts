@@ -9,5 +9,6 @@ import "./types/connection.ts";
 import "./types/settings.ts";
 import "./types/invitation.ts";
 import "./types/webhook.ts";
+import "./types/incident.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

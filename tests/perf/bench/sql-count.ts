@@ -34,7 +34,7 @@ export async function dashboardQueries(): Promise<Doc[]> {
 
 /** Values for the variables the dashboard's queries declare. */
 function variablesFor(text: string, ids: { integrationId: string }): Record<string, unknown> {
-  const known: Record<string, unknown> = { id: ids.integrationId, first: 10, before: null };
+  const known: Record<string, unknown> = { id: ids.integrationId, first: 10, before: null, open: null };
   const op = parse(text).definitions.find((d) => d.kind === "OperationDefinition");
   const out: Record<string, unknown> = {};
   for (const v of op && op.kind === "OperationDefinition" ? op.variableDefinitions ?? [] : []) {

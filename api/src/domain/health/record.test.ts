@@ -117,6 +117,9 @@ describe("recording health checks", () => {
     await writeChecks(db.prisma, [probe("renewed", { status: "UNHEALTHY", reauth: true, generation: 2 }), probe("same", { status: "UNHEALTHY", reauth: true, generation: 3 })]);
     expect((await db.prisma.integration.findUniqueOrThrow({ where: { id: "renewed" } })).status).toBe("CONNECTED");
     expect((await db.prisma.integration.findUniqueOrThrow({ where: { id: "same" } })).status).toBe("REAUTH_REQUIRED");
+    // and it opens an incident only for the grant it ran on
+    expect(await db.prisma.incident.count({ where: { integrationId: "renewed" } })).toBe(0);
+    expect(await db.prisma.incident.count({ where: { integrationId: "same", endedAt: null } })).toBe(1);
   });
 
   it("the recorder groups checks handed over while a write is in flight, and writes every one once", async () => {
@@ -133,6 +136,30 @@ describe("recording health checks", () => {
     expect(writes).toHaveLength(4);
     expect(written.sort()).toEqual([...ids].sort());
     expect(await db.prisma.integrationHealthLog.count({ where: { integrationId: { in: ids } } })).toBe(250);
+  });
+
+  it("keeps incidents in the same statement: opened by the first failed check, counted, closed by the first answering one", async () => {
+    await integration("inc");
+    await integration("slow");
+    const failed = () => ({ ...probe("inc", { status: "DEGRADED" }), result: { ...probe("inc").result, outcome: "failure" as const, status: "DEGRADED" as const, errorCode: "provider_error" as const, message: "HTTP 500" } });
+    const slow = () => ({ ...probe("slow", { status: "DEGRADED" }), result: { ...probe("slow").result, outcome: "degraded" as const, status: "DEGRADED" as const, errorCode: "slow" as const } });
+    writes.length = 0;
+    const first = failed();
+    await writeChecks(db.prisma, [first, slow()]);
+    await writeChecks(db.prisma, [failed(), slow()]);
+    expect(writes).toHaveLength(2);
+    const [open] = await db.prisma.incident.findMany({ where: { integrationId: "inc" } });
+    const firstLog = await db.prisma.integrationHealthLog.findFirstOrThrow({ where: { integrationId: "inc" }, orderBy: { checkedAt: "asc" } });
+    expect(open).toMatchObject({ endedAt: null, checksFailed: 2, errorCode: "provider_error", message: "HTTP 500", providerId: "inc", workspaceId: "ws-1", firstCheckId: firstLog.id, alertsSent: 0 });
+    expect(open!.startedAt.getTime()).toBe(first.result.checkedAt.getTime());
+    expect(await db.prisma.incident.count({ where: { integrationId: "slow" } })).toBe(0);
+    const recovered = probe("inc");
+    await writeChecks(db.prisma, [recovered]);
+    const closed = await db.prisma.incident.findMany({ where: { integrationId: "inc" } });
+    expect(closed).toHaveLength(1);
+    expect(closed[0]!.endedAt!.getTime()).toBe(recovered.result.checkedAt.getTime());
+    expect(closed[0]!.checksFailed).toBe(2);
+    expect(writes).toHaveLength(3);
   });
 
   it("makes time-ordered UUIDv7 ids", () => {

@@ -2,13 +2,17 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { publishIntegrationEvent, type Realtime } from "../../realtime/pubsub.ts";
 import type { Probe } from "./check-integration.ts";
+import { isIncidentOutcome } from "./incidents.ts";
 
 // Writing checks: the integration's new state and one history row per check, for any number of
 // checks in ONE statement (a data-modifying CTE over `unnest` of one array per column), so a
 // sweep pays one round trip per batch instead of BEGIN, UPDATE, INSERT, COMMIT per check. The
 // statement is atomic: a check's row update and its history row are written together or not
 // at all, and a history row is only written for a row that still exists (deleted meanwhile:
-// nothing to record). The statement text is the same for every batch size.
+// nothing to record). The same statement keeps incidents (incidents.ts): it opens one at a
+// connection's first failed check, counts the further ones and closes it at the first check
+// that answers, so incidents cost no extra round trip. The statement text is the same for
+// every batch size.
 //
 // `createCheckRecorder` is the scheduler's side: checks are handed over as they finish and
 // written in groups (one statement in flight; what finishes meanwhile goes into the next), so
@@ -51,8 +55,11 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
         ${col((p) => JSON.stringify(p.result.steps))}::text[],
         ${col((p) => p.transitionFrom)}::text[],
         ${col((p) => (p.grantedScopes === null ? null : JSON.stringify(p.grantedScopes)))}::text[],
-        ${col((p) => p.generation)}::int[]
-      ) AS t(id, "workspaceId", reauth, "healthStatus", failures, successes, message, code, "checkedAt", "nextAt", account, "logId", trigger, "latencyMs", steps, "transitionFrom", granted, gen)
+        ${col((p) => p.generation)}::int[],
+        ${col((p) => p.result.providerId)}::text[],
+        ${col((p) => isIncidentOutcome(p.result.outcome))}::boolean[],
+        ${col(() => uuidv7())}::text[]
+      ) AS t(id, "workspaceId", reauth, "healthStatus", failures, successes, message, code, "checkedAt", "nextAt", account, "logId", trigger, "latencyMs", steps, "transitionFrom", granted, gen, "providerId", failed, "incidentId")
     ),
     u AS (
       UPDATE "integration" i SET
@@ -74,7 +81,28 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
         "grantedScopes" = CASE WHEN v.granted IS NULL THEN i."grantedScopes" ELSE ARRAY(SELECT jsonb_array_elements_text(v.granted::jsonb)) END,
         "updatedAt" = v."checkedAt"::timestamp(3)
       FROM v WHERE i.id = v.id
-      RETURNING i.id
+      RETURNING i.id, i.status, i."tokenGeneration"
+    ),
+    -- Incidents (incidents.ts). Checks of rows that still exist and were not disconnected
+    -- meanwhile (a disconnect closed their incident; a late failure must not open a new one),
+    -- leaving out a reconnect-required outcome about a grant a reconnect has replaced.
+    w AS (SELECT v.* FROM v JOIN u ON u.id = v.id WHERE u.status <> 'DISCONNECTED' AND NOT (v.reauth AND u."tokenGeneration" <> v.gen)),
+    -- an open incident counts each further failed check and ends at the first check that answers
+    ongoing AS (
+      UPDATE "incident" x SET
+        "checksFailed" = x."checksFailed" + CASE WHEN w.failed THEN 1 ELSE 0 END,
+        "endedAt" = CASE WHEN w.failed THEN NULL ELSE w."checkedAt"::timestamp(3) END
+      FROM w WHERE x."integrationId" = w.id AND x."endedAt" IS NULL
+      RETURNING x.id
+    ),
+    -- a failed check of a connection without an open incident opens one; the partial unique
+    -- index settles a race with a concurrent writer (its incident wins, this one is dropped)
+    opened AS (
+      INSERT INTO "incident" (id, "workspaceId", "integrationId", "providerId", "startedAt", "errorCode", message, "firstCheckId", "checksFailed")
+      SELECT w."incidentId", w."workspaceId", w.id, w."providerId", w."checkedAt"::timestamp(3), w.code, w.message, w."logId", 1
+      FROM w WHERE w.failed AND NOT EXISTS (SELECT 1 FROM "incident" x WHERE x."integrationId" = w.id AND x."endedAt" IS NULL)
+      ON CONFLICT ("integrationId") WHERE "endedAt" IS NULL DO NOTHING
+      RETURNING id
     )
     INSERT INTO "integration_health_log" (id, "integrationId", "workspaceId", status, trigger, "latencyMs", steps, "errorCode", message, "transitionFrom", "checkedAt")
     SELECT v."logId", v.id, v."workspaceId", v."healthStatus"::"HealthStatus", v.trigger::"HealthCheckTrigger", v."latencyMs", v.steps::jsonb, v.code, v.message,

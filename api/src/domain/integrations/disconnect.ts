@@ -7,6 +7,7 @@ import { openTokens } from "./tokens.ts";
 import { getAccessToken, type RefreshServices } from "./refresh.ts";
 import { recordAudit } from "./audit.ts";
 import { emitWorkspaceEvent } from "../webhooks/index.ts";
+import { closeIncident } from "../health/incidents.ts";
 
 export type DisconnectResult = {
   disconnected: boolean;
@@ -89,6 +90,7 @@ export async function disconnectIntegration({
         lastRevocation: outcome,
       },
     });
+    await closeIncident(tx, { integrationId: row.id, at: now });
     await recordAudit(tx, {
       workspaceId,
       actorUserId: actor.userId,

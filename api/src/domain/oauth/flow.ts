@@ -12,6 +12,7 @@ import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "../../prov
 import { sealTokens } from "../integrations/tokens.ts";
 import { recordAudit } from "../integrations/audit.ts";
 import { emitWorkspaceEvent } from "../webhooks/index.ts";
+import { noteIncidentCheck } from "../health/incidents.ts";
 import { can, isRoleName } from "../../auth/roles.ts";
 
 export type FlowServices = { prisma: PrismaClient; vault: Vault; realtime: Realtime; logger: Logger; allowHttp: boolean };
@@ -252,7 +253,7 @@ async function saveConnection({
       create: { id, workspaceId, providerId: provider.id, ...data, tokenGeneration: 1 },
       update: data,
     });
-    await tx.integrationHealthLog.create({
+    const check = await tx.integrationHealthLog.create({
       data: {
         integrationId: row.id,
         workspaceId,
@@ -266,8 +267,12 @@ async function saveConnection({
         errorCode: data.healthErrorCode,
         message: data.healthMessage,
         transitionFrom: "UNKNOWN",
+        checkedAt: now,
       },
+      select: { id: true },
     });
+    // A reconnect whose account read answers ends the incident a reconnect-required check opened.
+    await noteIncidentCheck(tx, { integrationId: row.id, workspaceId, providerId: provider.id, checkId: check.id, failed: accountError !== null, at: now, errorCode: data.healthErrorCode, message: data.healthMessage });
     await recordAudit(tx, { workspaceId, actorUserId: userId, action: "integration.connected", targetType: "integration", targetId: row.id, metadata: { provider: provider.id } });
     await emitWorkspaceEvent({
       prisma: tx as never,

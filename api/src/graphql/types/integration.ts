@@ -1,8 +1,10 @@
 import { builder } from "../builder.ts";
 import { clientError } from "../errors.ts";
-import { HealthCheckTriggerEnum, HealthStatusEnum, IntegrationStatusEnum } from "./enums.ts";
+import { HealthCheckTriggerEnum, HealthStatusEnum, IntegrationStateEnum, IntegrationStatusEnum } from "./enums.ts";
 import { ProviderRef, findProvider } from "./provider.ts";
 import type { Uptime } from "../../domain/health/uptime.ts";
+import { integrationIncidentsQuery } from "./incident.ts";
+import { integrationState } from "../../domain/health/thresholds.ts";
 
 type AccountDetails = { id?: string; name?: string; url?: string; user?: string };
 
@@ -91,6 +93,9 @@ builder.prismaObject("Integration", {
     providerId: t.exposeString("providerId"),
     status: t.expose("status", { type: IntegrationStatusEnum }),
     healthStatus: t.expose("healthStatus", { type: HealthStatusEnum }),
+    state: t.field({ type: IntegrationStateEnum, description: "The one state to show for this connection", resolve: (i) => integrationState(i) }),
+    consecutiveFailures: t.exposeInt("consecutiveFailures", { description: "Failed checks in a row (the card's \"Failing 1 of 3\")" }),
+    unhealthyAfter: t.int({ description: "Failed checks in a row that make a connection UNHEALTHY (HEALTH_UNHEALTHY_AFTER)", resolve: (_i, _args, ctx) => ctx.env.HEALTH_UNHEALTHY_AFTER }),
     healthMessage: t.exposeString("healthMessage", { nullable: true }),
     healthErrorCode: t.exposeString("healthErrorCode", { nullable: true }),
     lastHealthCheckAt: t.expose("lastHealthCheckAt", { type: "DateTime", nullable: true }),
@@ -124,8 +129,13 @@ builder.prismaObject("Integration", {
     }),
     uptime: t.field({
       type: UptimeRef,
-      description: "Share of checks that found the connection up (HEALTHY or DEGRADED), per window",
+      description: "Share of checks that found the provider answering, per window: a failed token or API call is down even before the thresholds say UNHEALTHY; slow, rate-limited or short-of-scopes answers are up",
       resolve: (integration, _args, ctx) => ctx.loaders.uptime.load(integration.id),
+    }),
+    incidents: t.relation("incidents", {
+      description: "Incidents of this connection, latest first",
+      args: { first: t.arg.int({ defaultValue: 20 }) },
+      query: (args) => integrationIncidentsQuery(args),
     }),
     suggestedAction: t.string({
       nullable: true,

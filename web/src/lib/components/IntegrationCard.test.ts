@@ -25,13 +25,21 @@ function provider(overrides: Partial<Provider> = {}): Provider {
 }
 
 function integration(overrides: Partial<Integration> = {}): Integration {
+  const status = overrides.status ?? "CONNECTED";
+  const health = overrides.healthStatus ?? "HEALTHY";
   return {
     id: "int-1",
     providerId: "slack",
     status: "CONNECTED",
     healthStatus: "HEALTHY",
+    // What the API would say for the status and health, unless a test says otherwise.
+    state: status === "REAUTH_REQUIRED" ? "REAUTH_REQUIRED" : status === "DISCONNECTED" ? "NOT_CONNECTED" : health === "UNHEALTHY" || status === "ERROR" ? "UNHEALTHY" : "HEALTHY",
+    consecutiveFailures: 0,
+    unhealthyAfter: 3,
     healthMessage: null,
     lastHealthCheckAt: new Date(NOW - 3 * 60_000).toISOString(),
+    nextHealthCheckAt: new Date(NOW + 2 * 60_000).toISOString(),
+    uptime: { last24h: 1 },
     account: { id: "T1", name: "Acme Sandbox", url: "https://acme.slack.com" },
     grantedScopes: ["chat:write", "channels:read"],
     missingScopes: [],
@@ -99,6 +107,47 @@ describe("status", () => {
   it("links to the integration's history once a connection exists", () => {
     const { card } = renderCard({ integration: integration() });
     expect(within(card).getByRole("link", { name: /History and uptime/ })).toHaveAttribute("href", "/dashboard/integrations/int-1");
+  });
+});
+
+describe("main state", () => {
+  it('a connection failing below the threshold reads "Failing 1 of 3", and "Connected" is not green beside it', () => {
+    const { card } = renderCard({ integration: integration({ state: "FAILING", consecutiveFailures: 1, healthStatus: "DEGRADED", healthMessage: "Slack answered 500" }) });
+    expect(within(card).getByText("Failing 1 of 3", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByText("Connected", { exact: true }).closest(".status")).toHaveClass("status-muted");
+    expect(within(card).getByText("Degraded", { exact: true })).toBeInTheDocument();
+  });
+
+  it("an unhealthy connection shows Unhealthy prominently and a neutral Connected", () => {
+    const { card } = renderCard({ integration: integration({ healthStatus: "UNHEALTHY", consecutiveFailures: 3 }) });
+    expect(within(card).getByText("Unhealthy", { exact: true })).toHaveClass("prominent");
+    expect(within(card).getByText("Connected", { exact: true }).closest(".status")).not.toHaveClass("status-ok");
+    expect(within(card).queryByText(/^Failing/)).toBeNull();
+  });
+
+  it("a healthy connection keeps its green Connected", () => {
+    const { card } = renderCard({ integration: integration() });
+    expect(within(card).getByText("Connected", { exact: true }).closest(".status")).toHaveClass("status-ok");
+    expect(within(card).getByText("Healthy", { exact: true })).toHaveClass("prominent");
+  });
+
+  it('missing scopes read "Missing scopes"', () => {
+    const { card } = renderCard({ integration: integration({ state: "MISSING_SCOPES", missingScopes: ["chat:write"], grantedScopes: ["channels:read"] }) });
+    expect(within(card).getByText("Missing scopes", { exact: true })).toBeInTheDocument();
+  });
+
+  it('shows "Next check in …", due now once it is due, and the 24 h uptime', async () => {
+    const { card, rerender } = renderCard({ integration: integration({ uptime: { last24h: 0.5 } }) });
+    expect(card.querySelector(".next-check")).toHaveTextContent(/^Next check in 2 minutes$/);
+    expect(card.querySelector(".uptime-24h")).toHaveTextContent(/^Uptime \(24 h\): 50\.00%$/);
+    await rerender({ now: NOW + 2 * 60_000 + 5_000 });
+    expect(card.querySelector(".next-check")).toHaveTextContent(/^Next check due now$/);
+  });
+
+  it("no next check or uptime without a connection", () => {
+    const { card } = renderCard({ integration: integration({ status: "DISCONNECTED" }) });
+    expect(card.querySelector(".next-check")).toBeNull();
+    expect(card.querySelector(".uptime-24h")).toBeNull();
   });
 });
 

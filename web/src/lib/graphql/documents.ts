@@ -7,7 +7,9 @@ import type {
   DisconnectIntegrationData,
   HealthEventData,
   HealthHistoryData,
+  IncidentsData,
   IntegrationDetailData,
+  IntegrationIncidentsData,
   CreatedInvitation,
   Invitation,
   Member,
@@ -51,8 +53,13 @@ const INTEGRATION_FIELDS = gql`
     providerId
     status
     healthStatus
+    state
+    consecutiveFailures
+    unhealthyAfter
     healthMessage
     lastHealthCheckAt
+    nextHealthCheckAt
+    uptime { last24h }
     account { id name url }
     grantedScopes
     missingScopes
@@ -327,4 +334,38 @@ export const SEND_TEST_WEBHOOK_MUTATION = gql<{ sendTestWebhook: WebhookDelivery
     sendTestWebhook(id: $id) { ...WebhookDeliveryFields }
   }
   ${WEBHOOK_DELIVERY_FIELDS}
+`;
+
+const INCIDENT_FIELDS = gql`
+  fragment IncidentFields on Incident {
+    id
+    startedAt
+    endedAt
+    durationSeconds
+    errorCode
+    message
+    checksFailed
+    alertsSent
+    open
+    integration { id provider { id name } }
+  }
+`;
+
+/** The workspace's incidents, latest first; page with `before` (the startedAt of the last one seen). */
+export const INCIDENTS_QUERY = gql<IncidentsData, { first: number; before?: string | null; open?: boolean | null }>`
+  query Incidents($first: Int!, $before: DateTime, $open: Boolean) {
+    incidents(first: $first, before: $before, open: $open) { ...IncidentFields }
+  }
+  ${INCIDENT_FIELDS}
+`;
+
+/** One connection's incidents, for its detail page. */
+export const INTEGRATION_INCIDENTS_QUERY = gql<IntegrationIncidentsData, { id: string; first: number }>`
+  query IntegrationIncidents($id: ID!, $first: Int!) {
+    integration(id: $id) {
+      id
+      incidents(first: $first) { ...IncidentFields }
+    }
+  }
+  ${INCIDENT_FIELDS}
 `;

@@ -4,6 +4,7 @@
 export type Role = "OWNER" | "ADMIN" | "MEMBER" | "VIEWER";
 export type IntegrationStatus = "CONNECTED" | "DISCONNECTED" | "ERROR" | "REAUTH_REQUIRED";
 export type HealthStatus = "HEALTHY" | "DEGRADED" | "UNHEALTHY" | "UNKNOWN";
+export type IntegrationState = "HEALTHY" | "FAILING" | "UNHEALTHY" | "REAUTH_REQUIRED" | "MISSING_SCOPES" | "NOT_CONNECTED" | "UNKNOWN";
 export type HealthCheckTrigger = "SCHEDULED" | "MANUAL" | "CALLBACK";
 
 export type Viewer = {
@@ -33,8 +34,15 @@ export type Integration = {
   providerId: string;
   status: IntegrationStatus;
   healthStatus: HealthStatus;
+  /** The one state the card shows (schema enum IntegrationState). */
+  state: IntegrationState;
+  /** Failed checks in a row, and how many make it UNHEALTHY: "Failing 1 of 3". */
+  consecutiveFailures: number;
+  unhealthyAfter: number;
   healthMessage: string | null;
   lastHealthCheckAt: string | null;
+  nextHealthCheckAt: string | null;
+  uptime: Pick<Uptime, "last24h">;
   account: { id: string | null; name: string | null; url: string | null } | null;
   grantedScopes: string[];
   /** What the provider grants now, read live, minus what Switchboard asks for. */
@@ -109,10 +117,9 @@ export type HealthCheck = {
 
 export type Uptime = { last24h: number | null; last7d: number | null; last30d: number | null; checks30d: number };
 
-export type IntegrationDetail = Integration & {
+export type IntegrationDetail = Omit<Integration, "uptime"> & {
   provider: Provider | null;
   connectedAt: string | null;
-  nextHealthCheckAt: string | null;
   healthErrorCode: string | null;
   uptime: Uptime;
   healthHistory: HealthCheck[];
@@ -194,3 +201,22 @@ export type WebhookEndpoint = {
   createdAt: string;
   deliveries: WebhookDelivery[];
 };
+
+/** A connection's stretch of failure (schema type Incident). */
+export type Incident = {
+  id: string;
+  startedAt: string;
+  /** Null while it is open. */
+  endedAt: string | null;
+  /** Until now while it is open. */
+  durationSeconds: number;
+  errorCode: string | null;
+  message: string | null;
+  checksFailed: number;
+  alertsSent: number;
+  open: boolean;
+  integration: { id: string; provider: { id: string; name: string } | null };
+};
+
+export type IncidentsData = { incidents: Incident[] };
+export type IntegrationIncidentsData = { integration: { id: string; incidents: Incident[] } | null };
