@@ -66,22 +66,29 @@ export function createThrottle({ prisma, rules = THROTTLE_RULES }: { prisma: Pri
       // The count this attempt makes: 1 after a quiet window, else one more.
       const next = Prisma.sql`(CASE WHEN t."lastFailureAt" < now() - make_interval(secs => ${rule.windowSeconds}::float8) THEN 1 ELSE t."failures" + 1 END)`;
       const wait = (n: Prisma.Sql) => Prisma.sql`now() + make_interval(secs => LEAST(${rule.baseSeconds}::float8 * power(2, ${n} - ${threshold}), ${rule.maxSeconds}::float8))`;
-      // A subject that must wait keeps its row as it is, which RETURNING shows as an unchanged
-      // "lastFailureAt" (now() is the statement's own time).
-      const rows = await prisma.$queryRaw<{ counted: boolean; retryAfter: number | null }[]>`
-        INSERT INTO "auth_throttle" AS t ("key", "failures", "lastFailureAt", "blockedUntil")
-        VALUES (${keyOf(scope, subject)}, 1, now(), CASE WHEN 1 >= ${threshold} THEN ${wait(Prisma.sql`1`)} END)
-        ON CONFLICT ("key") DO UPDATE SET
-          "failures" = CASE WHEN t."blockedUntil" > now() THEN t."failures" ELSE ${next} END,
-          "blockedUntil" = CASE WHEN t."blockedUntil" > now() THEN t."blockedUntil" WHEN ${next} >= ${threshold} THEN ${wait(next)} ELSE NULL END,
-          "lastFailureAt" = CASE WHEN t."blockedUntil" > now() THEN t."lastFailureAt" ELSE now() END
-        RETURNING ("lastFailureAt" = now()::timestamp(3)) AS counted,
-                  CASE WHEN "blockedUntil" > now() THEN GREATEST(1, ceil(extract(epoch FROM ("blockedUntil" - now()))))::int END AS "retryAfter"`;
+      // A subject that must wait keeps its row as it is. Whether it had to wait is read from the
+      // row as it was, locked first (FOR UPDATE: concurrent attempts on one subject queue up
+      // here and each sees the count the previous one left), never inferred from timestamps
+      // (two attempts in one millisecond would look alike).
+      const key = keyOf(scope, subject);
+      const rows = await prisma.$queryRaw<{ blocked: boolean; retryAfter: number | null }[]>`
+        WITH old AS (
+          SELECT "blockedUntil" > now() AS blocked FROM "auth_throttle" WHERE "key" = ${key} FOR UPDATE
+        ), up AS (
+          INSERT INTO "auth_throttle" AS t ("key", "failures", "lastFailureAt", "blockedUntil")
+          VALUES (${key}, 1, now(), CASE WHEN 1 >= ${threshold} THEN ${wait(Prisma.sql`1`)} END)
+          ON CONFLICT ("key") DO UPDATE SET
+            "failures" = CASE WHEN t."blockedUntil" > now() THEN t."failures" ELSE ${next} END,
+            "blockedUntil" = CASE WHEN t."blockedUntil" > now() THEN t."blockedUntil" WHEN ${next} >= ${threshold} THEN ${wait(next)} ELSE NULL END,
+            "lastFailureAt" = CASE WHEN t."blockedUntil" > now() THEN t."lastFailureAt" ELSE now() END
+          RETURNING CASE WHEN "blockedUntil" > now() THEN GREATEST(1, ceil(extract(epoch FROM ("blockedUntil" - now()))))::int END AS "retryAfter"
+        )
+        SELECT COALESCE((SELECT blocked FROM old), false) AS blocked, (SELECT "retryAfter" FROM up) AS "retryAfter"`;
       if (++counted % PRUNE_EVERY === 0) {
         await prisma.$executeRaw`DELETE FROM "auth_throttle" WHERE "lastFailureAt" < now() - interval '1 day' AND ("blockedUntil" IS NULL OR "blockedUntil" < now())`;
       }
       const row = rows[0];
-      return row && !row.counted ? { scope, retryAfter: row.retryAfter ?? 1 } : null;
+      return row?.blocked ? { scope, retryAfter: row.retryAfter ?? 1 } : null;
     },
 
     async refund(scope, subject, { clear = false } = {}) {
