@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { connectSandbox, signUp } from "./support/flows.ts";
 
 // A person watching the dashboard sees health change live, without reloading, as a sandbox
 // provider starts failing and then recovers (the scheduler runs every second in e2e, each
@@ -6,17 +7,8 @@ import { expect, test } from "@playwright/test";
 
 test("a card goes from Healthy to Unhealthy and back without a reload", async ({ page, baseURL }) => {
   test.setTimeout(120_000);
-  await page.goto("/signup");
-  await page.getByLabel("Name").fill("Liv Live");
-  await page.getByLabel("Email").fill(`live-${Date.now()}@example.test`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
-
-  const card = page.getByRole("article", { name: "HubSpot" });
-  await card.getByRole("link", { name: "Connect", exact: true }).click();
-  await page.getByRole("button", { name: "Allow" }).click();
-  await expect(card.getByText("Healthy", { exact: true })).toBeVisible();
+  await signUp(page, { name: "Liv Live", tag: "live" });
+  const card = await connectSandbox(page, "HubSpot");
 
   // Anything set on window survives only if the page is never reloaded.
   await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));

@@ -4,6 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
+import { connectSandbox, signUp } from "./support/flows.ts";
 
 // An outage as a person sees it, with the DEFAULT health settings (check every 300 s, retry
 // after a failure every 30 s, scheduler tick 15 s, unhealthy after 3 failures): the owner sets
@@ -51,17 +52,8 @@ test.afterAll(async () => {
 
 test("a fault set on /sandbox turns the card Unhealthy within two minutes with the default settings", async ({ page, context }) => {
   test.setTimeout(240_000);
-  await page.goto(`${origin}/signup`);
-  await page.getByLabel("Name").fill("Olga Outage");
-  await page.getByLabel("Email").fill(`outage-${Date.now()}@example.test`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard\/integrations$/);
-
-  const card = page.getByRole("article", { name: "HubSpot" });
-  await card.getByRole("link", { name: "Connect", exact: true }).click();
-  await page.getByRole("button", { name: "Allow" }).click();
-  await expect(card.getByText("Healthy", { exact: true })).toBeVisible();
+  await signUp(page, { name: "Olga Outage", tag: "outage", origin });
+  const card = await connectSandbox(page, "HubSpot");
   // A new connection is due at once; after the scheduler's first check (next tick) the next one
   // is the default interval away, and the card says when.
   await expect(card.locator(".next-check")).toHaveText(/^Next check (due now|in \d+ (seconds|minutes?))$/);

@@ -3,10 +3,13 @@ import { expect, type Locator, type Page } from "@playwright/test";
 // Flows several specs share: sign up through the form, connect a sandbox built-in through its
 // consent page, connect the catalog's OIDC provider through oidc-provider's dev login.
 
-/** Signs up a fresh user through the form and waits for the dashboard. Returns the email. */
-export async function signUp(page: Page, { name, tag }: { name: string; tag: string }): Promise<string> {
+/**
+ * Signs up a fresh user through the form and waits for the dashboard. Returns the email.
+ * `origin`: a server of the spec's own instead of the configured one.
+ */
+export async function signUp(page: Page, { name, tag, origin = "" }: { name: string; tag: string; origin?: string }): Promise<string> {
   const email = `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.test`;
-  await page.goto("/signup");
+  await page.goto(`${origin}/signup`);
   await page.getByLabel("Name").fill(name);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("correct horse battery");
