@@ -266,6 +266,14 @@ test("no page, response, frame, storage or console message holds a token or secr
   expect(apiKey).toMatch(/^sb_/);
   secrets.add("API key", apiKey, true);
   expect(secrets.find(await page.content())).toContain("API key");
+  // The example request beside it works as written, with the key in its header.
+  const example = (await page.getByLabel("Example request", { exact: true }).textContent())!.trim();
+  expect(example).toContain(`authorization: Bearer ${apiKey}`);
+  const [, url, query] = /^curl -s (\S+) .* -d '(.+)'$/.exec(example)!;
+  // Sent from the test process, as a terminal would (not through the browser being scanned).
+  const answer = await fetch(url!, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: query! });
+  expect(answer.status).toBe(200);
+  expect(((await answer.json()) as { data: { viewer: { role: string } } }).data.viewer.role).toBe("OWNER");
   await page.getByRole("button", { name: "I have saved it" }).click();
   await expect(page.getByLabel("New API key", { exact: true })).toHaveCount(0);
   await expect(page.getByRole("row").filter({ hasText: "secrets-key" })).toBeVisible();
