@@ -161,7 +161,7 @@ for (const role of ROLES) {
       const secret = page.getByRole("alert").filter({ hasText: "You will not see it again" });
       await expect(secret).toBeVisible();
       await expect(secret.getByText(/^sb_/)).toBeVisible();
-      await expect(secret.getByRole("button", { name: /Copy/ })).toBeVisible();
+      await expect(secret.getByRole("button", { name: "Copy API key" })).toBeVisible();
       await secret.getByRole("button", { name: "I have saved it" }).click();
       const row = page.getByRole("row").filter({ hasText: `${role}-key` });
       await expect(row).toBeVisible();
