@@ -64,11 +64,30 @@ export function generate() {
   run("node", [join(root, "scripts/generate.mjs")]);
 }
 
-export function build() {
+/**
+ * One build step. Quiet (`npm start`): its output (vite's table of chunk sizes...) is held back
+ * and a one-line summary printed; when it fails, all of it is printed before the error.
+ */
+function buildStep(label, args, quiet) {
+  if (!quiet) return pnpm(args);
+  const started = Date.now();
+  const [cmd, ...prefix] = pnpmCmd();
+  const result = spawnSync(cmd, [...prefix, ...args], { cwd: root, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["inherit", "pipe", "pipe"] });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    process.stderr.write(`${result.stdout ?? ""}${result.stderr ?? ""}`);
+    const error = new Error(`building ${label} failed (${cmd} ${[...prefix, ...args].join(" ")} exited with ${result.status ?? result.signal})`);
+    error.exitCode = result.status ?? 1;
+    throw error;
+  }
+  log(`built ${label} in ${Math.max(1, Math.round((Date.now() - started) / 1000))} s`);
+}
+
+export function build({ quiet = false } = {}) {
   generate();
   log("building the web app (SvelteKit) and the server bundle");
-  pnpm(["--filter", "@switchboard/web", "run", "build"]);
-  pnpm(["--filter", "@switchboard/api", "run", "build"]);
+  buildStep("web", ["--filter", "@switchboard/web", "run", "build"], quiet);
+  buildStep("server", ["--filter", "@switchboard/api", "run", "build"], quiet);
 }
 
 export function main(fn) {

@@ -8,7 +8,8 @@ import { build, install, log, main, root } from "./lib.mjs";
 
 main(() => {
   install();
-  build();
+  // The build's own output (vite's chunk tables) only when it fails.
+  build({ quiet: true });
   log("starting Switchboard");
   const child = spawn(process.execPath, ["--enable-source-maps", join(root, "api/dist/main.js")], { cwd: root, stdio: "inherit" });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));

@@ -3,6 +3,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseEnv, EnvError } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { buildApp, type WebHandler } from "./app.ts";
+import { openAdminSocket } from "./admin-socket.ts";
 
 // Process entry: settings → buildApp() → listen. Exits non-zero with a clear message when a
 // setting is wrong, without printing any secret.
@@ -37,7 +38,21 @@ async function main(): Promise<void> {
   const web = await loadWeb(env, logger);
   const app = await buildApp({ env, logger, web });
   const url = await app.listen();
-  logger.info({ url, publicUrl: env.PUBLIC_URL, database: app.db.kind, sandbox: env.sandboxEnabled }, `Switchboard is listening; open ${env.PUBLIC_URL}`);
+  // `pnpm admin` while this server runs on the embedded database (see admin-socket.ts).
+  const adminSocket =
+    env.embedded && !env.DATA_DIR.startsWith("memory://")
+      ? await openAdminSocket({
+          dataDir: env.DATA_DIR,
+          logger,
+          services: { db: app.db, auth: app.auth, vault: app.vault, env, logger, realtime: app.realtime, catalog: app.services.catalog },
+        })
+      : null;
+  logger.info({ url, publicUrl: env.PUBLIC_URL, database: app.db.kind, sandbox: env.sandboxEnabled, adminSocket: adminSocket?.path ?? null }, "listening");
+  // The one line meant for a person, once, on a line of its own (bold in a terminal). pino's
+  // buffered start-up lines are flushed first, so in a terminal or a pipe it comes after them.
+  await new Promise<void>((done) => logger.flush(() => done()));
+  const ready = `Switchboard ready at ${env.PUBLIC_URL}`;
+  process.stdout.write(process.stdout.isTTY ? `\n  \x1b[1;32m${ready}\x1b[0m\n\n` : `${ready}\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -46,6 +61,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, "shutting down");
     const timer = setTimeout(() => process.exit(1), 10_000);
     timer.unref();
+    await adminSocket?.close().catch((error) => logger.error({ err: error }, "error while closing the admin socket"));
     await app.close().catch((error) => logger.error({ err: error }, "error while shutting down"));
     process.exit(0);
   };

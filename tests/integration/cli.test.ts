@@ -29,16 +29,20 @@ describe.skipIf(!enabled)("admin CLI on Postgres", () => {
   let env: Record<string, string>;
   let app: App;
   let url: string;
+  let dataDir: string;
   beforeAll(async () => {
     db = await createTestDatabase("cli");
     const port = await freePort();
-    env = { DATABASE_URL: db.url, ...testSecrets(), PUBLIC_URL: `http://localhost:${port}` };
+    // A DATA_DIR of its own (the sandbox keeps its state there), not the checkout's ./data.
+    dataDir = mkdtempSync(join(tmpdir(), "sb-cli-pg-"));
+    env = { DATABASE_URL: db.url, DATA_DIR: dataDir, ...testSecrets(), PUBLIC_URL: `http://localhost:${port}` };
     app = await buildApp({ env: parseEnv({ ...env, NODE_ENV: "test", HEALTH_SCHEDULER: "off" }), logger: createLogger({ level: "silent" }) });
     url = await app.listen(port, "127.0.0.1");
   });
   afterAll(async () => {
     await app?.close();
     await db?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("creates a user with a workspace, then an API key that works against the running server", async () => {
@@ -95,7 +99,9 @@ describe.skipIf(!enabled)("admin CLI on Postgres", () => {
 });
 
 describe("admin CLI on the embedded database", () => {
-  it("works while the server is stopped and says so clearly while it runs", async () => {
+  // A server started by main.ts answers the CLI over DATA_DIR/admin.sock (admin-socket.test.ts);
+  // an app without that socket (buildApp in a test, a server starting) is waited for, then named.
+  it("works while the server is stopped and says so clearly while another process holds it", { timeout: 90_000 }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "sb-cli-"));
     try {
       const ok = admin(["create-user", "--email", "solo@example.test", "--password", "solo-pass-12"], { DATA_DIR: dataDir });

@@ -1,192 +1,38 @@
-import { parseArgs } from "node:util";
-import type { Database } from "../db/index.ts";
-import type { Auth } from "../auth/auth.ts";
-import type { Vault } from "../domain/vault/vault.ts";
-import type { Env } from "../env.ts";
-import type { Logger } from "../logger.ts";
+import { runAdmin, withLocalServices, ADMIN_COMMANDS, type AdminIO } from "./commands.ts";
 
-// `pnpm admin <command>`: operator tasks against the same database and settings as the server.
-// Arguments are checked before the database, auth and Prisma modules load, so a typo is
-// answered at once.
+// `pnpm admin <command>`: operator tasks against the same database and settings as the server
+// (the commands are in commands.ts). On the embedded database (no DATABASE_URL) while the
+// server runs, PGlite is the server's alone, so the command goes to the server over
+// DATA_DIR/admin.sock and runs there (../admin-socket.ts); with no live server answering
+// (stopped, or a stale socket from a crash) the CLI opens the database itself. With
+// DATABASE_URL the CLI always talks to Postgres directly.
 
-const USAGE = `Usage: pnpm admin <command> [options]
+const io: AdminIO = { out: (text) => console.log(text), err: (text) => console.error(text) };
 
-Commands:
-  create-user --email EMAIL --password PASSWORD [--name NAME]
-      Create a user with a personal workspace they own (whatever SIGNUP says). The password
-      needs at least 12 characters and must be hard to guess, as for sign-up.
-  create-api-key --email EMAIL --name NAME
-      Create an API key for the user's workspace; the key is printed once.
-  check-now [--integration ID]
-      Run a health check now for one integration, or for every connected one.
-  rotate-encryption-key
-      Re-encrypt every stored token and secret with the first key of ENCRYPTION_KEYS.
-      Rotate by putting a new key first and keeping the old ones after it; once this has
-      run (safe while the server runs on Postgres), the old keys can be removed.
+/** A server that holds the database lock but has not opened its socket yet is given this long. */
+const STARTING_SERVER_WAIT_MS = 10_000;
 
-Settings come from the environment, as for the server (DATABASE_URL, DATA_DIR, ...).`;
-
-class UsageError extends Error {
-  override name = "UsageError";
-}
-
-function required(values: Record<string, string | boolean | undefined>, name: string): string {
-  const value = values[name];
-  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`--${name} is required`);
-  return value.trim();
-}
-
-/** Errors whose message is meant for the operator as it is. */
-const KNOWN_ERRORS = new Set(["UsageError", "ApiKeyError", "DatabaseBusyError", "EnvError", "MissingSecretError", "MigrationError", "VaultError"]);
-
-async function withServices<T>(
-  fn: (s: {
-    db: Database;
-    auth: Auth;
-    vault: Vault;
-    env: Env;
-    logger: Logger;
-    createWorkspaceApiKey: typeof import("../auth/api-keys.ts").createWorkspaceApiKey;
-  }) => Promise<T>,
-): Promise<T> {
-  const [{ parseEnv }, { createLogger }, { createDatabase }, { migrate }, { resolveSecrets }, { createAuth }, { createWorkspaceApiKey }] = await Promise.all([
-    import("../env.ts"),
-    import("../logger.ts"),
-    import("../db/index.ts"),
-    import("../db/migrate.ts"),
-    import("../secrets.ts"),
-    import("../auth/auth.ts"),
-    import("../auth/api-keys.ts"),
-  ]);
-  const { DEFAULT_MIGRATIONS_DIR } = await import("../db/migrations-dir.ts");
-  const env = parseEnv();
-  // The CLI's own logs go to stderr so stdout carries only the result (a key, an id).
-  const logger = createLogger({ level: env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL, destination: process.stderr as never });
-  const secrets = resolveSecrets(env, logger);
-  const db = await createDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
+async function throughServer(argv: string[]): Promise<number | null> {
+  if (!ADMIN_COMMANDS.includes(argv[0] ?? "")) return null; // usage and help need no database
+  let dataDir: string;
   try {
-    await migrate(db, DEFAULT_MIGRATIONS_DIR);
-    const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger });
-    const { createVault } = await import("../domain/vault/vault.ts");
-    return await fn({ db, auth, vault: createVault(secrets.encryptionKeys), env, logger, createWorkspaceApiKey });
-  } finally {
-    await db.close();
+    const { parseEnv } = await import("../env.ts");
+    const env = parseEnv();
+    if (!env.embedded || env.DATA_DIR.startsWith("memory://")) return null;
+    dataDir = env.DATA_DIR;
+  } catch {
+    return null; // the local run reports the setting's error
+  }
+  const { livePglitePid, sendAdminCommand } = await import("../admin-socket.ts");
+  const deadline = Date.now() + STARTING_SERVER_WAIT_MS;
+  for (;;) {
+    const exit = await sendAdminCommand(dataDir, argv, io);
+    if (exit !== null) return exit;
+    // Nobody answers: run here, unless a live process holds the database (a server starting).
+    if (livePglitePid(dataDir) === null || Date.now() >= deadline) return null;
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-async function createUser(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } }, strict: true });
-  const email = required(values, "email").toLowerCase();
-  const password = required(values, "password");
-  const name = typeof values.name === "string" && values.name.trim() ? values.name.trim() : email.split("@")[0]!;
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError("--email must be an email address");
-  const { checkPassword } = await import("../auth/password-policy.ts");
-  const verdict = checkPassword(password, [email, name]);
-  if (!verdict.ok) throw new UsageError(`--password: ${verdict.message}`);
-  await withServices(async ({ db, auth }) => {
-    const existing = await db.prisma.user.findUnique({ where: { email }, select: { id: true } });
-    if (existing) throw new UsageError(`a user with email ${email} already exists`);
-    const result = await auth.api.signUpEmail({ body: { email, password, name } });
-    const membership = await db.prisma.member.findFirst({ where: { userId: result.user.id }, include: { organization: true } });
-    console.log(JSON.stringify({ id: result.user.id, email, name, workspace: membership ? { id: membership.organizationId, name: membership.organization.name } : null }));
-  });
-}
-
-async function createApiKey(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { email: { type: "string" }, name: { type: "string" } }, strict: true });
-  const email = required(values, "email").toLowerCase();
-  const name = required(values, "name");
-  await withServices(async ({ db, auth, createWorkspaceApiKey }) => {
-    const user = await db.prisma.user.findUnique({ where: { email }, select: { id: true } });
-    if (!user) throw new UsageError(`no user with email ${email}`);
-    const membership = await db.prisma.member.findFirst({ where: { userId: user.id }, orderBy: { createdAt: "asc" } });
-    if (!membership) throw new UsageError(`${email} is not a member of any workspace`);
-    const created = await createWorkspaceApiKey({ auth, prisma: db.prisma, userId: user.id, workspaceId: membership.organizationId, name });
-    // The key on stdout alone, so `KEY=$(pnpm -s admin create-api-key ...)` works.
-    console.log(created.key);
-    console.error(`API key "${created.name}" (${created.start}…) created for workspace ${membership.organizationId}. It is shown only this once.`);
-  });
-}
-
-async function rotateEncryptionKey(args: string[]): Promise<void> {
-  parseArgs({ args, options: {}, strict: true });
-  await withServices(async ({ db, vault }) => {
-    const { rotateEncryptionKey: rotate } = await import("../domain/vault/rotate.ts");
-    const result = await rotate({ prisma: db.prisma, vault });
-    console.log(JSON.stringify({ activeKeyId: vault.activeKeyId, ...result }));
-  });
-}
-
-async function checkNow(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { integration: { type: "string" } }, strict: true });
-  await withServices(async ({ db, vault, env, logger }) => {
-    const [{ checkIntegration }, { loadCatalog }, { createRealtime }, pLimit] = await Promise.all([
-      import("../domain/health/check-integration.ts"),
-      import("../providers/catalog.ts"),
-      import("../realtime/pubsub.ts"),
-      import("p-limit").then((m) => m.default),
-    ]);
-    const { sandboxClient, sandboxEndpoints } = await import("../sandbox/index.ts");
-    const catalog = loadCatalog(env, env.sandboxEnabled ? { endpoints: sandboxEndpoints, client: (id) => sandboxClient(id as never) } : undefined);
-    // Events go through Redis when it is configured, so open dashboards see these checks too.
-    const realtime = createRealtime({ redisUrl: env.REDIS_URL, logger });
-    try {
-      const where = values.integration ? { id: values.integration } : { status: "CONNECTED" as const };
-      const rows = await db.prisma.integration.findMany({ where, select: { id: true, providerId: true, status: true } });
-      if (values.integration && rows.length === 0) throw new UsageError(`no integration with id ${values.integration}`);
-      const services = { db, prisma: db.prisma, vault, realtime, logger, env, allowHttp: env.NODE_ENV !== "production" || env.PUBLIC_URL.startsWith("http://") };
-      const limit = pLimit(env.HEALTH_CHECK_CONCURRENCY);
-      const results = await Promise.all(
-        rows.map((row) =>
-          limit(async () => {
-            const provider = catalog.find((p) => p.id === row.providerId);
-            if (!provider) return { integrationId: row.id, provider: row.providerId, status: "UNKNOWN", errorCode: "unknown_provider" };
-            const r = await checkIntegration({ services, provider, integrationId: row.id, trigger: "MANUAL" });
-            return { integrationId: r.integrationId, provider: r.providerId, status: r.status, errorCode: r.errorCode, latencyMs: r.latencyMs };
-          }),
-        ),
-      );
-      for (const r of results) console.log(JSON.stringify(r));
-    } finally {
-      await realtime.close();
-    }
-  });
-}
-
-const commands: Record<string, (args: string[]) => Promise<void>> = {
-  "check-now": checkNow,
-  "rotate-encryption-key": rotateEncryptionKey,
-  "create-user": createUser,
-  "create-api-key": createApiKey,
-};
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...args] = argv;
-  if (!command || command === "help" || command === "--help" || command === "-h") {
-    console.log(USAGE);
-    return command ? 0 : 64;
-  }
-  const run = commands[command];
-  if (!run) {
-    console.error(`Unknown command "${command}".\n\n${USAGE}`);
-    return 64;
-  }
-  try {
-    await run(args);
-    return 0;
-  } catch (error) {
-    if (error instanceof Error && (error instanceof UsageError || KNOWN_ERRORS.has(error.name))) {
-      console.error(`error: ${error.message}`);
-      return error instanceof UsageError ? 64 : 1;
-    }
-    if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
-      console.error(`error: ${error.message}\n\n${USAGE}`);
-      return 64;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`error: ${message}`);
-    return 1;
-  }
-}
-
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+process.exitCode = (await throughServer(argv)) ?? (await runAdmin(argv, { io, withServices: withLocalServices }));

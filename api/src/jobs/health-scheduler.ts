@@ -216,7 +216,10 @@ export function createHealthScheduler({
       const seconds = env.HEALTH_CHECK_TICK_SECONDS;
       const expression = seconds < 60 ? `*/${seconds} * * * * *` : `0 */${Math.max(1, Math.round(seconds / 60))} * * * *`;
       task = cron.schedule(expression, () => scheduler.sweep().then(() => undefined), { name: "health-sweep", noOverlap: true });
-      logger.info({ everySeconds: seconds, concurrency: env.HEALTH_CHECK_CONCURRENCY }, "health scheduler started");
+      logger.info(
+        { tickSeconds: seconds, intervalSeconds: env.HEALTH_CHECK_INTERVAL_SECONDS, retryIntervalSeconds: env.HEALTH_RETRY_INTERVAL_SECONDS, concurrency: env.HEALTH_CHECK_CONCURRENCY },
+        `health scheduler started: each integration checked every ${env.HEALTH_CHECK_INTERVAL_SECONDS} s (every ${env.HEALTH_RETRY_INTERVAL_SECONDS} s while failing), up to ${env.HEALTH_CHECK_CONCURRENCY} at a time, due checks looked for every ${seconds} s`,
+      );
       rescheduleToInterval(prisma, env.HEALTH_CHECK_INTERVAL_SECONDS).then(
         (moved) => moved > 0 && logger.info({ moved, intervalSeconds: env.HEALTH_CHECK_INTERVAL_SECONDS }, "health checks rescheduled to the interval"),
         (error: unknown) => logger.error({ err: error }, "could not reschedule health checks to the interval"),
