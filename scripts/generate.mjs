@@ -17,3 +17,5 @@ execFileSync(join(root, "api/node_modules/.bin/prisma"), ["generate"], {
   stdio: "inherit",
   env: { ...process.env, PATH: `${join(root, "api/node_modules/.bin")}:${process.env.PATH}`, PRISMA_SCHEMA_ENGINE_BINARY: stub, PRISMA_HIDE_UPDATE_MESSAGE: "1", CHECKPOINT_DISABLE: "1" },
 });
+// The web's GraphQL types (gql.tada's introspection of ../schema.graphql), checked against its documents.
+execFileSync("node", [join(root, "web/scripts/graphql.mjs")], { cwd: join(root, "web"), stdio: "inherit" });

@@ -13,7 +13,7 @@ const OAUTH_ROUTES = "/api/integrations/oauth/";
 /** Asks the API who the cookie belongs to. */
 async function fetchViewer(cookie: string): Promise<Viewer | null> {
   try {
-    const { status, body } = await postGraphQL<{ viewer?: Viewer | null }>({ query: VIEWER_QUERY, cookie, timeoutMs: VIEWER_TIMEOUT_MS });
+    const { status, body } = await postGraphQL({ document: VIEWER_QUERY, cookie, timeoutMs: VIEWER_TIMEOUT_MS });
     if (status === 401) return null;
     if (status < 200 || status >= 300) {
       console.warn(`viewer lookup failed: HTTP ${status}`);

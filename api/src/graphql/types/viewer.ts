@@ -1,5 +1,6 @@
 import { builder } from "../builder.ts";
 import { RoleEnum } from "./enums.ts";
+import { viewerPermissions, type ViewerPermissions } from "../../auth/viewer-permissions.ts";
 
 builder.prismaObject("User", {
   fields: (t) => ({
@@ -18,6 +19,25 @@ builder.prismaObject("Organization", {
   }),
 });
 
+const ViewerPermissionsRef = builder.objectRef<ViewerPermissions>("ViewerPermissions").implement({
+  description: "What the caller's role may do (api/src/auth/roles.ts), so clients show only the controls that will work",
+  fields: (t) => ({
+    testIntegrations: t.exposeBoolean("testIntegrations", { description: "testIntegration, testAllIntegrations" }),
+    connectIntegrations: t.exposeBoolean("connectIntegrations", { description: "Connect and disconnect integrations" }),
+    manageApiKeys: t.exposeBoolean("manageApiKeys"),
+    manageWebhooks: t.exposeBoolean("manageWebhooks"),
+    manageAlerts: t.exposeBoolean("manageAlerts", { description: "Notification channels and alert rules" }),
+    manageMembers: t.exposeBoolean("manageMembers", { description: "Invite, change roles, remove members, revoke invitations" }),
+    readAuditLog: t.exposeBoolean("readAuditLog"),
+    changeOwners: t.exposeBoolean("changeOwners", { description: "Change or remove an owner, or revoke an invitation to become owner" }),
+    assignableRoles: t.field({
+      type: [RoleEnum],
+      description: "Roles the caller may give in inviteMember and updateMemberRole (never above their own); empty when they manage no members",
+      resolve: (permissions) => permissions.assignableRoles,
+    }),
+  }),
+});
+
 const ViewerRef = builder.objectRef<{ userId: string; workspaceId: string; role: "owner" | "admin" | "member" | "viewer"; via: "session" | "apiKey" }>("Viewer");
 
 ViewerRef.implement({
@@ -32,6 +52,7 @@ ViewerRef.implement({
       resolve: (query, viewer, _args, ctx) => ctx.prisma.organization.findUniqueOrThrow({ ...query, where: { id: viewer.workspaceId } }),
     }),
     role: t.field({ type: RoleEnum, resolve: (viewer) => viewer.role }),
+    permissions: t.field({ type: ViewerPermissionsRef, resolve: (viewer) => viewerPermissions(viewer.role) }),
     authenticatedWith: t.string({
       description: "session or apiKey",
       resolve: (viewer) => viewer.via,

@@ -12,7 +12,7 @@ function incident(overrides: Partial<Incident> = {}): Incident {
     startedAt: new Date(NOW - 3_725_000).toISOString(),
     endedAt: new Date(NOW - 600_000).toISOString(),
     durationSeconds: 3_125,
-    errorCode: "provider_error",
+    errorCode: "PROVIDER_ERROR",
     message: "HubSpot answered HTTP 500",
     checksFailed: 4,
     alertsSent: 2,
@@ -30,7 +30,7 @@ describe("IncidentsTable", () => {
     expect(headers).toEqual(["Started", "Ended", "Duration", "Error", "Failed checks", "Alerts sent"]);
     const cells = within(table).getAllByRole("cell").map((c) => c.textContent?.replace(/\s+/g, " ").trim());
     expect(cells[2]).toBe("52 min 5 s");
-    expect(cells[3]).toBe("provider_error HubSpot answered HTTP 500");
+    expect(cells[3]).toBe("PROVIDER_ERROR HubSpot answered HTTP 500");
     expect(cells.slice(4)).toEqual(["4", "2"]);
     expect(screen.getByRole("region", { name: /Incidents/ })).toHaveAttribute("tabindex", "0");
   });

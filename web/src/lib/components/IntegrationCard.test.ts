@@ -67,10 +67,19 @@ function fakeClient() {
   return { client: { mutation }, mutation, pending };
 }
 
+// What Viewer.permissions answers for each role (tests/integration/viewer-permissions.test.ts
+// checks the API's side); the card sees only these two booleans.
+const PERMISSIONS: Record<Role, { testIntegrations: boolean; connectIntegrations: boolean }> = {
+  OWNER: { testIntegrations: true, connectIntegrations: true },
+  ADMIN: { testIntegrations: true, connectIntegrations: true },
+  MEMBER: { testIntegrations: true, connectIntegrations: false },
+  VIEWER: { testIntegrations: false, connectIntegrations: false },
+};
+
 function renderCard(props: { provider?: Provider; integration?: Integration; role?: Role; now?: number; checking?: boolean } = {}) {
   const fake = fakeClient();
   const result = render(IntegrationCard, {
-    props: { provider: props.provider ?? provider(), integration: props.integration, role: props.role ?? "OWNER", now: props.now ?? NOW, checking: props.checking },
+    props: { provider: props.provider ?? provider(), integration: props.integration, permissions: PERMISSIONS[props.role ?? "OWNER"], now: props.now ?? NOW, checking: props.checking },
     context: new Map([["$$_urql", fake.client]]),
   });
   const card = screen.getByRole("article", { name: (props.provider ?? provider()).name });
@@ -269,7 +278,7 @@ describe("loading states", () => {
       testIntegration: {
         status,
         steps,
-        errorCode: status === "HEALTHY" ? null : "token_revoked",
+        errorCode: status === "HEALTHY" ? null : "TOKEN_REVOKED",
         message: status === "HEALTHY" ? null : "Slack says the token was revoked",
         latencyMs: 42,
         checkedAt: new Date(NOW).toISOString(),
@@ -290,7 +299,7 @@ describe("loading states", () => {
     pending[0]!.resolve(
       result("UNHEALTHY", [
         { step: "token", ok: true, latencyMs: 3, code: null, message: null },
-        { step: "api", ok: false, latencyMs: 39, code: "token_revoked", message: "Slack says the token was revoked" },
+        { step: "api", ok: false, latencyMs: 39, code: "TOKEN_REVOKED", message: "Slack says the token was revoked" },
       ]),
     );
     // The first step appears before the second, and the summary comes last.

@@ -8,8 +8,8 @@ const ago = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString();
 
 const checks = [
   { id: "a", status: "HEALTHY" as const, latencyMs: 20, checkedAt: ago(10), errorCode: null },
-  { id: "b", status: "DEGRADED" as const, latencyMs: 0, checkedAt: ago(20), errorCode: "provider_error" },
-  { id: "c", status: "DEGRADED" as const, latencyMs: 900, checkedAt: ago(30), errorCode: "slow" },
+  { id: "b", status: "DEGRADED" as const, latencyMs: 0, checkedAt: ago(20), errorCode: "PROVIDER_ERROR" as const },
+  { id: "c", status: "DEGRADED" as const, latencyMs: 900, checkedAt: ago(30), errorCode: "SLOW" as const },
   { id: "d", status: "HEALTHY" as const, latencyMs: 40, checkedAt: ago(3 * 24 * 60), errorCode: null },
 ];
 
@@ -30,8 +30,8 @@ describe("LatencyChart", () => {
   });
 
   it("counts a check as failed when it got no answer; slow, rate limited and missing scopes answered", () => {
-    expect(checkFailed({ status: "DEGRADED", errorCode: "timeout" })).toBe(true);
-    expect(checkFailed({ status: "UNHEALTHY", errorCode: "invalid_grant" })).toBe(true);
-    for (const code of ["slow", "rate_limited", "insufficient_scope", null]) expect(checkFailed({ status: "DEGRADED", errorCode: code })).toBe(false);
+    expect(checkFailed({ status: "DEGRADED", errorCode: "TIMEOUT" })).toBe(true);
+    expect(checkFailed({ status: "UNHEALTHY", errorCode: "INVALID_GRANT" })).toBe(true);
+    for (const code of ["SLOW", "RATE_LIMITED", "INSUFFICIENT_SCOPE", null] as const) expect(checkFailed({ status: "DEGRADED", errorCode: code })).toBe(false);
   });
 });

@@ -1,53 +1,48 @@
-import { gql } from "@urql/svelte";
-import type {
-  ApiKey,
-  AuditEvent,
-  CreatedApiKey,
-  DashboardData,
-  DisconnectIntegrationData,
-  HealthEventData,
-  HealthHistoryData,
-  IncidentsData,
-  IntegrationDetailData,
-  IntegrationIncidentsData,
-  CreatedInvitation,
-  Invitation,
-  Member,
-  Role,
-  TestAllIntegrationsData,
-  TestIntegrationData,
-  WebhookDelivery,
-  WebhookEndpoint,
-} from "./types";
+import { graphql } from "./graphql";
 
-/** Sent by hooks.server.ts over loopback; a plain string because it never goes through urql. */
-export const VIEWER_QUERY = /* GraphQL */ `
+// Every document the web sends, typed from schema.graphql by gql.tada (./graphql.ts); named types
+// for components are derived from these in ./types.ts. web/scripts/graphql.mjs validates each
+// one against the schema before every build, typecheck and test.
+
+/** Sent by hooks.server.ts over loopback (printed: it never goes through urql). */
+export const VIEWER_QUERY = graphql(`
   query Viewer {
     viewer {
       role
       authenticatedWith
       user { id name email }
       workspace { id name }
+      permissions {
+        testIntegrations
+        connectIntegrations
+        manageApiKeys
+        manageWebhooks
+        manageAlerts
+        manageMembers
+        readAuditLog
+        changeOwners
+        assignableRoles
+      }
     }
   }
-`;
+`);
 
 /** Sent by /api/integrations/oauth/authorize; the response sets the flow's binding cookie. */
-export const CONNECT_INTEGRATION_MUTATION = /* GraphQL */ `
+export const CONNECT_INTEGRATION_MUTATION = graphql(`
   mutation ConnectIntegration($provider: ID!, $returnTo: String, $org: String) {
     connectIntegration(provider: $provider, returnTo: $returnTo, org: $org) { authorizationUrl }
   }
-`;
+`);
 
 /** Sent by /api/integrations/oauth/callback/[provider]; the response clears the binding cookie. */
-export const COMPLETE_INTEGRATION_CONNECTION_MUTATION = /* GraphQL */ `
+export const COMPLETE_INTEGRATION_CONNECTION_MUTATION = graphql(`
   mutation CompleteIntegrationConnection($provider: ID!, $callbackQuery: String!) {
     completeIntegrationConnection(provider: $provider, callbackQuery: $callbackQuery) { redirectTo errorCode }
   }
-`;
+`);
 
 /** What a card shows of a connection; mutations select it too, so their results match the list. */
-const INTEGRATION_FIELDS = gql`
+export const INTEGRATION_FIELDS = graphql(`
   fragment IntegrationFields on Integration {
     id
     providerId
@@ -66,32 +61,49 @@ const INTEGRATION_FIELDS = gql`
     suggestedAction
     org
   }
-`;
+`);
 
-export const DASHBOARD_QUERY = gql<DashboardData>`
+export const PROVIDER_FIELDS = graphql(`
+  fragment ProviderFields on Provider { id name description configured sandbox redirectUri scopes type orgChoice }
+`);
+
+export const DASHBOARD_QUERY = graphql(
+  `
   query Dashboard {
-    providers { id name description configured sandbox redirectUri scopes type orgChoice }
+    providers { ...ProviderFields }
     integrations { ...IntegrationFields }
   }
-  ${INTEGRATION_FIELDS}
-`;
+`,
+  [PROVIDER_FIELDS, INTEGRATION_FIELDS],
+);
 
-export const TEST_INTEGRATION_MUTATION = gql<TestIntegrationData, { id: string }>`
-  mutation TestIntegration($id: ID!) {
-    testIntegration(id: $id) {
-      status
-      steps { step ok latencyMs code message }
-      errorCode
-      message
-      latencyMs
-      checkedAt
-      integration { ...IntegrationFields }
-    }
+/** What "Test" and "Test all" answer for one connection. */
+export const TEST_RESULT_FIELDS = graphql(
+  `
+  fragment TestResultFields on TestIntegrationPayload {
+    status
+    steps { step ok latencyMs code message }
+    errorCode
+    message
+    latencyMs
+    checkedAt
+    integration { ...IntegrationFields }
   }
-  ${INTEGRATION_FIELDS}
-`;
+`,
+  [INTEGRATION_FIELDS],
+);
 
-export const DISCONNECT_INTEGRATION_MUTATION = gql<DisconnectIntegrationData, { id: string; forget: boolean }>`
+export const TEST_INTEGRATION_MUTATION = graphql(
+  `
+  mutation TestIntegration($id: ID!) {
+    testIntegration(id: $id) { ...TestResultFields }
+  }
+`,
+  [TEST_RESULT_FIELDS],
+);
+
+export const DISCONNECT_INTEGRATION_MUTATION = graphql(
+  `
   mutation DisconnectIntegration($id: ID!, $forget: Boolean!) {
     disconnectIntegration(id: $id, forget: $forget) {
       disconnected
@@ -102,33 +114,28 @@ export const DISCONNECT_INTEGRATION_MUTATION = gql<DisconnectIntegrationData, { 
       integration { ...IntegrationFields }
     }
   }
-  ${INTEGRATION_FIELDS}
-`;
+`,
+  [INTEGRATION_FIELDS],
+);
 
 /** Health events of the workspace, or of one connection; pages refetch on each one. */
-export const HEALTH_EVENTS_SUBSCRIPTION = gql<HealthEventData, { integrationId?: string }>`
+export const HEALTH_EVENTS_SUBSCRIPTION = graphql(`
   subscription HealthEvents($integrationId: ID) {
     healthStatus(integrationId: $integrationId) { integrationId providerId kind status healthStatus checkedAt }
   }
-`;
+`);
 
 /** One "Test all": every connected integration of the workspace, checked now. */
-export const TEST_ALL_INTEGRATIONS_MUTATION = gql<TestAllIntegrationsData>`
+export const TEST_ALL_INTEGRATIONS_MUTATION = graphql(
+  `
   mutation TestAllIntegrations {
-    testAllIntegrations {
-      status
-      steps { step ok latencyMs code message }
-      errorCode
-      message
-      latencyMs
-      checkedAt
-      integration { ...IntegrationFields }
-    }
+    testAllIntegrations { ...TestResultFields }
   }
-  ${INTEGRATION_FIELDS}
-`;
+`,
+  [TEST_RESULT_FIELDS],
+);
 
-const HEALTH_CHECK_FIELDS = gql`
+export const HEALTH_CHECK_FIELDS = graphql(`
   fragment HealthCheckFields on HealthCheck {
     id
     status
@@ -139,13 +146,14 @@ const HEALTH_CHECK_FIELDS = gql`
     message
     checkedAt
   }
-`;
+`);
 
-export const INTEGRATION_DETAIL_QUERY = gql<IntegrationDetailData, { id: string; first: number }>`
+export const INTEGRATION_DETAIL_QUERY = graphql(
+  `
   query IntegrationDetail($id: ID!, $first: Int!) {
     integration(id: $id) {
       ...IntegrationFields
-      provider { id name description configured sandbox redirectUri scopes type orgChoice }
+      provider { ...ProviderFields }
       connectedAt
       nextHealthCheckAt
       healthErrorCode
@@ -153,56 +161,60 @@ export const INTEGRATION_DETAIL_QUERY = gql<IntegrationDetailData, { id: string;
       healthHistory(first: $first) { ...HealthCheckFields }
     }
   }
-  ${INTEGRATION_FIELDS}
-  ${HEALTH_CHECK_FIELDS}
-`;
+`,
+  [INTEGRATION_FIELDS, PROVIDER_FIELDS, HEALTH_CHECK_FIELDS],
+);
 
 /** One page of the check log, older than `before` (the checkedAt of the last one seen). */
-export const HEALTH_HISTORY_QUERY = gql<HealthHistoryData, { id: string; first: number; before?: string | null }>`
+export const HEALTH_HISTORY_QUERY = graphql(
+  `
   query HealthHistory($id: ID!, $first: Int!, $before: DateTime) {
     integration(id: $id) {
       id
       healthHistory(first: $first, before: $before) { ...HealthCheckFields }
     }
   }
-  ${HEALTH_CHECK_FIELDS}
-`;
+`,
+  [HEALTH_CHECK_FIELDS],
+);
 
-export const API_KEYS_QUERY = gql<{ apiKeys: ApiKey[] }>`
+export const API_KEYS_QUERY = graphql(`
   query ApiKeys {
     apiKeys { id name start role createdAt lastUsedAt expiresAt }
   }
-`;
+`);
 
-export const CREATE_API_KEY_MUTATION = gql<{ createApiKey: CreatedApiKey }, { name: string }>`
+export const CREATE_API_KEY_MUTATION = graphql(`
   mutation CreateApiKey($name: String!) {
     createApiKey(name: $name) { id name start createdAt key }
   }
-`;
+`);
 
-export const REVOKE_API_KEY_MUTATION = gql<{ revokeApiKey: boolean }, { id: string }>`
+export const REVOKE_API_KEY_MUTATION = graphql(`
   mutation RevokeApiKey($id: ID!) {
     revokeApiKey(id: $id)
   }
-`;
+`);
 
-const MEMBER_FIELDS = gql`
+export const MEMBER_FIELDS = graphql(`
   fragment MemberFields on Membership {
     id
     role
     joinedAt
     user { id name email }
   }
-`;
+`);
 
-export const MEMBERS_QUERY = gql<{ members: Member[] }>`
+export const MEMBERS_QUERY = graphql(
+  `
   query Members {
     members { ...MemberFields }
   }
-  ${MEMBER_FIELDS}
-`;
+`,
+  [MEMBER_FIELDS],
+);
 
-const INVITATION_FIELDS = gql`
+export const INVITATION_FIELDS = graphql(`
   fragment InvitationFields on Invitation {
     id
     email
@@ -212,63 +224,69 @@ const INVITATION_FIELDS = gql`
     createdAt
     invitedBy { id name email }
   }
-`;
+`);
 
 /** Pending invitations (owners and admins); never their tokens. */
-export const INVITATIONS_QUERY = gql<{ invitations: Invitation[] }>`
+export const INVITATIONS_QUERY = graphql(
+  `
   query Invitations {
     invitations { ...InvitationFields }
   }
-  ${INVITATION_FIELDS}
-`;
+`,
+  [INVITATION_FIELDS],
+);
 
 /** The answer's acceptUrl is the only time the link (with its token) is shown. */
-export const INVITE_MEMBER_MUTATION = gql<{ inviteMember: CreatedInvitation }, { email: string; role: Role }>`
+export const INVITE_MEMBER_MUTATION = graphql(
+  `
   mutation InviteMember($email: String!, $role: Role!) {
     inviteMember(email: $email, role: $role) { ...InvitationFields acceptUrl }
   }
-  ${INVITATION_FIELDS}
-`;
+`,
+  [INVITATION_FIELDS],
+);
 
-export const REVOKE_INVITATION_MUTATION = gql<{ revokeInvitation: boolean }, { id: string }>`
+export const REVOKE_INVITATION_MUTATION = graphql(`
   mutation RevokeInvitation($id: ID!) {
     revokeInvitation(id: $id)
   }
-`;
+`);
 
 /** Sent by the /invite/[token] page with plain fetch (it has no urql client). */
-export const ACCEPT_INVITATION_MUTATION = /* GraphQL */ `
+export const ACCEPT_INVITATION_MUTATION = graphql(`
   mutation AcceptInvitation($token: String!) {
     acceptInvitation(token: $token) { role workspace { id name } }
   }
-`;
+`);
 
-export const RENAME_WORKSPACE_MUTATION = gql<{ renameWorkspace: { id: string; name: string } }, { name: string }>`
+export const RENAME_WORKSPACE_MUTATION = graphql(`
   mutation RenameWorkspace($name: String!) {
     renameWorkspace(name: $name) { id name }
   }
-`;
+`);
 
-export const UPDATE_MEMBER_ROLE_MUTATION = gql<{ updateMemberRole: Member }, { id: string; role: Role }>`
+export const UPDATE_MEMBER_ROLE_MUTATION = graphql(
+  `
   mutation UpdateMemberRole($id: ID!, $role: Role!) {
     updateMemberRole(id: $id, role: $role) { ...MemberFields }
   }
-  ${MEMBER_FIELDS}
-`;
+`,
+  [MEMBER_FIELDS],
+);
 
-export const REMOVE_MEMBER_MUTATION = gql<{ removeMember: boolean }, { id: string }>`
+export const REMOVE_MEMBER_MUTATION = graphql(`
   mutation RemoveMember($id: ID!) {
     removeMember(id: $id)
   }
-`;
+`);
 
-export const AUDIT_EVENTS_QUERY = gql<{ auditEvents: AuditEvent[] }, { first: number; before?: string | null }>`
+export const AUDIT_EVENTS_QUERY = graphql(`
   query AuditEvents($first: Int!, $before: DateTime) {
     auditEvents(first: $first, before: $before) { id action actorUserId actorApiKeyId targetType targetId details createdAt }
   }
-`;
+`);
 
-const WEBHOOK_DELIVERY_FIELDS = gql`
+export const WEBHOOK_DELIVERY_FIELDS = graphql(`
   fragment WebhookDeliveryFields on WebhookDelivery {
     id
     messageId
@@ -281,9 +299,10 @@ const WEBHOOK_DELIVERY_FIELDS = gql`
     createdAt
     updatedAt
   }
-`;
+`);
 
-const WEBHOOK_ENDPOINT_FIELDS = gql`
+export const WEBHOOK_ENDPOINT_FIELDS = graphql(
+  `
   fragment WebhookEndpointFields on WebhookEndpoint {
     id
     url
@@ -293,50 +312,56 @@ const WEBHOOK_ENDPOINT_FIELDS = gql`
     createdAt
     deliveries(first: 10) { ...WebhookDeliveryFields }
   }
-  ${WEBHOOK_DELIVERY_FIELDS}
-`;
+`,
+  [WEBHOOK_DELIVERY_FIELDS],
+);
 
-export const WEBHOOK_ENDPOINTS_QUERY = gql<{ webhookEndpoints: WebhookEndpoint[] }>`
+export const WEBHOOK_ENDPOINTS_QUERY = graphql(
+  `
   query WebhookEndpoints {
     webhookEndpoints { ...WebhookEndpointFields }
   }
-  ${WEBHOOK_ENDPOINT_FIELDS}
-`;
+`,
+  [WEBHOOK_ENDPOINT_FIELDS],
+);
 
-export const CREATE_WEBHOOK_ENDPOINT_MUTATION = gql<
-  { createWebhookEndpoint: { secret: string; endpoint: WebhookEndpoint } },
-  { url: string; events: string[]; description: string | null }
->`
-  mutation CreateWebhookEndpoint($url: String!, $events: [String!], $description: String) {
+export const CREATE_WEBHOOK_ENDPOINT_MUTATION = graphql(
+  `
+  mutation CreateWebhookEndpoint($url: String!, $events: [WebhookEventType!], $description: String) {
     createWebhookEndpoint(url: $url, events: $events, description: $description) {
       secret
       endpoint { ...WebhookEndpointFields }
     }
   }
-  ${WEBHOOK_ENDPOINT_FIELDS}
-`;
+`,
+  [WEBHOOK_ENDPOINT_FIELDS],
+);
 
-export const UPDATE_WEBHOOK_ENDPOINT_MUTATION = gql<{ updateWebhookEndpoint: WebhookEndpoint }, { id: string; enabled?: boolean }>`
+export const UPDATE_WEBHOOK_ENDPOINT_MUTATION = graphql(
+  `
   mutation UpdateWebhookEndpoint($id: ID!, $enabled: Boolean) {
     updateWebhookEndpoint(id: $id, enabled: $enabled) { ...WebhookEndpointFields }
   }
-  ${WEBHOOK_ENDPOINT_FIELDS}
-`;
+`,
+  [WEBHOOK_ENDPOINT_FIELDS],
+);
 
-export const DELETE_WEBHOOK_ENDPOINT_MUTATION = gql<{ deleteWebhookEndpoint: boolean }, { id: string }>`
+export const DELETE_WEBHOOK_ENDPOINT_MUTATION = graphql(`
   mutation DeleteWebhookEndpoint($id: ID!) {
     deleteWebhookEndpoint(id: $id)
   }
-`;
+`);
 
-export const SEND_TEST_WEBHOOK_MUTATION = gql<{ sendTestWebhook: WebhookDelivery }, { id: string }>`
+export const SEND_TEST_WEBHOOK_MUTATION = graphql(
+  `
   mutation SendTestWebhook($id: ID!) {
     sendTestWebhook(id: $id) { ...WebhookDeliveryFields }
   }
-  ${WEBHOOK_DELIVERY_FIELDS}
-`;
+`,
+  [WEBHOOK_DELIVERY_FIELDS],
+);
 
-const INCIDENT_FIELDS = gql`
+export const INCIDENT_FIELDS = graphql(`
   fragment IncidentFields on Incident {
     id
     startedAt
@@ -349,23 +374,27 @@ const INCIDENT_FIELDS = gql`
     open
     integration { id provider { id name } }
   }
-`;
+`);
 
 /** The workspace's incidents, latest first; page with `before` (the startedAt of the last one seen). */
-export const INCIDENTS_QUERY = gql<IncidentsData, { first: number; before?: string | null; open?: boolean | null }>`
+export const INCIDENTS_QUERY = graphql(
+  `
   query Incidents($first: Int!, $before: DateTime, $open: Boolean) {
     incidents(first: $first, before: $before, open: $open) { ...IncidentFields }
   }
-  ${INCIDENT_FIELDS}
-`;
+`,
+  [INCIDENT_FIELDS],
+);
 
 /** One connection's incidents, for its detail page. */
-export const INTEGRATION_INCIDENTS_QUERY = gql<IntegrationIncidentsData, { id: string; first: number }>`
+export const INTEGRATION_INCIDENTS_QUERY = graphql(
+  `
   query IntegrationIncidents($id: ID!, $first: Int!) {
     integration(id: $id) {
       id
       incidents(first: $first) { ...IncidentFields }
     }
   }
-  ${INCIDENT_FIELDS}
-`;
+`,
+  [INCIDENT_FIELDS],
+);

@@ -1,4 +1,5 @@
 import { env } from "$env/dynamic/private";
+import { stringifyDocument, type TypedDocumentNode } from "@urql/core";
 
 /** One entry of a GraphQL response's `errors`, as the API shapes them (api/src/graphql/errors.ts). */
 export type ApiGraphQLError = { message: string; extensions?: { code?: string; reason?: string } };
@@ -17,19 +18,19 @@ export function apiOrigin(): string {
 }
 
 /**
- * Posts one GraphQL document to the API on behalf of a browser. Only the cookie header is
+ * Posts one GraphQL document (from documents.ts, so its result is typed) to the API on behalf of a browser. Only the cookie header is
  * forwarded: the API is the single place that understands sessions (and the OAuth binding
  * cookie), and no other request header should reach it from here. Network failures and
  * timeouts throw; HTTP and GraphQL errors come back as values.
  */
-export async function postGraphQL<T>({
-  query,
+export async function postGraphQL<T, V extends Record<string, unknown>>({
+  document,
   variables,
   cookie,
   timeoutMs,
 }: {
-  query: string;
-  variables?: Record<string, unknown>;
+  document: TypedDocumentNode<T, V>;
+  variables?: V;
   cookie: string | null;
   timeoutMs: number;
 }): Promise<ApiResult<T>> {
@@ -38,7 +39,7 @@ export async function postGraphQL<T>({
   const response = await fetch(`${apiOrigin()}/graphql`, {
     method: "POST",
     headers,
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: stringifyDocument(document), variables }),
     signal: AbortSignal.timeout(timeoutMs),
   });
   let body: ApiResult<T>["body"] = null;

@@ -1,8 +1,7 @@
 import { redirect } from "@sveltejs/kit";
-import { canManage } from "$lib/permissions";
 import type { PageServerLoad } from "./$types";
 
 // The first tab this role can use: members and viewers only read the member list.
 export const load: PageServerLoad = ({ locals }) => {
-  redirect(307, locals.viewer && canManage(locals.viewer.role) ? "/settings/api-keys" : "/settings/members");
+  redirect(307, locals.viewer?.permissions.manageApiKeys ? "/settings/api-keys" : "/settings/members");
 };

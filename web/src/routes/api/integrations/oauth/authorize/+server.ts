@@ -4,8 +4,6 @@ import { DASHBOARD_PATH, OAUTH_API_TIMEOUT_MS, PROVIDER_ID, dashboardWith, outco
 import { sameOriginPath } from "$lib/safe-next";
 import type { RequestHandler } from "./$types";
 
-type ConnectData = { connectIntegration?: { authorizationUrl: string } | null };
-
 // Far above any My Domain URL; the API checks the value itself.
 const MAX_ORG_LENGTH = 200;
 
@@ -22,8 +20,8 @@ export const GET: RequestHandler = async ({ url, request }) => {
 
   let result;
   try {
-    result = await postGraphQL<ConnectData>({
-      query: CONNECT_INTEGRATION_MUTATION,
+    result = await postGraphQL({
+      document: CONNECT_INTEGRATION_MUTATION,
       variables: { provider, returnTo, org },
       cookie: request.headers.get("cookie"),
       timeoutMs: OAUTH_API_TIMEOUT_MS,

@@ -4,8 +4,6 @@ import { DASHBOARD_PATH, OAUTH_API_TIMEOUT_MS, PROVIDER_ID, dashboardWith, outco
 import { sameOriginPath } from "$lib/safe-next";
 import type { RequestHandler } from "./$types";
 
-type CompleteData = { completeIntegrationConnection?: { redirectTo: string; errorCode: string | null } | null };
-
 // This URL carries the authorization code: nothing after it may leak it through a Referer
 // header or a cache.
 const HEADERS = { "referrer-policy": "no-referrer", "cache-control": "no-store" };
@@ -19,8 +17,8 @@ export const GET: RequestHandler = async ({ params, url, request }) => {
 
   let result;
   try {
-    result = await postGraphQL<CompleteData>({
-      query: COMPLETE_INTEGRATION_CONNECTION_MUTATION,
+    result = await postGraphQL({
+      document: COMPLETE_INTEGRATION_CONNECTION_MUTATION,
       variables: { provider, callbackQuery: url.search },
       cookie: request.headers.get("cookie"),
       timeoutMs: OAUTH_API_TIMEOUT_MS,
