@@ -112,7 +112,7 @@ describe.skipIf(!enabled)("GraphQL hardening", () => {
       const repeat = setInterval(() => sub.events.length === 0 && t.app.realtime.publish("health:workspace", user.workspaceId, event), 25);
       await waitFor(() => sub.events.length >= 1, 5000, "the subscription event").finally(() => clearInterval(repeat));
       await new Promise((r) => setTimeout(r, 100)); // let repeats in flight land
-      expect(sub.events[0]!.data).toEqual({ healthStatus: { integrationId: "i-1", healthStatus: "HEALTHY", kind: "check" } });
+      expect(sub.events[0]!.data).toEqual({ healthStatus: { integrationId: "i-1", healthStatus: "HEALTHY", kind: "CHECK" } });
       expect(sub.errors).toEqual([]);
       expect(closes).toBe(0);
       // An event of another workspace never reaches this subscriber.

@@ -74,7 +74,7 @@ describe.skipIf(!enabled)("incidents", () => {
     const res = await t.gql(`query($id: ID!) { integration(id: $id) { incidents(first: 5) { ${INCIDENT_FIELDS} } } }`, { cookie: user.cookie, variables: { id: ids.google } });
     expect(res.body.errors).toBeUndefined();
     const [shown] = res.body.data.integration.incidents;
-    expect(shown).toMatchObject({ id: closed!.id, open: false, checksFailed: failing, errorCode: "provider_error", alertsSent: 0, integration: { id: ids.google, provider: { id: "google" } } });
+    expect(shown).toMatchObject({ id: closed!.id, open: false, checksFailed: failing, errorCode: "PROVIDER_ERROR", alertsSent: 0, integration: { id: ids.google, provider: { id: "google" } } });
     expect(shown.durationSeconds).toBe(Math.round((closed!.endedAt!.getTime() - closed!.startedAt.getTime()) / 1000));
   });
 

@@ -111,20 +111,20 @@ describe.skipIf(!enabled)("OAuth lifecycle with a catalog OIDC provider", () => 
 
     const noState = new URLSearchParams(params);
     noState.delete("state");
-    expect((await complete(`?${noState}`, cookies)).body.data.completeIntegrationConnection.errorCode).toBe("invalid_state");
+    expect((await complete(`?${noState}`, cookies)).body.data.completeIntegrationConnection.errorCode).toBe("INVALID_STATE");
     // Another browser: the same user's session without the binding cookie, or another binding.
-    expect((await complete(query, user.cookie)).body.data.completeIntegrationConnection.errorCode).toBe("invalid_state");
-    expect((await complete(query, `${user.cookie}; switchboard_oauth=${"x".repeat(43)}`)).body.data.completeIntegrationConnection.errorCode).toBe("invalid_state");
+    expect((await complete(query, user.cookie)).body.data.completeIntegrationConnection.errorCode).toBe("INVALID_STATE");
+    expect((await complete(query, `${user.cookie}; switchboard_oauth=${"x".repeat(43)}`)).body.data.completeIntegrationConnection.errorCode).toBe("INVALID_STATE");
     // Another user's session in the browser that holds the binding.
     const mallory = await t.signUp({ name: "Mallory" });
-    expect((await complete(query, `${mallory.cookie}; ${bindingCookie}`)).body.data.completeIntegrationConnection.errorCode).toBe("invalid_state");
+    expect((await complete(query, `${mallory.cookie}; ${bindingCookie}`)).body.data.completeIntegrationConnection.errorCode).toBe("INVALID_STATE");
     // The state of acme presented at another provider's callback.
-    expect((await complete(query, cookies, "google")).body.data.completeIntegrationConnection.errorCode).toBe("invalid_state");
+    expect((await complete(query, cookies, "google")).body.data.completeIntegrationConnection.errorCode).toBe("INVALID_STATE");
     expect(oidc.tokenRequests.authorization_code).toBe(before);
 
     // Expired: age the state row past its 10 minutes.
     await t.app.db.prisma.oAuthState.updateMany({ where: { consumedAt: null }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    expect((await complete(query, cookies)).body.data.completeIntegrationConnection.errorCode).toBe("state_expired");
+    expect((await complete(query, cookies)).body.data.completeIntegrationConnection.errorCode).toBe("STATE_EXPIRED");
     expect(oidc.tokenRequests.authorization_code).toBe(before);
   });
 
@@ -133,10 +133,10 @@ describe.skipIf(!enabled)("OAuth lifecycle with a catalog OIDC provider", () => 
     const before = oidc.tokenRequests.authorization_code;
     const results = await Promise.all([complete(query, `${user.cookie}; ${bindingCookie}`), complete(query, `${user.cookie}; ${bindingCookie}`)]);
     const codes = results.map((r) => r.body.data.completeIntegrationConnection.errorCode).sort();
-    expect(codes).toEqual([null, "state_mismatch"].sort());
+    expect(codes).toEqual([null, "STATE_MISMATCH"].sort());
     expect(oidc.tokenRequests.authorization_code - before).toBe(1);
     // And a replay later is refused the same way.
-    expect((await complete(query, `${user.cookie}; ${bindingCookie}`)).body.data.completeIntegrationConnection.errorCode).toBe("state_mismatch");
+    expect((await complete(query, `${user.cookie}; ${bindingCookie}`)).body.data.completeIntegrationConnection.errorCode).toBe("STATE_MISMATCH");
     expect(oidc.tokenRequests.authorization_code - before).toBe(1);
   });
 
@@ -152,7 +152,7 @@ describe.skipIf(!enabled)("OAuth lifecycle with a catalog OIDC provider", () => 
     const { query, bindingCookie } = await startFlow({ deny: true });
     expect(new URLSearchParams(query).get("error")).toBe("access_denied");
     const done = await complete(query, `${user.cookie}; ${bindingCookie}`);
-    expect(done.body.data.completeIntegrationConnection).toMatchObject({ errorCode: "access_denied", redirectTo: "/dashboard/integrations?error=access_denied&provider=acme" });
+    expect(done.body.data.completeIntegrationConnection).toMatchObject({ errorCode: "ACCESS_DENIED", redirectTo: "/dashboard/integrations?error=access_denied&provider=acme" });
   });
 
   it("refreshes after expiry with rotation; two replicas refreshing at once make one token request and the grant lives on", async () => {

@@ -104,7 +104,7 @@ describe.skipIf(!enabled)("built-in providers against the sandbox emulators", ()
 
   it("reports a denial as access_denied and connects nothing", async () => {
     const done = await connect("google", { deny: true });
-    expect(done).toMatchObject({ errorCode: "access_denied", redirectTo: "/dashboard/integrations?error=access_denied&provider=google" });
+    expect(done).toMatchObject({ errorCode: "ACCESS_DENIED", redirectTo: "/dashboard/integrations?error=access_denied&provider=google" });
   });
 
   it("lists scopes a person did not grant as missing, and the check says degraded", async () => {
@@ -113,7 +113,7 @@ describe.skipIf(!enabled)("built-in providers against the sandbox emulators", ()
     const res = await t.gql(`query($id: ID!) { integration(id: $id) { healthStatus missingScopes grantedScopes } }`, { cookie: user.cookie, variables: { id: done.integrationId } });
     expect(res.body.data.integration.missingScopes).toEqual(["chat:write"]);
     const test = await t.gql(`mutation($id: ID!) { testIntegration(id: $id) { status errorCode message } }`, { cookie: user.cookie, variables: { id: done.integrationId } });
-    expect(test.body.data.testIntegration).toMatchObject({ status: "DEGRADED", errorCode: "insufficient_scope", message: "Missing scopes: chat:write" });
+    expect(test.body.data.testIntegration).toMatchObject({ status: "DEGRADED", errorCode: "INSUFFICIENT_SCOPE", message: "Missing scopes: chat:write" });
   });
 
   it("marks a connection whose grant the provider revoked as reconnect required", async () => {
@@ -121,7 +121,7 @@ describe.skipIf(!enabled)("built-in providers against the sandbox emulators", ()
     t.app.sandbox!.setFault("hubspot", { mode: "revoked" });
     await t.app.db.prisma.integration.update({ where: { id: done.integrationId! }, data: { tokenExpiresAt: new Date(Date.now() - 1000) } });
     const test = await t.gql(`mutation($id: ID!) { testIntegration(id: $id) { status errorCode integration { status } } }`, { cookie: user.cookie, variables: { id: done.integrationId } });
-    expect(test.body.data.testIntegration).toMatchObject({ status: "UNHEALTHY", errorCode: "invalid_grant", integration: { status: "REAUTH_REQUIRED" } });
+    expect(test.body.data.testIntegration).toMatchObject({ status: "UNHEALTHY", errorCode: "INVALID_GRANT", integration: { status: "REAUTH_REQUIRED" } });
     t.app.sandbox!.reset();
   });
 
@@ -133,7 +133,7 @@ describe.skipIf(!enabled)("built-in providers against the sandbox emulators", ()
     provider.revocationUrl = "http://127.0.0.1:9/unreachable";
     try {
       const first = await t.gql(`mutation($id: ID!) { disconnectIntegration(id: $id) { disconnected revoked revocationError integration { status } } }`, { cookie: user.cookie, variables: { id: done.integrationId } });
-      expect(first.body.data.disconnectIntegration).toMatchObject({ disconnected: false, revoked: false, revocationError: "network", integration: { status: "CONNECTED" } });
+      expect(first.body.data.disconnectIntegration).toMatchObject({ disconnected: false, revoked: false, revocationError: "NETWORK", integration: { status: "CONNECTED" } });
       expect((await t.app.db.prisma.integration.findUniqueOrThrow({ where: { id: done.integrationId! } })).accessTokenEnc).not.toBeNull();
       const forced = await t.gql(`mutation($id: ID!) { disconnectIntegration(id: $id, forget: true) { disconnected revoked integration { status } } }`, { cookie: user.cookie, variables: { id: done.integrationId } });
       expect(forced.body.data.disconnectIntegration).toMatchObject({ disconnected: true, revoked: false, integration: { status: "DISCONNECTED" } });

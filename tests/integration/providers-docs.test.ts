@@ -126,7 +126,7 @@ describe.skipIf(!enabled)("providers against their documented answers", () => {
       expect(done.errorCode).toBeNull();
       expect(await integration(done.integrationId)).toMatchObject({ status: "CONNECTED", healthStatus: "HEALTHY", account: { name: "jane@example.com" } });
       const wrong = await connect("google", { redirect: (G.authorizationRedirect.body as string).replace("accounts.google.com", "oauth2.googleapis.com") });
-      expect(wrong.errorCode).toBe("invalid_request");
+      expect(wrong.errorCode).toBe("INVALID_REQUEST");
       // Google's page shows a redirect with the code only: no iss is fine too.
       expect((await connect("google", { redirect: G.authorizationRedirectDocs.body as string })).errorCode).toBeNull();
       // The check reads userinfo and tokeninfo with the token as Bearer.
@@ -139,22 +139,22 @@ describe.skipIf(!enabled)("providers against their documented answers", () => {
       expect(await disconnect(done.integrationId)).toMatchObject({ disconnected: true, alreadyRevoked: true });
       const again = await connect("google");
       fake.on("POST", "/google/revoke", { source: "https://developers.google.com/identity/protocols/oauth2/web-server", confidence: "PARTIAL", checked: "2026-12-06", status: 503, body: "<html>Service Unavailable</html>" });
-      expect(await disconnect(again.integrationId)).toMatchObject({ disconnected: false, alreadyRevoked: false, revocationError: "provider_error" });
+      expect(await disconnect(again.integrationId)).toMatchObject({ disconnected: false, alreadyRevoked: false, revocationError: "PROVIDER_ERROR" });
     });
 
     it("5. a 403 rate limit is rate limited; a 403 for scopes is a scope problem; neither asks for a reconnect", async () => {
       const done = await connect("google");
       fake.on("GET", "/google/v1/userinfo", G.rateLimited403);
-      expect(await test(done.integrationId)).toMatchObject({ status: "DEGRADED", errorCode: "rate_limited", integration: { status: "CONNECTED" } });
+      expect(await test(done.integrationId)).toMatchObject({ status: "DEGRADED", errorCode: "RATE_LIMITED", integration: { status: "CONNECTED" } });
       fake.on("GET", "/google/v1/userinfo", G.insufficientScope403);
-      expect(await test(done.integrationId)).toMatchObject({ errorCode: "insufficient_scope", integration: { status: "CONNECTED" } });
+      expect(await test(done.integrationId)).toMatchObject({ errorCode: "INSUFFICIENT_SCOPE", integration: { status: "CONNECTED" } });
       expect(fake.calls("POST", "/google/token").filter((r) => r.form.get("grant_type") === "refresh_token")).toHaveLength(0);
     });
 
     it("6. scopes from tokeninfo now: a scope Google no longer grants shows as missing", async () => {
       const done = await connect("google");
       fake.on("POST", "/google/tokeninfo", withBody(googleTokeninfo(), { scope: "openid https://www.googleapis.com/auth/userinfo.profile" }));
-      expect(await test(done.integrationId)).toMatchObject({ status: "DEGRADED", errorCode: "insufficient_scope", message: "Missing scopes: email" });
+      expect(await test(done.integrationId)).toMatchObject({ status: "DEGRADED", errorCode: "INSUFFICIENT_SCOPE", message: "Missing scopes: email" });
       expect((await integration(done.integrationId)).missingScopes).toEqual(["email"]);
     });
 
@@ -169,7 +169,7 @@ describe.skipIf(!enabled)("providers against their documented answers", () => {
       expect(after.accessToken).toBe("ya29.refreshed-example");
       fake.on("POST", "/google/token", G.refreshInvalidGrant);
       await expire(done.integrationId);
-      expect(await test(done.integrationId)).toMatchObject({ errorCode: "invalid_grant", integration: { status: "REAUTH_REQUIRED" } });
+      expect(await test(done.integrationId)).toMatchObject({ errorCode: "INVALID_GRANT", integration: { status: "REAUTH_REQUIRED" } });
     });
   });
 
@@ -201,16 +201,16 @@ describe.skipIf(!enabled)("providers against their documented answers", () => {
     it("5/6. a 429 is rate limited; the scopes introspection reports now are the granted ones", async () => {
       const done = await connect("hubspot");
       fake.on("POST", "/hubspot/oauth/v3/token/introspect", H.rateLimited);
-      expect(await test(done.integrationId)).toMatchObject({ status: "DEGRADED", errorCode: "rate_limited" });
+      expect(await test(done.integrationId)).toMatchObject({ status: "DEGRADED", errorCode: "RATE_LIMITED" });
       fake.on("POST", "/hubspot/oauth/v3/token/introspect", withBody(H.introspectAccess, { scopes: ["crm.objects.contacts.read"] }));
-      expect(await test(done.integrationId)).toMatchObject({ errorCode: "insufficient_scope", message: "Missing scopes: oauth" });
+      expect(await test(done.integrationId)).toMatchObject({ errorCode: "INSUFFICIENT_SCOPE", message: "Missing scopes: oauth" });
     });
 
     it("an inactive access token is refreshed once; a refresh HubSpot refuses (BAD_REFRESH_TOKEN) means reconnect", async () => {
       const done = await connect("hubspot");
       fake.on("POST", "/hubspot/oauth/v3/token/introspect", H.introspectInactive);
       fake.on("POST", "/hubspot/oauth/v3/token", H.refreshBadToken);
-      expect(await test(done.integrationId)).toMatchObject({ status: "UNHEALTHY", errorCode: "invalid_grant", integration: { status: "REAUTH_REQUIRED" } });
+      expect(await test(done.integrationId)).toMatchObject({ status: "UNHEALTHY", errorCode: "INVALID_GRANT", integration: { status: "REAUTH_REQUIRED" } });
     });
 
     it("8. five concurrent checks of an expired short-lived token: exactly one refresh request", async () => {
@@ -239,16 +239,16 @@ describe.skipIf(!enabled)("providers against their documented answers", () => {
       // Slack recommends HTTP Basic for the client credentials (S1).
       expect(refresh[0]!.headers.authorization).toMatch(/^Basic /);
       fake.on("POST", "/slack/api/auth.test", { ...S.authTestBot, headers: { "x-oauth-scopes": "team:read,channels:read,users:read" } });
-      expect(await test(done.integrationId)).toMatchObject({ errorCode: "insufficient_scope", message: "Missing scopes: chat:write" });
+      expect(await test(done.integrationId)).toMatchObject({ errorCode: "INSUFFICIENT_SCOPE", message: "Missing scopes: chat:write" });
     });
 
     it("3. invalid_refresh_token means reconnect; another team_id on auth.test is another identity", async () => {
       fake.on("POST", "/slack/api/oauth.v2.access", (r) => (r.form.get("grant_type") === "refresh_token" ? S.refreshInvalid : S.tokenExchangeRotating));
       const done = await connect("slack");
       fake.on("POST", "/slack/api/auth.test", S.authTestUser);
-      expect((await test(done.integrationId)).steps.find((s: { step: string }) => s.step === "identity")).toMatchObject({ ok: false, code: "identity_changed" });
+      expect((await test(done.integrationId)).steps.find((s: { step: string }) => s.step === "identity")).toMatchObject({ ok: false, code: "IDENTITY_CHANGED" });
       fake.on("POST", "/slack/api/auth.test", S.authTestTokenExpired);
-      expect(await test(done.integrationId)).toMatchObject({ status: "UNHEALTHY", errorCode: "invalid_grant", integration: { status: "REAUTH_REQUIRED" } });
+      expect(await test(done.integrationId)).toMatchObject({ status: "UNHEALTHY", errorCode: "INVALID_GRANT", integration: { status: "REAUTH_REQUIRED" } });
     });
 
     it("4. auth.revoke answering token_revoked or account_inactive completes the disconnect", async () => {
@@ -259,7 +259,7 @@ describe.skipIf(!enabled)("providers against their documented answers", () => {
       }
       const done = await connect("slack");
       fake.on("POST", "/slack/api/auth.revoke", S.rateLimited);
-      expect(await disconnect(done.integrationId)).toMatchObject({ disconnected: false, revocationError: "rate_limited" });
+      expect(await disconnect(done.integrationId)).toMatchObject({ disconnected: false, revocationError: "RATE_LIMITED" });
     });
   });
 
@@ -282,7 +282,7 @@ describe.skipIf(!enabled)("providers against their documented answers", () => {
     it("5. REST 403 REQUEST_LIMIT_EXCEEDED is rate limited, not revoked; 401 INVALID_SESSION_ID refreshes once; identity 403 Bad_OAuth_Token after a refresh means reconnect", async () => {
       const done = await connect("salesforce");
       fake.on("GET", "/sf/instance/services/data/v62.0/limits", F.restRequestLimit);
-      expect(await test(done.integrationId)).toMatchObject({ status: "DEGRADED", errorCode: "rate_limited", integration: { status: "CONNECTED" } });
+      expect(await test(done.integrationId)).toMatchObject({ status: "DEGRADED", errorCode: "RATE_LIMITED", integration: { status: "CONNECTED" } });
       const refreshes = () => fake.calls("POST", "/sf/prod/services/oauth2/token").filter((r) => r.form.get("grant_type") === "refresh_token").length;
       expect(refreshes()).toBe(0);
       let once = true;
@@ -292,13 +292,13 @@ describe.skipIf(!enabled)("providers against their documented answers", () => {
       expect(refreshes()).toBe(1);
       fake.on("GET", "/sf/prod/services/oauth2/userinfo", F.identityBadToken);
       fake.on("POST", "/sf/prod/services/oauth2/token", F.refreshInvalidGrant);
-      expect(await test(done.integrationId)).toMatchObject({ errorCode: "invalid_grant", integration: { status: "REAUTH_REQUIRED" } });
+      expect(await test(done.integrationId)).toMatchObject({ errorCode: "INVALID_GRANT", integration: { status: "REAUTH_REQUIRED" } });
     });
 
     it("4. revoke's form-encoded 400 for a dead token completes the disconnect; 404 Bad_Id keeps the tokens", async () => {
       const done = await connect("salesforce");
       fake.on("POST", "/sf/prod/services/oauth2/revoke", F.revokeBadId);
-      expect(await disconnect(done.integrationId)).toMatchObject({ disconnected: false, revocationError: "provider_error" });
+      expect(await disconnect(done.integrationId)).toMatchObject({ disconnected: false, revocationError: "PROVIDER_ERROR" });
       fake.on("POST", "/sf/prod/services/oauth2/revoke", F.revokeDeadToken);
       expect(await disconnect(done.integrationId)).toMatchObject({ disconnected: true, alreadyRevoked: true });
     });

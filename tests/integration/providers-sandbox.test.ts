@@ -85,10 +85,10 @@ describe.skipIf(!enabled)("providers as they answer today (emulators)", () => {
     it("refuses an iss that is not the provider's issuer, before any token request (mix-up defence)", async () => {
       const before = stats("google").tokenRequests.authorization_code;
       const wrong = await connect("google", { query: (q) => q.set("iss", "https://oauth2.googleapis.com") });
-      expect(wrong).toMatchObject({ errorCode: "invalid_request", integrationId: null });
+      expect(wrong).toMatchObject({ errorCode: "INVALID_REQUEST", integrationId: null });
       // A provider that names no issuer accepts only its authorization endpoint's origin.
       const slack = await connect("slack", { query: (q) => q.set("iss", "https://evil.example") });
-      expect(slack.errorCode).toBe("invalid_request");
+      expect(slack.errorCode).toBe("INVALID_REQUEST");
       expect(stats("google").tokenRequests.authorization_code).toBe(before);
       const origin = await connect("slack", { query: (q) => q.set("iss", new URL(provider("slack").authorizationUrl).origin) });
       expect(origin.errorCode).toBeNull();
@@ -141,7 +141,7 @@ describe.skipIf(!enabled)("providers as they answer today (emulators)", () => {
       const done = await connect("slack");
       t.app.sandbox!.setFault("slack", { mode: "revoked" });
       await t.app.db.prisma.integration.update({ where: { id: done.integrationId! }, data: { tokenExpiresAt: new Date(Date.now() - 1000) } });
-      expect(await test(done.integrationId!)).toMatchObject({ status: "UNHEALTHY", errorCode: "invalid_grant", integration: { status: "REAUTH_REQUIRED" } });
+      expect(await test(done.integrationId!)).toMatchObject({ status: "UNHEALTHY", errorCode: "INVALID_GRANT", integration: { status: "REAUTH_REQUIRED" } });
     });
 
     it("the identity layer compares the team id Slack reports now with the stored one", async () => {
@@ -149,7 +149,7 @@ describe.skipIf(!enabled)("providers as they answer today (emulators)", () => {
       expect((await integration(done.integrationId!)).account).toMatchObject({ id: "T0SANDBOX", name: "Acme Sandbox" });
       await t.app.db.prisma.integration.update({ where: { id: done.integrationId! }, data: { account: { id: "T0OTHER", name: "Another workspace" } } });
       const result = await test(done.integrationId!);
-      expect(result.steps.find((s: { step: string }) => s.step === "identity")).toMatchObject({ ok: false, code: "identity_changed" });
+      expect(result.steps.find((s: { step: string }) => s.step === "identity")).toMatchObject({ ok: false, code: "IDENTITY_CHANGED" });
     });
   });
 
@@ -174,10 +174,10 @@ describe.skipIf(!enabled)("providers as they answer today (emulators)", () => {
       await new Promise<void>((r) => failing.listen(0, "127.0.0.1", r));
       provider("google").revocationUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/revoke`;
       try {
-        expect(await disconnect(done.integrationId!)).toMatchObject({ disconnected: false, alreadyRevoked: false, revocationError: "provider_error", integration: { status: "CONNECTED" } });
+        expect(await disconnect(done.integrationId!)).toMatchObject({ disconnected: false, alreadyRevoked: false, revocationError: "PROVIDER_ERROR", integration: { status: "CONNECTED" } });
         status = 429;
         const result = await disconnect(done.integrationId!);
-        expect(result).toMatchObject({ disconnected: false, alreadyRevoked: false, revocationError: "rate_limited", integration: { status: "CONNECTED" } });
+        expect(result).toMatchObject({ disconnected: false, alreadyRevoked: false, revocationError: "RATE_LIMITED", integration: { status: "CONNECTED" } });
         expect((await row(done.integrationId!)).accessTokenEnc).not.toBeNull();
       } finally {
         provider("google").revocationUrl = original;
@@ -192,7 +192,7 @@ describe.skipIf(!enabled)("providers as they answer today (emulators)", () => {
       t.app.sandbox!.setFault("salesforce", { mode: "rate_limited" });
       const refreshes = stats("salesforce").tokenRequests.refresh_token;
       const result = await test(done.integrationId!);
-      expect(result).toMatchObject({ status: "DEGRADED", errorCode: "rate_limited", integration: { status: "CONNECTED" } });
+      expect(result).toMatchObject({ status: "DEGRADED", errorCode: "RATE_LIMITED", integration: { status: "CONNECTED" } });
       expect(stats("salesforce").tokenRequests.refresh_token).toBe(refreshes);
     });
 
@@ -209,7 +209,7 @@ describe.skipIf(!enabled)("providers as they answer today (emulators)", () => {
       const done = await connect("slack", { untick: ["chat:write"] });
       expect(await integration(done.integrationId!)).toMatchObject({
         healthStatus: "DEGRADED",
-        healthErrorCode: "insufficient_scope",
+        healthErrorCode: "INSUFFICIENT_SCOPE",
         healthMessage: "Missing scopes: chat:write",
         missingScopes: ["chat:write"],
         suggestedAction: "Reconnect to grant chat:write",

@@ -91,7 +91,7 @@ describe.skipIf(!enabled || !redis)("events across replicas through Redis", () =
       const test = await b.gql(`mutation($id: ID!) { testIntegration(id: $id) { status } }`, { cookie: owner.cookie, variables: { id: integrationId } });
       expect(test.body.data.testIntegration.status).toBe("HEALTHY");
       await waitFor(() => subMine.events.length >= 1, 5000, "the event on replica A");
-      expect(subMine.events[0]!.data).toEqual({ healthStatus: { integrationId, healthStatus: "HEALTHY", kind: "check" } });
+      expect(subMine.events[0]!.data).toEqual({ healthStatus: { integrationId, healthStatus: "HEALTHY", kind: "CHECK" } });
       await new Promise((r) => setTimeout(r, 300));
       expect(subTheirs.events).toEqual([]);
     } finally {

@@ -66,7 +66,7 @@ describe.skipIf(!enabled)("health events over SSE, and check-now", () => {
     await t.gql(`mutation($id: ID!) { testIntegration(id: $id) { status } }`, { apiKey: key, variables: { id: integrationId } });
     const deadline = Date.now() + 5000;
     while (mine.events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    expect(mine.events[0]).toEqual({ data: { healthStatus: { integrationId, healthStatus: "HEALTHY", kind: "check" } } });
+    expect(mine.events[0]).toEqual({ data: { healthStatus: { integrationId, healthStatus: "HEALTHY", kind: "CHECK" } } });
     await new Promise((r) => setTimeout(r, 200));
     expect(theirs.events).toEqual([]);
     await mine.close();

@@ -80,7 +80,7 @@ describe.skipIf(!enabled)("a hostile provider", () => {
 
   it("turns each bad token response into a clear error and stores nothing", async () => {
     const user = await t.signUp();
-    const expected: Record<Exclude<Mode, "ok">, string> = { html500: "token_exchange_failed", notjson: "token_exchange_failed", missing: "token_exchange_failed", huge: "network", redirect: "token_exchange_failed" };
+    const expected: Record<Exclude<Mode, "ok">, string> = { html500: "TOKEN_EXCHANGE_FAILED", notjson: "TOKEN_EXCHANGE_FAILED", missing: "TOKEN_EXCHANGE_FAILED", huge: "NETWORK", redirect: "TOKEN_EXCHANGE_FAILED" };
     for (const [m, code] of Object.entries(expected)) {
       mode = m as Mode;
       const outcome = await attempt(user);
@@ -105,7 +105,7 @@ describe.skipIf(!enabled)("a hostile provider", () => {
       expect(test.body.errors, m).toBeUndefined();
       const api = test.body.data.testIntegration.steps.find((s: { step: string }) => s.step === "api");
       expect(api.ok, m).toBe(false);
-      expect(api.code, m).toMatch(/provider_error|network|token_revoked/);
+      expect(api.code, m).toMatch(/^(PROVIDER_ERROR|NETWORK|TOKEN_REVOKED)$/);
     }
     // The hostile values never reach a response or a log.
     expect(t.logs()).not.toContain("hostile-access-token");

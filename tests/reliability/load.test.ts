@@ -26,7 +26,7 @@ describe.skipIf(!enabled)("load: subscriptions, a sweep and concurrent queries t
     const subs = clients.flatMap((c) => Array.from({ length: 100 }, () => wsSubscribe(c, "subscription { healthStatus { integrationId healthStatus kind } }")));
     try {
       // Wait until every subscription is live: publish a probe until all have seen one.
-      const probe = setInterval(() => t.app.realtime.publish("health:workspace", user.workspaceId, { integrationId: "probe", workspaceId: user.workspaceId, providerId: "x", status: "CONNECTED", healthStatus: "HEALTHY", healthMessage: null, errorCode: null, checkedAt: new Date().toISOString(), kind: "probe" }), 100);
+      const probe = setInterval(() => t.app.realtime.publish("health:workspace", user.workspaceId, { integrationId: "probe", workspaceId: user.workspaceId, providerId: "x", status: "CONNECTED", healthStatus: "HEALTHY", healthMessage: null, errorCode: null, checkedAt: new Date().toISOString(), kind: "check" }), 100);
       await waitFor(() => subs.every((s) => s.events.length > 0), 30_000, "1,000 live subscriptions").finally(() => clearInterval(probe));
       for (const s of subs) s.events.length = 0;
       const heapBefore = process.memoryUsage().heapUsed;
@@ -52,7 +52,7 @@ describe.skipIf(!enabled)("load: subscriptions, a sweep and concurrent queries t
       expect(sweep.errors).toBe(0);
       expect(ok.every(Boolean)).toBe(true);
       // Probes still in flight when the probing stopped may arrive late: only check events count.
-      const checks = (s: (typeof subs)[number]) => s.events.filter((e) => (e.data as any).healthStatus.kind !== "probe");
+      const checks = (s: (typeof subs)[number]) => s.events.filter((e) => (e.data as any).healthStatus.integrationId !== "probe");
       await waitFor(() => subs.every((s) => checks(s).length >= 4), 20_000, "every subscriber to get the 4 check events");
       for (const s of subs) {
         expect(new Set(checks(s).map((e) => (e.data as any).healthStatus.integrationId))).toEqual(new Set(ids));

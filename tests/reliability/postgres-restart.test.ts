@@ -229,7 +229,7 @@ describe.skipIf(!enabled)("Postgres restarted in immediate mode", () => {
     else expect(outcomeA.redirectTo).toMatch(/[?&]error=/);
     // The state was consumed before the exchange: replaying the callback is refused without a second exchange.
     const replayA = await t.gql(COMPLETE, { cookie: a.cookie, variables: { p: "slack", q: a.query } });
-    expect(replayA.body.data.completeIntegrationConnection.errorCode).toBe("state_mismatch");
+    expect(replayA.body.data.completeIntegrationConnection.errorCode).toBe("STATE_MISMATCH");
     expect(codeExchanges()).toBe(exchangesBefore + 1);
 
     // 2. Stopped (immediate) while the token request is held, started after the callback gave
@@ -255,12 +255,12 @@ describe.skipIf(!enabled)("Postgres restarted in immediate mode", () => {
     const outcomeB = doneB.body.data.completeIntegrationConnection;
     expect(outcomeB.integrationId).toBeNull();
     // Not the provider's fault, and the person is told to try again (not "the provider did not issue a token").
-    expect(outcomeB.errorCode).toBe("api_unavailable");
+    expect(outcomeB.errorCode).toBe("API_UNAVAILABLE");
     expect(outcomeB.redirectTo).toBe("/dashboard/integrations?error=api_unavailable&provider=slack");
     expect(await assertWholeOrNothing(bob.workspaceId, "slack", outcomeB)).toBeNull();
     expect(await t.app.db.prisma.integration.count({ where: { workspaceId: bob.workspaceId } })).toBe(0);
     const replayB = await t.gql(COMPLETE, { cookie: b.cookie, variables: { p: "slack", q: b.query } });
-    expect(replayB.body.data.completeIntegrationConnection.errorCode).toBe("state_mismatch");
+    expect(replayB.body.data.completeIntegrationConnection.errorCode).toBe("STATE_MISMATCH");
     expect(codeExchanges()).toBe(bExchanges + 1);
 
     // 3. A fresh attempt works for both, and the stored tokens are usable.

@@ -65,7 +65,7 @@ describe.skipIf(!enabled)("hostile input", () => {
       cookie: user.cookie,
       variables: { q: `?error=${encodeURIComponent(evil)}&error_description=${encodeURIComponent(evil)}&state=${"s".repeat(500)}` },
     });
-    expect(done.body.data.completeIntegrationConnection).toEqual({ redirectTo: "/dashboard/integrations?error=invalid_state&provider=slack", errorCode: "invalid_state" });
+    expect(done.body.data.completeIntegrationConnection).toEqual({ redirectTo: "/dashboard/integrations?error=invalid_state&provider=slack", errorCode: "INVALID_STATE" });
     const unknown = await t.gql(`mutation { completeIntegrationConnection(provider: "<img src=x>", callbackQuery: "?code=1&state=2") { redirectTo errorCode } }`, { cookie: user.cookie });
     expect(unknown.body.data.completeIntegrationConnection.redirectTo).not.toContain("<");
     const connect = await t.gql(`mutation($r: String) { connectIntegration(provider: "slack", returnTo: $r) { authorizationUrl } }`, { cookie: user.cookie, variables: { r: "javascript:alert(1)" } });

@@ -58,7 +58,7 @@ describe.runIf(hasPostgres)("an OAuth callback is completed with the starter's c
     const exchanges = codeExchanges("hubspot");
 
     const outcome = await flow.complete(admin.cookie);
-    expect(outcome).toMatchObject({ errorCode: "forbidden", integrationId: null });
+    expect(outcome).toMatchObject({ errorCode: "FORBIDDEN", integrationId: null });
     expect(outcome.redirectTo).toContain("error=forbidden");
     expect(await stored("hubspot")).toBe(0);
     expect(codeExchanges("hubspot")).toBe(exchanges);
@@ -69,7 +69,7 @@ describe.runIf(hasPostgres)("an OAuth callback is completed with the starter's c
     const admin = await adminOfOwnersWorkspace();
     const flow = await startConnect(admin, "google");
     await t.app.db.prisma.member.updateMany({ where: { userId: admin.userId, organizationId: owner.workspaceId }, data: { role: "member" } });
-    expect(await flow.complete(admin.cookie)).toMatchObject({ errorCode: "forbidden", integrationId: null });
+    expect(await flow.complete(admin.cookie)).toMatchObject({ errorCode: "FORBIDDEN", integrationId: null });
     expect(await stored("google")).toBe(0);
   });
 
@@ -80,7 +80,7 @@ describe.runIf(hasPostgres)("an OAuth callback is completed with the starter's c
     // Their session now acts in their own workspace, where they are the owner.
     await t.app.db.prisma.session.updateMany({ where: { userId: admin.userId }, data: { activeOrganizationId: null } });
     const exchanges = codeExchanges("slack");
-    expect(await flow.complete(admin.cookie)).toMatchObject({ errorCode: "forbidden", integrationId: null });
+    expect(await flow.complete(admin.cookie)).toMatchObject({ errorCode: "FORBIDDEN", integrationId: null });
     expect(await stored("slack")).toBe(0);
     expect(codeExchanges("slack")).toBe(exchanges);
   });

@@ -233,7 +233,7 @@ describe.skipIf(!enabled)("webhooks cannot reach the server's own network", () =
 
     const log = await open.gql(`{ webhookEndpoints { deliveries { eventType status attempts responseStatus lastError durationMs responseHeaders } } }`, { cookie: owner.cookie });
     const [delivery] = log.body.data.webhookEndpoints[0].deliveries;
-    expect(delivery).toMatchObject({ eventType: "webhook.test", status: "pending", attempts: 1, responseStatus: 500, lastError: "HTTP 500" });
+    expect(delivery).toMatchObject({ eventType: "WEBHOOK_TEST", status: "pending", attempts: 1, responseStatus: 500, lastError: "HTTP 500" });
     // Timing and an allowlist of the answer's headers are kept; the receiver's own headers are not.
     expect(delivery.durationMs).toBeGreaterThanOrEqual(0);
     expect(JSON.parse(delivery.responseHeaders)).toMatchObject({ "content-type": "text/plain" });

@@ -33,6 +33,8 @@ export const providerDefinitionSchema = z.object({
   issuer: z.string().url().optional(),
   /** Connect asks which org: the login hosts of production, sandbox and My Domain orgs (Salesforce). */
   orgLoginUrls: z.object({ production: z.string().url(), sandbox: z.string().url(), myDomain: z.string().includes("{domain}") }).optional(),
+  /** The provider's public status page, linked beside its errors. */
+  statusPageUrl: z.string().url().optional(),
 });
 
 export type ProviderDefinition = z.infer<typeof providerDefinitionSchema>;
@@ -52,6 +54,9 @@ export const BUILT_IN_PROVIDERS: ProviderDefinition[] = [
     pkce: false,
     authorizationParams: {},
     homepage: "https://slack.com",
+    // Slack's SLA: "For information on Slack's current status, see https://slack-status.com/"
+    // (https://slack.com/intl/en-in/terms/service-level-agreement).
+    statusPageUrl: "https://slack-status.com",
   },
   {
     id: "hubspot",
@@ -67,6 +72,9 @@ export const BUILT_IN_PROVIDERS: ProviderDefinition[] = [
     pkce: false,
     authorizationParams: {},
     homepage: "https://app.hubspot.com",
+    // HubSpot's status page, where it posts incident updates: https://status.hubspot.com
+    // (named in reports of its 2019 outage, e.g. impactplus.com's retrospective breakdown).
+    statusPageUrl: "https://status.hubspot.com",
   },
   {
     id: "google",
@@ -86,6 +94,10 @@ export const BUILT_IN_PROVIDERS: ProviderDefinition[] = [
     // The discovery document's issuer (https://accounts.google.com/.well-known/openid-configuration),
     // sent as `iss` on the redirect since February 2026 (google.md §2).
     issuer: "https://accounts.google.com",
+    // The Google Workspace Status Dashboard ("status information on the services that are part of
+    // Google Workspace"), https://www.google.com/appsstatus/dashboard/ (the older
+    // www.google.com/appsstatus moved here).
+    statusPageUrl: "https://www.google.com/appsstatus/dashboard/",
   },
   {
     id: "salesforce",
@@ -105,6 +117,9 @@ export const BUILT_IN_PROVIDERS: ProviderDefinition[] = [
     // "For a sandbox, login.salesforce.com is replaced with test.salesforce.com"; My Domain orgs
     // log in at https://NAME.my.salesforce.com.
     orgLoginUrls: { production: "https://login.salesforce.com", sandbox: "https://test.salesforce.com", myDomain: "https://{domain}.my.salesforce.com" },
+    // Salesforce Trust status ("On the Salesforce Trust Status page, you can find real-time status",
+    // https://help.salesforce.com/s/articleView?id=000389335): https://status.salesforce.com
+    statusPageUrl: "https://status.salesforce.com",
   },
 ];
 
@@ -146,6 +161,8 @@ const overrides = {
   orgLoginUrls: z.strictObject({ production: url, sandbox: url, myDomain: z.string().includes("{domain}", { message: "must contain {domain}" }) }).optional(),
   name: z.string().min(1).max(60).optional(),
   description: z.string().max(200).optional(),
+  /** The provider's public status page (https), shown beside its errors. */
+  statusPageUrl: z.string().url().refine((u) => u.startsWith("https://"), "must be an https URL").optional(),
 };
 
 /** An entry of PROVIDERS_FILE, keyed by provider id. */

@@ -34,6 +34,76 @@ export const oauthErrorCodes = {
 
 export type OAuthErrorCode = keyof typeof oauthErrorCodes;
 
+/**
+ * Codes a health check stores besides the catalogue's: `slow` (answered, past
+ * HEALTH_SLOW_THRESHOLD_MS) and `identity_changed` (a step's code: the token acts for another
+ * account). `unknown` is what GraphQL answers for a stored code this build does not know (an
+ * older or newer release wrote it), so a query never fails on one.
+ */
+export const checkOnlyCodes = {
+  slow: "The provider answered, slowly.",
+  identity_changed: "The token now belongs to another account.",
+  unknown: "A code this version of Switchboard does not know.",
+} as const;
+
+/** Every code a connection, a check, an incident or an event may carry (GraphQL's ConnectionErrorCode). */
+export type ConnectionErrorCode = OAuthErrorCode | keyof typeof checkOnlyCodes;
+
+export const CONNECTION_ERROR_CODES = [...Object.keys(oauthErrorCodes), ...Object.keys(checkOnlyCodes)] as ConnectionErrorCode[];
+
+export function isConnectionErrorCode(value: string): value is ConnectionErrorCode {
+  return Object.hasOwn(oauthErrorCodes, value) || Object.hasOwn(checkOnlyCodes, value);
+}
+
+/** A stored code as GraphQL may answer it: known codes as they are, anything else `unknown`. */
+export function connectionErrorCode(value: string | null | undefined): ConnectionErrorCode | null {
+  if (value === null || value === undefined) return null;
+  return isConnectionErrorCode(value) ? value : "unknown";
+}
+
+/**
+ * What a person can do next, per code: a specific step, never "nothing yet". `{provider}` is
+ * replaced with the provider's name. Integration.suggestedAction refines a few with the row's
+ * facts (the missing scopes, the time a rate limit ends).
+ */
+export const nextSteps: Record<ConnectionErrorCode, string> = {
+  access_denied: "Connect again and choose Allow at {provider}.",
+  invalid_request: "Connect again; if it repeats, check the provider's settings on this server (PROVIDERS_FILE).",
+  invalid_scope: "Remove the scopes {provider} refuses from this server's scopes for it, or enable them in the app at {provider}; then connect again.",
+  unauthorized_client: "Allow this OAuth client at {provider} (app settings or the admin console), then connect again.",
+  server_error: "Check {provider}'s status page, then connect again.",
+  temporarily_unavailable: "Wait a few minutes and connect again; check {provider}'s status page.",
+  invalid_state: "Start again from Connect in this browser.",
+  state_expired: "Start again from Connect and finish within 10 minutes.",
+  state_mismatch: "Start again from Connect; each sign-in link works once.",
+  missing_code: "Start again from Connect; if it repeats, check the redirect URI registered at {provider}.",
+  token_exchange_failed: "Check the client secret and the redirect URI registered at {provider}, then connect again.",
+  invalid_grant: "Reconnect: {provider} no longer accepts this connection's grant.",
+  not_configured: "Set this provider's client id and secret on the server (environment or PROVIDERS_FILE) and restart.",
+  unknown_provider: "Choose a provider from the list; this one is not configured on this server.",
+  forbidden: "Ask an owner or admin of this workspace to connect it, or to change your role.",
+  unauthenticated: "Sign in again, then retry what you were doing.",
+  account_fetch_failed: "Test the connection; if the account stays unknown, reconnect.",
+  provider_error: "Check {provider}'s status page; Switchboard keeps checking and shows when it answers again.",
+  config_error: "Check {provider}'s client id and secret on the server, then reconnect.",
+  network: "Check this server's outbound network and DNS to {provider}; Switchboard retries on its own.",
+  timeout: "Check {provider}'s status page and this server's outbound network; Switchboard retries on its own.",
+  rate_limited: "Wait until {provider}'s rate limit resets; checks resume by themselves.",
+  token_revoked: "Reconnect: the token was revoked at {provider} (app removed or access withdrawn).",
+  token_expired: "Test the connection: Switchboard refreshes the token; reconnect if that fails.",
+  invalid_org: "Choose Production, Sandbox or your My Domain (https://NAME.my.salesforce.com) and connect again.",
+  insufficient_scope: "Reconnect and grant every requested scope.",
+  api_unavailable: "Try again in a minute; if it repeats, check this server's database.",
+  slow: "Check {provider}'s status page if it stays slow; the connection still works.",
+  identity_changed: "Reconnect with the account this connection was made for, or disconnect and connect the new one.",
+  unknown: "Test the connection to get a current result.",
+};
+
+/** The next step for a code, with the provider's name filled in. */
+export function nextStepFor(code: ConnectionErrorCode, providerName: string): string {
+  return nextSteps[code].replaceAll("{provider}", providerName);
+}
+
 export class OAuthFlowError extends Error {
   constructor(
     readonly code: OAuthErrorCode,
@@ -43,5 +113,17 @@ export class OAuthFlowError extends Error {
   ) {
     super(providerMessage ? `${oauthErrorCodes[code]} (${providerMessage})` : oauthErrorCodes[code]);
     this.name = "OAuthFlowError";
+  }
+
+  /** The provider's HTTP status, when the error comes from an answer. */
+  httpStatus?: number;
+  /** The call that failed: method and URL path on the provider's host ("POST /api/auth.test"); never a query string. */
+  endpoint?: string;
+
+  /** Records which answer this error is about; keeps what was recorded first (the innermost call). */
+  about(answer: { status: number; endpoint?: string }): this {
+    this.httpStatus ??= answer.status;
+    this.endpoint ??= answer.endpoint;
+    return this;
   }
 }

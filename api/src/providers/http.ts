@@ -8,9 +8,26 @@ import type { TokenSet } from "./types.ts";
 // errors, Salesforce's 403 REQUEST_LIMIT_EXCEEDED, Google's 403 reasons, HubSpot's categories).
 
 /** One provider answer, read whole (outboundFetch has already bounded its size and time). */
-export type Answer = { status: number; headers: Headers; text: string; body: unknown };
+export type Answer = {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: unknown;
+  /** The call this answers, "METHOD /path" (no query string: it may carry a token or a query) */
+  endpoint?: string;
+};
 
-export async function readAnswer(response: Response): Promise<Answer> {
+/** "POST /api/auth.test": the method and the URL's path, never its query string or host. */
+export function endpointOf(url: string | URL, method = "GET"): string | undefined {
+  try {
+    return `${method.toUpperCase()} ${new URL(url).pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads an answer; with the request it answers, the answer (and errors about it) name the endpoint. */
+export async function readAnswer(response: Response, request?: { url: string | URL; method?: string }): Promise<Answer> {
   const text = await response.text();
   let body: unknown = undefined;
   try {
@@ -20,7 +37,7 @@ export async function readAnswer(response: Response): Promise<Answer> {
     // omniphx/forrest issue #213); read them as the object they stand for.
     if (/^[\w.-]+=[^<>\s]*$/.test(text.trim()) && /(^|&)error=/.test(text)) body = Object.fromEntries(new URLSearchParams(text.trim()));
   }
-  return { status: response.status, headers: response.headers, text, body };
+  return { status: response.status, headers: response.headers, text, body, endpoint: request ? endpointOf(request.url, request.method) : undefined };
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -30,7 +47,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 /** A JSON object answer or a provider_error: "an answer that cannot be read". */
 export function objectOf(answer: Answer): Record<string, unknown> {
   if (isObject(answer.body)) return answer.body;
-  throw new OAuthFlowError("provider_error", `HTTP ${answer.status}, not a JSON object`);
+  throw new OAuthFlowError("provider_error", `HTTP ${answer.status}, not a JSON object`).about(answer);
 }
 
 /** The provider's own words about an error, for people (never a token: providers do not echo them). */
@@ -74,29 +91,30 @@ export function bearerChallengeError(headers: Headers): string | undefined {
 export function apiError(answer: Answer): OAuthFlowError {
   const text = providerText(answer);
   const challenge = bearerChallengeError(answer.headers);
-  if (answer.status === 429) return new OAuthFlowError("rate_limited", text, retryAfter(answer.headers));
-  if (challenge === "insufficient_scope") return new OAuthFlowError("insufficient_scope", text);
-  if (answer.status === 401 || challenge === "invalid_token") return new OAuthFlowError("token_revoked", text);
-  return new OAuthFlowError("provider_error", text);
+  if (answer.status === 429) return new OAuthFlowError("rate_limited", text, retryAfter(answer.headers)).about(answer);
+  if (challenge === "insufficient_scope") return new OAuthFlowError("insufficient_scope", text).about(answer);
+  if (answer.status === 401 || challenge === "invalid_token") return new OAuthFlowError("token_revoked", text).about(answer);
+  return new OAuthFlowError("provider_error", text).about(answer);
 }
 
 /** RFC 6749 §5.2 token endpoint errors. */
 export function tokenError(answer: Answer): OAuthFlowError {
   const body = isObject(answer.body) ? answer.body : {};
   const text = providerText(answer);
-  if (answer.status === 429) return new OAuthFlowError("rate_limited", text, retryAfter(answer.headers));
-  if (body.error === "invalid_grant") return new OAuthFlowError("invalid_grant", text);
-  if (body.error === "invalid_client" || body.error === "invalid_client_id" || body.error === "unauthorized_client") return new OAuthFlowError("config_error", text);
-  return new OAuthFlowError(answer.status === 401 ? "config_error" : "provider_error", text);
+  const error = (code: OAuthErrorCode, retryAfterSeconds?: number) => new OAuthFlowError(code, text, retryAfterSeconds).about(answer);
+  if (answer.status === 429) return error("rate_limited", retryAfter(answer.headers));
+  if (body.error === "invalid_grant") return error("invalid_grant");
+  if (body.error === "invalid_client" || body.error === "invalid_client_id" || body.error === "unauthorized_client") return error("config_error");
+  return error(answer.status === 401 ? "config_error" : "provider_error");
 }
 
 export type Classify = (answer: Answer) => OAuthFlowError | undefined;
 
 /** Sends a request and returns the answer when it succeeded; otherwise throws the classified error. */
 export async function call(url: string, init: RequestInit, classify: Classify = () => undefined): Promise<Answer> {
-  const answer = await readAnswer(await outboundFetch(url, init));
+  const answer = await readAnswer(await outboundFetch(url, init), { url, method: init.method });
   if (answer.status >= 200 && answer.status < 300) return answer;
-  throw classify(answer) ?? apiError(answer);
+  throw (classify(answer) ?? apiError(answer)).about(answer);
 }
 
 export function bearer(token: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -1,6 +1,6 @@
 import { outboundFetch } from "../http/outbound.ts";
 import { OAuthFlowError, type OAuthErrorCode } from "./errors.ts";
-import { bearer, objectOf, parseOrThrow, readAnswer, retryAfter, splitScopes, standardToken, toTokenSet, type Answer } from "./http.ts";
+import { bearer, isObject, objectOf, parseOrThrow, readAnswer, retryAfter, splitScopes, standardToken, toTokenSet, type Answer } from "./http.ts";
 import type { Adapter } from "./types.ts";
 
 // Slack: what is particular to it. Facts from ../shared/providers/slack.md:
@@ -39,15 +39,16 @@ export const SLACK_ERRORS: Record<string, OAuthErrorCode> = {
 /** Answers of auth.revoke that mean the token was already dead (S2 enum, S1 descriptions). */
 const DEAD_TOKEN = new Set(["token_revoked", "invalid_auth", "account_inactive"]);
 
-async function slackCall(response: Response): Promise<{ body: Record<string, unknown>; answer: Answer }> {
-  const answer = await readAnswer(response);
-  if (answer.status === 429) throw new OAuthFlowError("rate_limited", "ratelimited", retryAfter(answer.headers));
-  if (answer.status >= 500) throw new OAuthFlowError("provider_error", `HTTP ${answer.status}`);
+async function slackCall(response: Response, request?: { url: string; method: string }): Promise<{ body: Record<string, unknown>; answer: Answer }> {
+  const answer = await readAnswer(response, request);
+  if (answer.status === 429) throw new OAuthFlowError("rate_limited", "ratelimited", retryAfter(answer.headers)).about(answer);
+  // A 5xx may still carry Slack's {"ok":false,"error":"..."}: show its words when it does.
+  if (answer.status >= 500) throw new OAuthFlowError("provider_error", isObject(answer.body) && typeof answer.body.error === "string" ? answer.body.error.slice(0, 100) : `HTTP ${answer.status}`).about(answer);
   const body = objectOf(answer);
   if (body.ok !== true) {
     const error = typeof body.error === "string" ? body.error.slice(0, 100) : "unknown_error";
     const needed = typeof body.needed === "string" ? ` (needs ${body.needed.slice(0, 100)})` : "";
-    throw new OAuthFlowError(SLACK_ERRORS[error] ?? "provider_error", error + needed);
+    throw new OAuthFlowError(SLACK_ERRORS[error] ?? "provider_error", error + needed).about(answer);
   }
   return { body, answer };
 }
@@ -59,7 +60,8 @@ export const slack: Adapter = {
     return toTokenSet(parsed, requested, ",", ["team", "authed_user", "bot_user_id", "app_id", "enterprise"]);
   },
   async inspect({ provider, tokens, known }) {
-    const { body: test, answer } = await slackCall(await outboundFetch(`${provider.apiBaseUrl}/auth.test`, { method: "POST", headers: bearer(tokens.accessToken) }));
+    const url = `${provider.apiBaseUrl}/auth.test`;
+    const { body: test, answer } = await slackCall(await outboundFetch(url, { method: "POST", headers: bearer(tokens.accessToken) }), { url, method: "POST" });
     const installer = (tokens.extra.authed_user ?? {}) as { id?: string };
     const header = answer.headers.get("x-oauth-scopes");
     return {
@@ -77,7 +79,8 @@ export const slack: Adapter = {
   },
   async revoke({ provider, tokens }) {
     try {
-      await slackCall(await outboundFetch(`${provider.revocationUrl ?? `${provider.apiBaseUrl}/auth.revoke`}`, { method: "POST", headers: bearer(tokens.accessToken) }));
+      const url = provider.revocationUrl ?? `${provider.apiBaseUrl}/auth.revoke`;
+      await slackCall(await outboundFetch(url, { method: "POST", headers: bearer(tokens.accessToken) }), { url, method: "POST" });
       return "revoked";
     } catch (error) {
       // token_expired (rotation) is thrown on: the caller refreshes and revokes the fresh token.

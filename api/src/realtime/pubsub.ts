@@ -9,6 +9,20 @@ import type { Logger } from "../logger.ts";
 // target carries the same topics between replicas (a check on replica B reaches a browser
 // connected to replica A).
 
+/** What produces a health event (GraphQL's HealthEventKind, upper case there). */
+export const healthEventKinds = {
+  check: "A health check finished (scheduled, Test connection, or a sandbox fault checked at once)",
+  connected: "Connected, or reconnected",
+  disconnected: "Disconnected: tokens deleted (also after `forget`)",
+  revocation_failed: "A disconnect could not revoke at the provider; the tokens were kept (lastRevocation says why)",
+  reauth_required: "The provider refused the grant (a check or a refresh): reconnect",
+  scopes_changed: "A check found that the provider grants other scopes than before",
+  removed: "The connection no longer exists; `integration` is null",
+} as const;
+
+export type HealthEventKind = keyof typeof healthEventKinds;
+export const HEALTH_EVENT_KINDS = Object.keys(healthEventKinds) as HealthEventKind[];
+
 export type HealthEvent = {
   integrationId: string;
   workspaceId: string;
@@ -18,8 +32,7 @@ export type HealthEvent = {
   healthMessage: string | null;
   errorCode: string | null;
   checkedAt: string;
-  /** what produced the event: check | connected | disconnected | reauth_required */
-  kind: string;
+  kind: HealthEventKind;
 };
 
 /**
@@ -51,11 +64,15 @@ export function publishAccessChange(realtime: Realtime, change: Omit<AccessChang
 
 export type Realtime = ReturnType<typeof createPubSub<Topics>> & { close(): Promise<void> };
 
-/** Publishes a connection's new state to its workspace's subscribers. */
+/**
+ * Publishes a connection's new state to its workspace's subscribers. The event names the
+ * connection; GraphQL's HealthEvent.integration reads the row once per distinct subscription, so
+ * a card updates from the event without refetching its page.
+ */
 export function publishIntegrationEvent(
   realtime: Realtime,
   row: { id: string; workspaceId: string; providerId: string },
-  state: { status: IntegrationStatus; healthStatus: HealthStatus; healthMessage?: string | null; errorCode?: string | null; kind: string; at?: Date },
+  state: { status: IntegrationStatus; healthStatus: HealthStatus; healthMessage?: string | null; errorCode?: string | null; kind: HealthEventKind; at?: Date },
 ): void {
   realtime.publish("health:workspace", row.workspaceId, {
     integrationId: row.id,

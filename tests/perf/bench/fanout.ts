@@ -25,7 +25,7 @@ function event(marker: string, workspaceId: string) {
 /** The exact bytes graphql-ws sends for that event with the dashboard's selection. */
 function nextMessage(e: ReturnType<typeof event>): string {
   const { integrationId, providerId, kind, status, healthStatus, checkedAt } = e;
-  return JSON.stringify({ id: "1", type: "next", payload: { data: { healthStatus: { integrationId, providerId, kind, status, healthStatus, checkedAt } } } });
+  return JSON.stringify({ id: "1", type: "next", payload: { data: { healthStatus: { integrationId, providerId, kind: kind.toUpperCase(), status, healthStatus, checkedAt } } } });
 }
 
 type Window = { start(): Promise<void>; stop(): Promise<void> };

@@ -5,7 +5,7 @@ import { adapterFor, providerForConnection, type AccountDetails, type Inspection
 import { codeOf } from "../../providers/http.ts";
 import { withOutboundLimits } from "../../http/outbound.ts";
 import type { Env } from "../../env.ts";
-import { OAuthFlowError, oauthErrorCodes, type OAuthErrorCode } from "../../providers/errors.ts";
+import { OAuthFlowError, oauthErrorCodes, type ConnectionErrorCode, type OAuthErrorCode } from "../../providers/errors.ts";
 import { getAccessToken, type RefreshServices } from "../integrations/refresh.ts";
 import { applyThresholds, transitionOf, type Outcome, type Transition } from "./thresholds.ts";
 import { recordChecks } from "./record.ts";
@@ -21,7 +21,31 @@ import { recordChecks } from "./record.ts";
 // of probes in one statement and publishes them. `checkIntegration` is the one-off composition
 // (manual "test now", the CLI).
 
-export type StepResult = { step: "token" | "api" | "identity" | "scopes"; ok: boolean; latencyMs: number; code?: string; message?: string };
+export type StepResult = {
+  step: "token" | "api" | "identity" | "scopes";
+  ok: boolean;
+  latencyMs: number;
+  code?: ConnectionErrorCode;
+  message?: string;
+  /** The provider's HTTP status, when the step failed on an answer */
+  httpStatus?: number;
+  /** The call that failed, "POST /api/auth.test" (method and path, never a query string) */
+  endpoint?: string;
+  /** The provider's own error text ("internal_error", "INVALID_AUTHENTICATION: ..."), never a token */
+  providerMessage?: string;
+};
+
+/** What a failed step records about the provider's answer (nothing for network errors and timeouts). */
+function failureOf(error: unknown): Pick<StepResult, "code" | "httpStatus" | "endpoint" | "providerMessage"> {
+  const code = codeOf(error);
+  if (!(error instanceof OAuthFlowError)) return { code };
+  return {
+    code,
+    ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+    ...(error.endpoint ? { endpoint: error.endpoint } : {}),
+    ...(error.providerMessage ? { providerMessage: error.providerMessage.slice(0, 300) } : {}),
+  };
+}
 export type CheckResult = {
   integrationId: string;
   workspaceId: string;
@@ -149,7 +173,7 @@ export async function probeIntegration({
       generation = got.generation >= 0 ? got.generation : generation;
       return got.accessToken;
     });
-    steps.push({ step: "token", ok: !token.error, latencyMs: token.ms, ...(token.error ? { code: codeOf(token.error) } : {}) });
+    steps.push({ step: "token", ok: !token.error, latencyMs: token.ms, ...(token.error ? failureOf(token.error) : {}) });
     if (token.error) {
       errorCode = codeOf(token.error);
       outcome = errorCode === "invalid_grant" ? "auth_failure" : errorCode === "rate_limited" ? "degraded" : "failure";
@@ -178,7 +202,7 @@ export async function probeIntegration({
       step: "api",
       ok: !api.error && !slow,
       latencyMs: api.ms,
-      ...(api.error ? { code: codeOf(api.error) } : slow ? { code: "slow", message: `answered in ${api.ms} ms` } : {}),
+      ...(api.error ? failureOf(api.error) : slow ? { code: "slow", message: `answered in ${api.ms} ms` } : {}),
     });
     if (api.error) {
       errorCode = codeOf(api.error);

@@ -65,6 +65,8 @@ export async function disconnectIntegration({
   if (!revoked && tokens && !forget) {
     await prisma.integration.update({ where: { id: row.id }, data: { lastRevocation: outcome } });
     logger.warn({ integrationId: row.id, provider: row.providerId, errorCode: revocationError }, "revocation failed; tokens kept until the user forgets them");
+    // The card shows lastRevocation: tell it, the rest of the row is unchanged.
+    publishIntegrationEvent(realtime, row, { status: row.status, healthStatus: row.healthStatus, healthMessage: row.healthMessage, errorCode: row.healthErrorCode, kind: "revocation_failed" });
     return { disconnected: false, revoked: false, alreadyRevoked: false, revocationError, revocationMessage };
   }
   const now = new Date();

@@ -6,6 +6,7 @@ import type { CatalogProvider } from "../../providers/catalog.ts";
 import { adapterFor, providerForConnection } from "../../providers/index.ts";
 import { OutboundError } from "../../http/outbound.ts";
 import { authorizationServer, clientAuth, oauthClient, requestOptions } from "../../providers/oauth.ts";
+import { endpointOf } from "../../providers/http.ts";
 import { OAuthFlowError } from "../../providers/errors.ts";
 import type { FlowServices } from "../oauth/flow.ts";
 import { openTokens, sealTokens } from "./tokens.ts";
@@ -139,7 +140,13 @@ async function refreshWithRetries(services: RefreshServices, provider: CatalogPr
     try {
       const as = await authorizationServer(provider, services.allowHttp);
       const response = await oauth.refreshTokenGrantRequest(as, oauthClient(provider), clientAuth(provider), refreshToken, requestOptions(provider, services.allowHttp));
-      return await adapterFor(provider).readTokenResponse({ provider, response, requested: provider.scopes, allowHttp: services.allowHttp, grant: "refresh_token" });
+      try {
+        return await adapterFor(provider).readTokenResponse({ provider, response, requested: provider.scopes, allowHttp: services.allowHttp, grant: "refresh_token" });
+      } catch (error) {
+        // The token endpoint's answer: name the call for the card ("POST /oauth/v3/token").
+        if (error instanceof OAuthFlowError && as.token_endpoint) error.about({ status: response.status, endpoint: endpointOf(as.token_endpoint, "POST") });
+        throw error;
+      }
     } catch (error) {
       // Transient: network, timeout, 5xx, 429 with a short Retry-After. Never retry invalid_grant.
       const transient =

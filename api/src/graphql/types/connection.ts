@@ -3,7 +3,8 @@ import { builder } from "../builder.ts";
 import { clientError } from "../errors.ts";
 import type { Context } from "../context.ts";
 import { findProvider } from "./provider.ts";
-import { HealthStatusEnum } from "./enums.ts";
+import { ConnectionErrorCodeEnum, HealthStatusEnum } from "./enums.ts";
+import { connectionErrorCode } from "../../providers/errors.ts";
 import { beginConnection, completeConnection } from "../../domain/oauth/flow.ts";
 import { BINDING_COOKIE, BINDING_COOKIE_PATH, STATE_TTL_MS } from "../../domain/oauth/state.ts";
 import { OAuthFlowError } from "../../providers/errors.ts";
@@ -77,7 +78,7 @@ builder.mutationField("connectIntegration", (t) =>
 const CompletionPayload = builder.objectRef<{ redirectTo: string; errorCode: string | null; integrationId: string | null }>("CompleteIntegrationConnectionPayload").implement({
   fields: (t) => ({
     redirectTo: t.exposeString("redirectTo", { description: "A path on this site: the dashboard with ?connected= or ?error=" }),
-    errorCode: t.exposeString("errorCode", { nullable: true }),
+    errorCode: t.field({ type: ConnectionErrorCodeEnum, nullable: true, description: "Why the connection failed (the redirect's ?error= carries the lower-case value)", resolve: (p) => connectionErrorCode(p.errorCode) }),
     integrationId: t.exposeID("integrationId", { nullable: true }),
   }),
 });
@@ -112,7 +113,7 @@ const DisconnectPayload = builder.objectRef<DisconnectResult & { integrationId: 
     disconnected: t.exposeBoolean("disconnected", { description: "Tokens deleted; false when revocation failed and forget was not asked" }),
     revoked: t.exposeBoolean("revoked", { description: "The provider confirmed the revocation, or said the grant was already revoked" }),
     alreadyRevoked: t.exposeBoolean("alreadyRevoked", { description: "The provider said the grant was already revoked there (the person removed the app's access at the provider); the disconnect completed" }),
-    revocationError: t.exposeString("revocationError", { nullable: true }),
+    revocationError: t.field({ type: ConnectionErrorCodeEnum, nullable: true, resolve: (r) => connectionErrorCode(r.revocationError) }),
     revocationMessage: t.exposeString("revocationMessage", { nullable: true }),
     integration: t.prismaField({
       type: "Integration",
@@ -149,12 +150,16 @@ builder.mutationField("disconnectIntegration", (t) =>
 );
 
 const StepRef = builder.objectRef<StepResult>("HealthCheckStep").implement({
+  description: "One layer of the check just run",
   fields: (t) => ({
     step: t.exposeString("step", { description: "token | api | identity | scopes" }),
     ok: t.exposeBoolean("ok"),
     latencyMs: t.exposeInt("latencyMs"),
-    code: t.exposeString("code", { nullable: true }),
+    code: t.field({ type: ConnectionErrorCodeEnum, nullable: true, resolve: (s) => connectionErrorCode(s.code) }),
     message: t.exposeString("message", { nullable: true }),
+    httpStatus: t.int({ nullable: true, description: "The provider's HTTP status when this step failed on an answer (null for network errors and timeouts)", resolve: (s) => s.httpStatus ?? null }),
+    endpoint: t.string({ nullable: true, description: 'The provider call that failed: method and path on the provider\'s host ("POST /api/auth.test"), never a query string', resolve: (s) => s.endpoint ?? null }),
+    providerMessage: t.string({ nullable: true, description: "The provider's own error text, as it sent it (up to 300 characters)", resolve: (s) => s.providerMessage ?? null }),
   }),
 });
 
@@ -162,7 +167,7 @@ const TestPayload = builder.objectRef<CheckResult>("TestIntegrationPayload").imp
   fields: (t) => ({
     status: t.field({ type: HealthStatusEnum, resolve: (r) => r.status }),
     steps: t.field({ type: [StepRef], resolve: (r) => r.steps }),
-    errorCode: t.exposeString("errorCode", { nullable: true }),
+    errorCode: t.field({ type: ConnectionErrorCodeEnum, nullable: true, resolve: (r) => connectionErrorCode(r.errorCode) }),
     message: t.exposeString("message", { nullable: true }),
     latencyMs: t.exposeInt("latencyMs"),
     checkedAt: t.expose("checkedAt", { type: "DateTime" }),

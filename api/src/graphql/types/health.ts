@@ -1,6 +1,7 @@
 import { builder } from "../builder.ts";
-import { HealthStatusEnum, IntegrationStatusEnum } from "./enums.ts";
-import type { HealthEvent } from "../../realtime/pubsub.ts";
+import { ConnectionErrorCodeEnum, HealthEventKindEnum, HealthStatusEnum, IntegrationStatusEnum } from "./enums.ts";
+import { connectionErrorCode } from "../../providers/errors.ts";
+import { HEALTH_EVENT_KINDS, type HealthEvent } from "../../realtime/pubsub.ts";
 import { pipe, filter } from "graphql-yoga";
 import type { Metrics } from "../../http/metrics.ts";
 
@@ -41,16 +42,26 @@ function counted<T>(stream: AsyncIterable<T>, metrics: Metrics): AsyncIterableIt
 }
 
 const HealthEventRef = builder.objectRef<HealthEvent>("HealthEvent").implement({
-  description: "A check result or a status change of one connection",
+  description:
+    "A check result or a status change of one connection. Select `integration { ... }` with the fields a card shows: the event then carries the card's new state and nothing needs refetching.",
   fields: (t) => ({
     integrationId: t.exposeID("integrationId"),
     providerId: t.exposeString("providerId"),
-    kind: t.exposeString("kind", { description: "check | connected | disconnected | reauth_required" }),
+    // An event from a replica of another version (Redis) may carry a kind this one does not know.
+    kind: t.field({ type: HealthEventKindEnum, resolve: (e) => (HEALTH_EVENT_KINDS.includes(e.kind) ? e.kind : "check") }),
     status: t.field({ type: IntegrationStatusEnum, resolve: (e) => e.status }),
     healthStatus: t.field({ type: HealthStatusEnum, resolve: (e) => e.healthStatus }),
     healthMessage: t.exposeString("healthMessage", { nullable: true }),
-    errorCode: t.exposeString("errorCode", { nullable: true }),
+    errorCode: t.field({ type: ConnectionErrorCodeEnum, nullable: true, resolve: (e) => connectionErrorCode(e.errorCode) }),
     checkedAt: t.expose("checkedAt", { type: "DateTime" }),
+    integration: t.prismaField({
+      type: "Integration",
+      nullable: true,
+      description:
+        "The connection as it is after this event, read when the event is delivered (any Integration field: state, uptime, lastError, healthHistory ...); null when it no longer exists. One read per event per distinct subscription, shared by every subscriber of that subscription.",
+      // The subscriber's own workspace, as every read: the event's topic already is, this keeps it so.
+      resolve: (query, e, _args, ctx) => ctx.prisma.integration.findFirst({ ...query, where: { id: e.integrationId, workspaceId: ctx.viewer.workspaceId } }),
+    }),
   }),
 });
 

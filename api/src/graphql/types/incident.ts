@@ -1,4 +1,6 @@
 import { builder } from "../builder.ts";
+import { ConnectionErrorCodeEnum } from "./enums.ts";
+import { connectionErrorCode } from "../../providers/errors.ts";
 import { INCIDENT_ORDER, incidentDurationSeconds, incidentsWhere } from "../../domain/health/incidents.ts";
 
 // Incidents (domain/health/incidents.ts): read-only here; checks open and close them.
@@ -14,7 +16,7 @@ builder.prismaObject("Incident", {
     startedAt: t.expose("startedAt", { type: "DateTime" }),
     endedAt: t.expose("endedAt", { type: "DateTime", nullable: true, description: "Null while the incident is open" }),
     durationSeconds: t.int({ description: "Until now while it is open", resolve: (i) => incidentDurationSeconds(i) }),
-    errorCode: t.exposeString("errorCode", { nullable: true, description: "The first failed check's code" }),
+    errorCode: t.field({ type: ConnectionErrorCodeEnum, nullable: true, description: "The first failed check's code", resolve: (i) => connectionErrorCode(i.errorCode) }),
     message: t.exposeString("message", { nullable: true, description: "The first failed check's message" }),
     checksFailed: t.exposeInt("checksFailed"),
     alertsSent: t.exposeInt("alertsSent"),

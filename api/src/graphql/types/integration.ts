@@ -1,6 +1,8 @@
 import { builder } from "../builder.ts";
 import { clientError } from "../errors.ts";
-import { HealthCheckTriggerEnum, HealthStatusEnum, IntegrationStateEnum, IntegrationStatusEnum } from "./enums.ts";
+import { ConnectionErrorCodeEnum, HealthCheckTriggerEnum, HealthStatusEnum, IntegrationStateEnum, IntegrationStatusEnum } from "./enums.ts";
+import { connectionErrorCode, nextStepFor } from "../../providers/errors.ts";
+import type { IntegrationHealthLog } from "../../generated/prisma/client.ts";
 import { ProviderRef, findProvider } from "./provider.ts";
 import type { Uptime } from "../../domain/health/uptime.ts";
 import { integrationIncidentsQuery } from "./incident.ts";
@@ -8,17 +10,50 @@ import { integrationState } from "../../domain/health/thresholds.ts";
 
 type AccountDetails = { id?: string; name?: string; url?: string; user?: string };
 
-type StoredStep = { step: string; ok: boolean; latencyMs: number; code?: string; message?: string };
+/** A step as stored in a health log's JSON (older rows lack the newer keys). */
+type StoredStep = { step: string; ok: boolean; latencyMs: number; code?: string; message?: string; httpStatus?: number; endpoint?: string; providerMessage?: string };
+
+const str = (v: unknown) => (typeof v === "string" && v ? v : null);
+const httpStatusOf = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v >= 100 && v <= 599 ? v : null);
 
 const CheckStepRef = builder.objectRef<StoredStep>("HealthCheckStepResult").implement({
+  description: "One layer of a stored check",
   fields: (t) => ({
-    step: t.exposeString("step"),
+    step: t.exposeString("step", { description: "token | api | identity | scopes" }),
     ok: t.boolean({ resolve: (s) => Boolean(s.ok) }),
     latencyMs: t.int({ resolve: (s) => Math.round(Number(s.latencyMs) || 0) }),
-    code: t.string({ nullable: true, resolve: (s) => s.code ?? null }),
-    message: t.string({ nullable: true, resolve: (s) => s.message ?? null }),
+    code: t.field({ type: ConnectionErrorCodeEnum, nullable: true, resolve: (s) => connectionErrorCode(str(s.code)) }),
+    message: t.string({ nullable: true, resolve: (s) => str(s.message) }),
+    httpStatus: t.int({ nullable: true, description: "The provider's HTTP status when this step failed on an answer (null for network errors and timeouts)", resolve: (s) => httpStatusOf(s.httpStatus) }),
+    endpoint: t.string({ nullable: true, description: 'The provider call that failed: method and path on the provider\'s host ("POST /api/auth.test"), never a query string', resolve: (s) => str(s.endpoint) }),
+    providerMessage: t.string({ nullable: true, description: "The provider's own error text (\"internal_error\", \"invalid_auth\"), as it sent it, up to 300 characters", resolve: (s) => str(s.providerMessage) }),
   }),
 });
+
+/** The error a card shows: the connection's current code, with what its latest check learned about it. */
+type LastError = { code: string; message: string | null; at: Date; step: StoredStep | null };
+
+const LastErrorRef = builder.objectRef<LastError>("IntegrationError").implement({
+  description:
+    'Why the connection is not fine now, for a sentence like "Slack answered 500 at POST /api/auth.test: internal_error". httpStatus, endpoint and providerMessage come from the latest check when it failed with this code, and are null otherwise (a refresh refused, or a network error)',
+  fields: (t) => ({
+    code: t.field({ type: ConnectionErrorCodeEnum, resolve: (e) => connectionErrorCode(e.code)! }),
+    message: t.string({ nullable: true, description: "Switchboard's words for it (healthMessage)", resolve: (e) => e.message }),
+    step: t.string({ nullable: true, description: "The check's layer that failed: token | api | identity | scopes", resolve: (e) => e.step?.step ?? null }),
+    httpStatus: t.int({ nullable: true, resolve: (e) => httpStatusOf(e.step?.httpStatus) }),
+    endpoint: t.string({ nullable: true, description: 'Method and path at the provider ("POST /api/auth.test"), never a query string', resolve: (e) => str(e.step?.endpoint) }),
+    providerMessage: t.string({ nullable: true, description: "The provider's own error text", resolve: (e) => str(e.step?.providerMessage) }),
+    at: t.expose("at", { type: "DateTime", description: "When it was seen: the check's time, else the connection's last change" }),
+  }),
+});
+
+function lastErrorOf(i: { healthErrorCode: string | null; healthMessage: string | null; lastHealthCheckAt: Date | null; updatedAt: Date }, latest: IntegrationHealthLog | undefined): LastError | null {
+  if (!i.healthErrorCode) return null;
+  const fromCheck = latest && latest.errorCode === i.healthErrorCode ? latest : undefined;
+  const steps = fromCheck && Array.isArray(fromCheck.steps) ? (fromCheck.steps as unknown as StoredStep[]).filter((s) => s && typeof s.step === "string") : [];
+  const step = steps.find((s) => !s.ok && s.code === i.healthErrorCode) ?? steps.find((s) => !s.ok) ?? null;
+  return { code: i.healthErrorCode, message: i.healthMessage, at: fromCheck?.checkedAt ?? i.lastHealthCheckAt ?? i.updatedAt, step };
+}
 
 const UptimeRef = builder.objectRef<Uptime>("Uptime").implement({
   fields: (t) => ({
@@ -29,26 +64,25 @@ const UptimeRef = builder.objectRef<Uptime>("Uptime").implement({
   }),
 });
 
-function suggestedAction(i: { status: string; healthErrorCode: string | null; nextHealthCheckAt: Date | null; requestedScopes: string[]; grantedScopes: string[] }): string | null {
+/** The catalogue's next step for the code (providers/errors.ts), refined with this row's facts. */
+export function suggestedAction(
+  i: { status: string; healthErrorCode: string | null; nextHealthCheckAt: Date | null; requestedScopes: string[]; grantedScopes: string[] },
+  providerName: string,
+): string | null {
   if (i.status === "REAUTH_REQUIRED") return "Reconnect";
   if (i.status !== "CONNECTED") return null;
-  switch (i.healthErrorCode) {
+  const code = connectionErrorCode(i.healthErrorCode);
+  switch (code) {
+    case null:
+      return null;
     case "rate_limited":
-      return i.nextHealthCheckAt ? `Rate limited until ${i.nextHealthCheckAt.toISOString().slice(11, 16)} UTC` : "Rate limited; checks resume later";
+      return i.nextHealthCheckAt ? `Rate limited until ${i.nextHealthCheckAt.toISOString().slice(11, 16)} UTC; checks resume by themselves` : nextStepFor(code, providerName);
     case "insufficient_scope": {
       const missing = i.requestedScopes.filter((s) => !i.grantedScopes.includes(s));
       return missing.length ? `Reconnect to grant ${missing.join(", ")}` : "Reconnect to grant the scopes the provider asks for";
     }
-    case "config_error":
-      return "Check the provider's client id and secret on the server";
-    case "timeout":
-    case "network":
-    case "provider_error":
-      return "Check the provider's status page; Switchboard keeps checking";
-    case "slow":
-      return "None yet; the provider is answering slowly";
     default:
-      return null;
+      return nextStepFor(code, providerName);
   }
 }
 
@@ -69,7 +103,7 @@ const HealthCheckRef = builder.prismaObject("IntegrationHealthLog", {
     status: t.expose("status", { type: HealthStatusEnum }),
     trigger: t.expose("trigger", { type: HealthCheckTriggerEnum }),
     latencyMs: t.exposeInt("latencyMs"),
-    errorCode: t.exposeString("errorCode", { nullable: true }),
+    errorCode: t.field({ type: ConnectionErrorCodeEnum, nullable: true, resolve: (l) => connectionErrorCode(l.errorCode) }),
     message: t.exposeString("message", { nullable: true }),
     checkedAt: t.expose("checkedAt", { type: "DateTime" }),
     steps: t.field({
@@ -97,7 +131,13 @@ builder.prismaObject("Integration", {
     consecutiveFailures: t.exposeInt("consecutiveFailures", { description: "Failed checks in a row (the card's \"Failing 1 of 3\")" }),
     unhealthyAfter: t.int({ description: "Failed checks in a row that make a connection UNHEALTHY (HEALTH_UNHEALTHY_AFTER)", resolve: (_i, _args, ctx) => ctx.env.HEALTH_UNHEALTHY_AFTER }),
     healthMessage: t.exposeString("healthMessage", { nullable: true }),
-    healthErrorCode: t.exposeString("healthErrorCode", { nullable: true }),
+    healthErrorCode: t.field({ type: ConnectionErrorCodeEnum, nullable: true, resolve: (i) => connectionErrorCode(i.healthErrorCode) }),
+    lastError: t.field({
+      type: LastErrorRef,
+      nullable: true,
+      description: "The current error with the provider's HTTP status, endpoint and own words; null while the connection is fine (healthErrorCode null)",
+      resolve: async (i, _args, ctx) => (i.healthErrorCode ? lastErrorOf(i, (await ctx.loaders.history.load({ integrationId: i.id, first: 1, before: null }))[0]) : null),
+    }),
     lastHealthCheckAt: t.expose("lastHealthCheckAt", { type: "DateTime", nullable: true }),
     nextHealthCheckAt: t.expose("nextHealthCheckAt", { type: "DateTime", nullable: true }),
     connectedAt: t.expose("connectedAt", { type: "DateTime", nullable: true }),
@@ -139,8 +179,9 @@ builder.prismaObject("Integration", {
     }),
     suggestedAction: t.string({
       nullable: true,
-      description: 'What to do about the current state: "Reconnect", "Rate limited until 12:05 UTC", "Reconnect to grant chat:write" ...',
-      resolve: (i) => suggestedAction(i),
+      description:
+        'What to do about the current state, specific to its code: "Reconnect", "Reconnect to grant chat:write", "Rate limited until 12:05 UTC; checks resume by themselves", "Check Slack\'s status page; ..." (with Provider.statusPageUrl to link). Null while the connection is fine or not connected',
+      resolve: (i, _args, ctx) => suggestedAction(i, findProvider(ctx.catalog, i.providerId)?.name ?? i.providerId),
     }),
     lastRevocation: t.exposeString("lastRevocation", { nullable: true, description: "ok, no-tokens, or failed:<code> for the last disconnect" }),
   }),

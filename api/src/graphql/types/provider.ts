@@ -14,6 +14,11 @@ ProviderRef.implement({
     sandbox: t.exposeBoolean("sandbox", { description: "Served by the built-in emulator because no credentials are set" }),
     redirectUri: t.exposeString("redirectUri", { description: "The callback URL to register at the provider" }),
     scopes: t.exposeStringList("scopes", { description: "Scopes requested when connecting" }),
+    statusPageUrl: t.string({
+      nullable: true,
+      description: "The provider's public status page (built-ins; `statusPageUrl` in PROVIDERS_FILE), to link next to a provider error",
+      resolve: (p) => p.statusPageUrl ?? null,
+    }),
     orgChoice: t.boolean({
       description: "Connect asks which org (Salesforce: production, sandbox or a My Domain); pass it as connectIntegration's `org`",
       resolve: (p) => Boolean(p.orgLoginUrls),

@@ -5,6 +5,7 @@ import { isRoleName } from "../../auth/roles.ts";
 import { ApiKeyError, revokeWorkspaceApiKey } from "../../auth/api-keys.ts";
 import { changeMemberRole, removeMember, renameWorkspace } from "../../domain/members/index.ts";
 import { clientError } from "../errors.ts";
+import { AuditFilterError, auditEventsWhere, listAuditActions } from "../../domain/audit/list-audit-events.ts";
 
 // Workspace settings: API keys, members and roles, the workspace's name, the audit log. Reads
 // filter on the caller's workspace; every change goes through the domain, which checks the
@@ -133,13 +134,40 @@ builder.queryField("auditEvents", (t) =>
     type: ["AuditEvent"],
     description: "The workspace's audit log, latest first (owners and admins); page with `before`",
     authScopes: { permission: { audit: ["read"] } },
-    args: { first: t.arg.int({ defaultValue: 50 }), before: t.arg({ type: "DateTime", required: false }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.auditEvent.findMany({
-        ...query,
-        where: { workspaceId: ctx.viewer.workspaceId, ...(args.before ? { createdAt: { lt: args.before } } : {}) },
-        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-        take: Math.min(Math.max(args.first ?? 50, 1), 200),
-      }),
+    args: {
+      first: t.arg.int({ defaultValue: 50 }),
+      before: t.arg({ type: "DateTime", required: false }),
+      action: t.arg.string({ required: false, description: 'One action ("member.invited"), or every action starting with a prefix when it ends with "*" or "." ("webhook.*")' }),
+      actorUserId: t.arg.id({ required: false, description: "Events by this user (Membership.user.id; `members` lists them)" }),
+      actorApiKeyId: t.arg.id({ required: false, description: "Events by this API key" }),
+      from: t.arg({ type: "DateTime", required: false, description: "Events at or after this time" }),
+      to: t.arg({ type: "DateTime", required: false, description: "Events before this time" }),
+    },
+    resolve: (query, _root, args, ctx) => {
+      let where;
+      try {
+        where = auditEventsWhere({
+          workspaceId: ctx.viewer.workspaceId,
+          action: args.action,
+          actorUserId: args.actorUserId ? String(args.actorUserId) : null,
+          actorApiKeyId: args.actorApiKeyId ? String(args.actorApiKeyId) : null,
+          from: args.from,
+          to: args.to,
+          before: args.before,
+        });
+      } catch (error) {
+        if (error instanceof AuditFilterError) throw clientError("BAD_USER_INPUT", error.message);
+        throw error;
+      }
+      return ctx.prisma.auditEvent.findMany({ ...query, where, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: Math.min(Math.max(args.first ?? 50, 1), 200) });
+    },
+  }),
+);
+
+builder.queryField("auditActions", (t) =>
+  t.stringList({
+    description: "The distinct actions in the workspace's audit log, sorted, for the log's action filter (owners and admins); `members` gives the actors",
+    authScopes: { permission: { audit: ["read"] } },
+    resolve: (_root, _args, ctx) => listAuditActions({ prisma: ctx.prisma, workspaceId: ctx.viewer.workspaceId }),
   }),
 );

@@ -1,5 +1,6 @@
 import type { WebhookEndpoint } from "../../generated/prisma/client.ts";
 import { builder } from "../builder.ts";
+import { WebhookEventTypeEnum, webhookEventType } from "./enums.ts";
 import { clientError } from "../errors.ts";
 import type { Context } from "../context.ts";
 import {
@@ -9,6 +10,7 @@ import {
   updateWebhookEndpoint,
   WebhookInputError,
 } from "../../domain/webhooks/index.ts";
+import type { WebhookEventType } from "../../domain/webhooks/events.ts";
 
 // Webhook endpoints of the caller's workspace (owners and admins). The signing secret is
 // returned once by createWebhookEndpoint and is no field of WebhookEndpoint.
@@ -41,7 +43,7 @@ builder.prismaObject("WebhookDelivery", {
   fields: (t) => ({
     id: t.exposeID("id"),
     messageId: t.exposeString("messageId"),
-    eventType: t.exposeString("eventType"),
+    eventType: t.field({ type: WebhookEventTypeEnum, description: "The payload's `type` (lower-case dotted on the wire)", resolve: (d) => webhookEventType(d.eventType) }),
     status: t.exposeString("status", { description: "pending | delivered | failed" }),
     attempts: t.exposeInt("attempts"),
     responseStatus: t.exposeInt("responseStatus", { nullable: true, description: "HTTP status of the latest attempt" }),
@@ -65,7 +67,12 @@ const WebhookEndpointRef = builder.prismaObject("WebhookEndpoint", {
     id: t.exposeID("id"),
     url: t.exposeString("url"),
     description: t.exposeString("description", { nullable: true }),
-    events: t.exposeStringList("events", { description: "Subscribed event types; empty means every event" }),
+    events: t.field({
+      type: [WebhookEventTypeEnum],
+      description: "Subscribed event types; empty means every event",
+      // A type a later version dropped is no longer sent: leave it out rather than fail the query.
+      resolve: (e) => e.events.filter((type) => webhookEventType(type) !== "unknown") as WebhookEventType[],
+    }),
     enabled: t.exposeBoolean("enabled"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     deliveries: t.relation("deliveries", {
@@ -101,7 +108,7 @@ builder.mutationField("createWebhookEndpoint", (t) =>
     authScopes: { permission: { webhook: ["create"] } },
     args: {
       url: t.arg.string({ required: true }),
-      events: t.arg.stringList({ description: "Event types to receive; omitted or empty means every event" }),
+      events: t.arg({ type: [WebhookEventTypeEnum], description: "Event types to receive; omitted or empty means every event (UNKNOWN is refused)" }),
       description: t.arg.string(),
     },
     resolve: (_root, args, ctx) =>
@@ -116,7 +123,13 @@ builder.mutationField("updateWebhookEndpoint", (t) =>
     type: "WebhookEndpoint",
     description: "Change an endpoint; omitted arguments keep their value",
     authScopes: { permission: { webhook: ["update"] } },
-    args: { id: t.arg.id({ required: true }), url: t.arg.string(), events: t.arg.stringList(), description: t.arg.string(), enabled: t.arg.boolean() },
+    args: {
+      id: t.arg.id({ required: true }),
+      url: t.arg.string(),
+      events: t.arg({ type: [WebhookEventTypeEnum], description: "Event types to receive; empty means every event (UNKNOWN is refused)" }),
+      description: t.arg.string(),
+      enabled: t.arg.boolean(),
+    },
     resolve: async (query, _root, { id, ...changes }, ctx) => {
       const updated = await userInput(() =>
         updateWebhookEndpoint({ prisma: ctx.prisma, env: ctx.env, workspaceId: ctx.viewer.workspaceId, actor: actorOf(ctx), id: endpointId(id), changes }),
