@@ -24,6 +24,7 @@ import { createMetrics, serveMetrics, type Metrics } from "./http/metrics.ts";
 import { createHealthScheduler, pruneHistory, type HealthScheduler, type SweepSummary } from "./jobs/health-scheduler.ts";
 import cron from "node-cron";
 import { createWebhookDispatcher, type WebhookDispatcher } from "./domain/webhooks/index.ts";
+import { createAlertDispatcher, type AlertDispatcher } from "./domain/alerts/index.ts";
 import { notifyCheckResults } from "./domain/health/notify.ts";
 import type { Services } from "./graphql/context.ts";
 
@@ -63,6 +64,8 @@ export type App = {
   ws: ReturnType<typeof createWebSocketServer>;
   scheduler: HealthScheduler;
   webhooks: WebhookDispatcher;
+  /** Plans alerts from incidents and states, and sends them (starts with the webhook dispatcher). */
+  alerts: AlertDispatcher;
   metrics: Metrics;
   server: Server;
   listen(port?: number, host?: string): Promise<string>;
@@ -116,6 +119,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const allowHttp = env.NODE_ENV !== "production" || env.PUBLIC_URL.startsWith("http://");
   const services: Services = { env, db, prisma: db.prisma, auth, vault, catalog, realtime, logger, allowHttp, metrics };
   const webhooks = createWebhookDispatcher({ prisma: db.prisma, vault, logger, env });
+  const alerts = createAlertDispatcher(services);
   const scheduler = createHealthScheduler({
     services,
     metrics,
@@ -218,6 +222,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     ws,
     scheduler,
     webhooks,
+    alerts,
     metrics,
     server,
     listen(port = env.PORT, host = env.HOST) {
@@ -226,6 +231,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         server.listen(port, host, () => {
           if (env.HEALTH_SCHEDULER === "on") scheduler.start();
           if (env.WEBHOOK_DISPATCHER === "on") webhooks.start();
+          if (env.WEBHOOK_DISPATCHER === "on") alerts.start();
           const address = server.address() as AddressInfo;
           const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
           resolve(`http://${shownHost}:${address.port}`);
@@ -238,6 +244,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       pruneTask.stop();
       await scheduler.stop();
       await webhooks.stop();
+      await alerts.stop();
       await connections.close();
       await ws.close();
       await new Promise<void>((resolve) => {

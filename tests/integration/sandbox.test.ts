@@ -1683,7 +1683,7 @@ describe("routing and hygiene", () => {
   it("leaves other paths to the app and answers unknown sandbox paths with 404 JSON", async () => {
     expect(await (await fetch(`${base}/api/integrations`)).text()).toBe("not the sandbox");
     expect(await (await fetch(`${base}/sandboxes`)).text()).toBe("not the sandbox");
-    for (const path of ["/sandbox/nope", "/sandbox/slack/api/chat.postMessage", "/sandbox/google/v2/userinfo"]) {
+    for (const path of ["/sandbox/nope", "/sandbox/slack/api/conversations.history", "/sandbox/google/v2/userinfo"]) {
       const res = await fetch(`${base}${path}`);
       expect(res.status).toBe(404);
       expect(await res.json()).toMatchObject({ error: "not_found" });

@@ -10,6 +10,7 @@ export const statements = {
   integration: ["read", "test", "connect", "disconnect"],
   apiKey: ["create", "read", "update", "delete"],
   webhook: ["create", "read", "update", "delete"],
+  alert: ["create", "read", "update", "delete"],
   audit: ["read"],
 } as const;
 
@@ -21,6 +22,7 @@ const manage = {
   integration: ["read", "test", "connect", "disconnect"],
   apiKey: ["create", "read", "update", "delete"],
   webhook: ["create", "read", "update", "delete"],
+  alert: ["create", "read", "update", "delete"],
   audit: ["read"],
 } as const;
 

@@ -10,5 +10,6 @@ import "./types/settings.ts";
 import "./types/invitation.ts";
 import "./types/webhook.ts";
 import "./types/incident.ts";
+import "./types/alert.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -27,6 +27,46 @@ const APP_ID = "A0SANDBOX";
 // S4: with rotation on "it expires every 12 hours"; S1 example expires_in: 43200.
 const ROTATING_LIFETIME_SECONDS = 43_200;
 
+// chat.postMessage and incoming webhooks, for alerts. Sources:
+// https://docs.slack.dev/reference/methods/chat.postMessage (token as Authorization: Bearer,
+// `channel` = an id or a name, `text` and/or `blocks`; answers {ok, channel, ts, message};
+// errors channel_not_found, not_in_channel, missing_scope (chat:write), invalid_auth, no_text,
+// all with HTTP 200) and https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks
+// (POST JSON {text, blocks} to https://hooks.slack.com/services/T…/B…/…; answers 200 "ok";
+// errors as text with 400 invalid_payload / no_text, 403 action_prohibited, 404 no_service).
+// The emulator's workspace has three channels; the bot is a member of #general and #alerts only.
+const CHANNELS = [
+  { id: "C0GENERAL", name: "general", member: true },
+  { id: "C0ALERTS", name: "alerts", member: true },
+  { id: "C0RANDOM", name: "random", member: false },
+] as const;
+
+/** What the emulator received: chat.postMessage calls (with the token used) and incoming-webhook posts. */
+export type SandboxSlackPost = {
+  via: "chat.postMessage" | "incoming-webhook";
+  /** chat.postMessage: the channel as sent and the id it resolved to; webhook: the hook's path */
+  channel: string;
+  channelId: string | null;
+  text: string | null;
+  blocks: unknown;
+  /** chat.postMessage: the Bearer token it came with (tests compare it with the connection's) */
+  token: string | null;
+  at: number;
+};
+
+// By PUBLIC_URL, so several servers in one test process keep their own record; at most 200 each.
+const posts = new Map<string, SandboxSlackPost[]>();
+
+/** What the Slack emulator of the server at `publicUrl` received, oldest first (tests, sandbox page). */
+export function sandboxSlackPosts(publicUrl: string): SandboxSlackPost[] {
+  return [...(posts.get(publicUrl.replace(/\/+$/, "")) ?? [])];
+}
+
+/** The incoming-webhook URL the emulator accepts: {PUBLIC_URL}/sandbox/slack/services/T0SANDBOX/B…/secret. */
+export function sandboxSlackWebhookUrl(publicUrl: string, secret = "sandbox"): string {
+  return `${publicUrl.replace(/\/+$/, "")}/sandbox/slack/services/T0SANDBOX/B0SANDBOX/${secret}`;
+}
+
 export function createSlack(ctx: SandboxContext): ProviderModule {
   const provider = "slack" as const;
   const client = sandboxClient(provider);
@@ -150,8 +190,62 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
     return { ...reply, headers: { ...reply.headers, "x-oauth-scopes": scopesOf(auth.token, auth.grant).join(","), "x-accepted-oauth-scopes": accepted.join(",") } };
   }
 
+  function record(post: Omit<SandboxSlackPost, "at">): void {
+    const key = ctx.publicUrl.replace(/\/+$/, "");
+    const list = posts.get(key) ?? [];
+    list.push({ ...post, at: ctx.now() });
+    if (list.length > 200) list.splice(0, list.length - 200);
+    posts.set(key, list);
+  }
+
+  function blocksOf(params: URLSearchParams): unknown {
+    const raw = params.get("blocks");
+    if (raw === null) return null;
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return "invalid";
+    }
+  }
+
+  function postMessage(input: RouteInput): Reply {
+    const result = authed(input);
+    if (!result.ok) return accessFailure(result.reason);
+    const scopes = scopesOf(result.token, result.grant);
+    if (!scopes.includes("chat:write")) return withScopes(fail("missing_scope", { needed: "chat:write", provided: scopes.join(",") }), result, ["chat:write"]);
+    const sent = param(input.params, "channel");
+    if (!sent) return withScopes(fail("channel_not_found"), result, ["chat:write"]);
+    const name = sent.replace(/^#/, "");
+    const channel = CHANNELS.find((c) => c.id === sent || c.name === name);
+    if (!channel) return withScopes(fail("channel_not_found"), result, ["chat:write"]);
+    if (!channel.member) return withScopes(fail("not_in_channel"), result, ["chat:write"]);
+    const text = param(input.params, "text") ?? null;
+    const blocks = blocksOf(input.params);
+    if (blocks === "invalid") return withScopes(fail("invalid_blocks"), result, ["chat:write"]);
+    if (!text && !blocks) return withScopes(fail("no_text"), result, ["chat:write"]);
+    const ts = `${Math.floor(ctx.now() / 1000)}.${randomDigits(6)}`;
+    record({ via: "chat.postMessage", channel: sent, channelId: channel.id, text, blocks, token: result.token.value });
+    return withScopes(ok({ channel: channel.id, ts, message: { type: "message", subtype: "bot_message", text: text ?? "", bot_id: BOT.botId, user: BOT.userId, ts } }), result, ["chat:write"]);
+  }
+
+  function incomingWebhook(input: RouteInput): Reply {
+    const [, team, hook] = input.match;
+    // Hooks of the emulator's team only; any other path is a removed or unknown hook.
+    if (team !== TEAM.id || !hook) return { status: 404, text: "no_service" };
+    const type = (input.req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "application/json") return { status: 400, text: "invalid_payload" };
+    const text = param(input.params, "text") ?? null;
+    const blocks = blocksOf(input.params);
+    if (blocks === "invalid") return { status: 400, text: "invalid_blocks" };
+    if (!text && !blocks) return { status: 400, text: "no_text" };
+    record({ via: "incoming-webhook", channel: input.url.pathname, channelId: null, text, blocks, token: null });
+    return { status: 200, text: "ok" };
+  }
+
   const routes: Route[] = [
     { methods: ["POST"], path: "/api/oauth.v2.access", kind: "token", queryParams: true, json: true, handle: access },
+    { methods: ["POST"], path: "/api/chat.postMessage", kind: "api", queryParams: true, json: true, handle: postMessage },
+    { methods: ["POST"], path: /^\/services\/([A-Z0-9]+)\/([A-Z0-9]+)\/[A-Za-z0-9_-]+$/, kind: "api", json: true, handle: incomingWebhook },
     {
       methods: ["GET", "POST"],
       path: "/api/auth.test",

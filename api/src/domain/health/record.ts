@@ -114,7 +114,7 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
 
 /** Publishes each written check to its workspace's subscribers. */
 export function publishChecks(realtime: Realtime, probes: Probe[]): void {
-  for (const { result, newStatus } of probes) {
+  for (const { result, newStatus, grantedScopes } of probes) {
     publishIntegrationEvent(
       realtime,
       { id: result.integrationId, workspaceId: result.workspaceId, providerId: result.providerId },
@@ -123,7 +123,8 @@ export function publishChecks(realtime: Realtime, probes: Probe[]): void {
         healthStatus: result.status,
         healthMessage: result.message,
         errorCode: result.errorCode,
-        kind: result.transition === "reauth_required" ? "reauth_required" : "check",
+        // One event per check; its kind says the most telling change (the integration field carries all of it).
+        kind: result.transition === "reauth_required" ? "reauth_required" : grantedScopes !== null ? "scopes_changed" : "check",
         at: result.checkedAt,
       },
     );

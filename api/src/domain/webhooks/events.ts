@@ -8,6 +8,10 @@ export const WEBHOOK_EVENT_TYPES = [
   "health.unhealthy",
   "health.recovered",
   "provider.incident",
+  // An incident opened (a connection's first failed check) or closed (its first answering
+  // check), one event per alert: connections failing together come as one event (alerts/plan.ts).
+  "incident.opened",
+  "incident.closed",
   "webhook.test",
 ] as const;
 
@@ -35,6 +39,13 @@ export type WebhookEventData = {
   count?: number;
   checked?: number;
   endpointId?: string;
+  /** incident.opened / incident.closed: the incidents the alert is about, and their connections' providers */
+  incidentIds?: string[];
+  providerIds?: string[];
+  /** incident.*: when the (first) incident started; incident.closed: when the last one ended, and how long it lasted */
+  startedAt?: string;
+  endedAt?: string;
+  durationSeconds?: number;
 };
 
 export const WEBHOOK_EVENT_DATA_KEYS = [
@@ -49,6 +60,11 @@ export const WEBHOOK_EVENT_DATA_KEYS = [
   "count",
   "checked",
   "endpointId",
+  "incidentIds",
+  "providerIds",
+  "startedAt",
+  "endedAt",
+  "durationSeconds",
 ] as const satisfies readonly (keyof WebhookEventData)[];
 
 /** The Standard Webhooks payload shape. */
