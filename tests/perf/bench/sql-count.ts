@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "@switchboard/api/env";
@@ -10,8 +10,9 @@ import { createTestDatabase } from "../../support/postgres.ts";
 import { openMigrated, seedReadWorkspace, writeCatalog } from "../lib/seed.ts";
 
 // SQL statements per GraphQL operation, from the query log Prisma reports (createDatabase's
-// onQuery): every query document the dashboard sends (web/src/lib/graphql/documents.ts, read
-// at run time so a new page's query is covered the day it lands), for a workspace of 10
+// onQuery): every query document the dashboard sends (each module of web/src/lib/graphql that
+// builds documents with graphql(), read at run time so a new page's query is covered the day it
+// lands), for a workspace of 10
 // connections (and 10 of everything else) and one of 1,000. Equal counts mean no N+1.
 
 const { print, parse } = createRequire(join(import.meta.dirname, "../../../api/package.json"))("graphql") as typeof import("graphql");
@@ -21,12 +22,21 @@ export type SqlCountRow = { operation: string; small: number; large: number; equ
 type Doc = { name: string; text: string };
 
 export async function dashboardQueries(): Promise<Doc[]> {
-  const docs = (await import("../../../web/src/lib/graphql/documents.ts")) as Record<string, unknown>;
+  const dir = join(import.meta.dirname, "../../../web/src/lib/graphql");
+  const modules = readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !f.endsWith(".d.ts") && f !== "graphql.ts");
+  const values: unknown[] = [];
+  for (const file of modules) {
+    if (!/\bgraphql\(/.test(readFileSync(join(dir, file), "utf8"))) continue;
+    values.push(...Object.values((await import(join(dir, file))) as Record<string, unknown>));
+  }
   const out: Doc[] = [];
-  for (const value of Object.values(docs)) {
+  const seen = new Set<string>();
+  for (const value of values) {
     const text = typeof value === "string" ? value : value && typeof value === "object" && "kind" in value ? print(value as never) : null;
     if (!text) continue;
     const op = parse(text).definitions.find((d) => d.kind === "OperationDefinition");
+    if (seen.has(text)) continue;
+    seen.add(text);
     if (op && op.kind === "OperationDefinition" && op.operation === "query") out.push({ name: op.name?.value ?? "anonymous", text });
   }
   return out;
@@ -34,7 +44,8 @@ export async function dashboardQueries(): Promise<Doc[]> {
 
 /** Values for the variables the dashboard's queries declare. */
 function variablesFor(text: string, ids: { integrationId: string }): Record<string, unknown> {
-  const known: Record<string, unknown> = { id: ids.integrationId, first: 10, before: null, open: null };
+  // filters left unset: the unfiltered read is the one that must not grow with the workspace
+  const known: Record<string, unknown> = { id: ids.integrationId, first: 10, before: null, open: null, action: null, actorUserId: null, actorApiKeyId: null, from: null, to: null };
   const op = parse(text).definitions.find((d) => d.kind === "OperationDefinition");
   const out: Record<string, unknown> = {};
   for (const v of op && op.kind === "OperationDefinition" ? op.variableDefinitions ?? [] : []) {
