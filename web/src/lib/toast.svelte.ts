@@ -8,9 +8,14 @@ export type Toast = { id: number; tone: ToastTone; text: string };
 // Long enough to read twice (WCAG 2.2.1 asks for time or control: hovering or focusing a toast
 // holds it, and errors stay until dismissed).
 const SUCCESS_MS = 10_000;
+// A burst (a provider-wide outage turns every card at once) must not fill the screen: the
+// oldest leave first. Pages that announce per connection replace their own toast instead.
+const MAX_SHOWN = 4;
 
 class Toasts {
   items = $state<Toast[]>([]);
+  /** The toast stack's height in px (Toaster measures it); the layout pads its content by it. */
+  height = $state(0);
   #nextId = 1;
   #timers = new Map<number, ReturnType<typeof setTimeout>>();
   #held = false;
@@ -19,6 +24,7 @@ class Toasts {
     const id = this.#nextId++;
     this.items = [...this.items, { id, tone, text }];
     if (tone !== "error") this.#arm(id);
+    while (this.items.length > MAX_SHOWN) this.dismiss(this.items[0]!.id);
     return id;
   }
 

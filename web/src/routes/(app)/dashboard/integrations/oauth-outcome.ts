@@ -21,13 +21,15 @@ export function readOutcome(url: URL, providerName: (id: string) => string): OAu
   return null;
 }
 
+/** `provider` alone is the dashboard's provider filter (?provider=ID), not an outcome. */
 export function hasOutcome(url: URL): boolean {
-  return OUTCOME_PARAMS.some((name) => url.searchParams.has(name));
+  return url.searchParams.has("connected") || url.searchParams.has("error");
 }
 
 /** The same URL without the outcome parameters, so a reload does not repeat the message. */
 export function withoutOutcome(url: URL): URL {
   const clean = new URL(url);
+  if (!hasOutcome(url)) return clean;
   for (const name of OUTCOME_PARAMS) clean.searchParams.delete(name);
   return clean;
 }
