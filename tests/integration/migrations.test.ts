@@ -26,6 +26,7 @@ const PG_TYPES: Record<string, string[]> = {
   String: ["text"],
   Boolean: ["boolean"],
   Int: ["integer"],
+  BigInt: ["bigint"],
   DateTime: ["timestamp without time zone"],
   Json: ["jsonb"],
 };

@@ -3,10 +3,13 @@ import { requirePostgres } from "../support/postgres.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { connectSandbox } from "../support/connect.ts";
 import { createUptimeLoader } from "../../api/src/domain/health/uptime.ts";
+import { writeTestChecks } from "../support/checks.ts";
 
 // Uptime arithmetic on real Postgres: a check counts as down when what it found was a failed
 // token or API call, whatever the thresholds made of it; answering slowly, rate limited or
-// short of scopes is up. Checks are written straight into the history with known times.
+// short of scopes is up. Checks with known times are written through the product's check writer
+// (history rows and the hourly/daily rollups uptime reads, in one statement; rollups.test.ts
+// compares the two to the check).
 
 const enabled = await requirePostgres();
 
@@ -19,24 +22,27 @@ describe.skipIf(!enabled)("uptime", () => {
     t = await startTestApp({ database: "postgres" });
     user = await t.signUp({ name: "Uma" });
     for (const p of ["slack", "hubspot", "google", "salesforce"]) ids[p] = await connectSandbox(t, user, p);
-    // Only the checks written below count.
+    // Only the checks written below count (the connect's first checks are removed, rollups too).
     await t.app.db.prisma.integrationHealthLog.deleteMany({});
+    await t.app.db.prisma.$executeRaw`DELETE FROM "integration_health_hourly"`;
+    await t.app.db.prisma.$executeRaw`DELETE FROM "integration_health_daily"`;
   });
   afterAll(() => t?.close());
 
   type Check = { status: "HEALTHY" | "DEGRADED" | "UNHEALTHY"; errorCode: string | null; hoursAgo: number };
   async function write(provider: string, checks: Check[]) {
-    await t.app.db.prisma.integrationHealthLog.createMany({
-      data: checks.map((c) => ({
+    await writeTestChecks(
+      t.app.db.prisma,
+      checks.map((c) => ({
         integrationId: ids[provider]!,
         workspaceId: user.workspaceId,
+        providerId: provider,
         status: c.status,
-        trigger: "SCHEDULED" as const,
-        latencyMs: 10,
+        latencyMs: 10 + c.hoursAgo,
         errorCode: c.errorCode,
-        checkedAt: new Date(Date.now() - c.hoursAgo * 3600_000),
+        at: new Date(Date.now() - c.hoursAgo * 3600_000),
       })),
-    });
+    );
   }
   const uptime = async (provider: string) =>
     (await t.gql(`query($id: ID!) { integration(id: $id) { uptime { last24h last7d last30d checks30d } } }`, { cookie: user.cookie, variables: { id: ids[provider] } })).body.data.integration.uptime;
@@ -75,6 +81,24 @@ describe.skipIf(!enabled)("uptime", () => {
     expect(await uptime("hubspot")).toEqual({ last24h: 1, last7d: 3 / 4, last30d: 3 / 6, checks30d: 6 });
     // Never checked in the window: no number, not 0% or 100%.
     expect(await uptime("salesforce")).toEqual({ last24h: null, last7d: null, last30d: null, checks30d: 0 });
+  });
+
+  it("the latency series answers per bucket from the same checks: hourly over 24 hours, daily over 30 days", async () => {
+    const series = async (range: string) =>
+      (await t.gql(`query($id: ID!) { integration(id: $id) { latencySeries(range: ${range}) { start checks upChecks latencyAvgMs latencyMinMs latencyMaxMs upLatencyAvgMs } } }`, { cookie: user.cookie, variables: { id: ids.hubspot } })).body.data
+        .integration.latencySeries;
+    // hubspot's checks: 1 h and 2 h ago (up, 11 and 12 ms), then 3, 4, 10, 20 and 40 days ago
+    const day = await series("LAST_24H");
+    expect(day.map((b: { checks: number; upChecks: number; latencyAvgMs: number }) => [b.checks, b.upChecks, b.latencyAvgMs])).toEqual([
+      [1, 1, 12],
+      [1, 1, 11],
+    ]);
+    expect(Date.parse(day[0].start) % 3_600_000).toBe(0);
+    const month = await series("LAST_30D");
+    expect(month.reduce((s: number, b: { checks: number }) => s + b.checks, 0)).toBe(6);
+    expect(month.reduce((s: number, b: { upChecks: number }) => s + b.upChecks, 0)).toBe(3);
+    const down = month.find((b: { upChecks: number }) => b.upChecks === 0);
+    expect(down).toMatchObject({ checks: 1, upLatencyAvgMs: null });
   });
 
   it("loads many connections in one query, and the dashboard's card reads its 24 h uptime", async () => {

@@ -5,6 +5,7 @@ import type { SweepResult } from "./bench/sweep.ts";
 import type { StampedeResult } from "./bench/stampede.ts";
 import type { EldResult } from "./bench/event-loop.ts";
 import type { ScaleOutRun } from "./bench/scale-out.ts";
+import type { UptimeHistoryResult } from "./bench/uptime-history.ts";
 import { findings } from "./findings.ts";
 
 export const COMMAND = "api/node_modules/.bin/tsx tests/perf/run.ts";
@@ -17,6 +18,7 @@ export type Results = {
   stampede?: { defaults: StampedeResult; waves: StampedeResult[]; pool: number };
   eld?: EldResult[];
   scale?: ScaleOutRun[];
+  uptime?: UptimeHistoryResult;
   profiles: Record<string, string>;
   seconds?: number;
 };
@@ -127,6 +129,26 @@ export function rows(r: Results): Row[] {
         met: s.subscribersRight === s.subscribers && s.checkedTwice === 0,
       });
     }
+  }
+  if (r.uptime) {
+    const u = r.uptime;
+    const ratio = u.rollup.days90.p50 / u.rollup.days14.p50;
+    out.push({
+      benchmark: `8. 30-day uptime of ${u.connections} connections with 14 vs 90 days of history: p50 (rollups)`,
+      system: `${n(u.rollup.days90.p50, 2)} ms (90 days, ${n(u.rawRows.days90, 0)} raw checks)`,
+      baseline: `${n(u.rollup.days14.p50, 2)} ms (14 days, ${n(u.rawRows.days14, 0)} raw checks)`,
+      ratio: x(ratio),
+      target: "≤ 1.2x",
+      met: ratio <= 1.2,
+    });
+    out.push({
+      benchmark: "8. the same from raw checks (the statement before rollups), for reference: p50",
+      system: `${n(u.raw.days90.p50, 2)} ms (90 days)`,
+      baseline: `${n(u.raw.days14.p50, 2)} ms (14 days)`,
+      ratio: x(u.raw.days90.p50 / u.raw.days14.p50),
+      target: "reference",
+      met: null,
+    });
   }
   return out;
 }

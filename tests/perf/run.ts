@@ -1,6 +1,6 @@
 // The performance benchmark suite (issue 7). One command, from the repository root:
 //
-//   api/node_modules/.bin/tsx tests/perf/run.ts [--only=read,sql,fanout,sweep,stampede,eld,scale] [--profile] [--report-only]
+//   api/node_modules/.bin/tsx tests/perf/run.ts [--only=read,sql,fanout,sweep,stampede,eld,scale,uptime] [--profile] [--report-only]
 //
 // Each benchmark runs against its bare baseline in the same run (machines are shared; only
 // ratios mean something), prints a table and writes docs/performance.md. Needs Postgres
@@ -18,12 +18,15 @@ import { measureSqlCounts, type SqlCountRow } from "./bench/sql-count.ts";
 import { benchFanout, type FanoutResult } from "./bench/fanout.ts";
 import { benchSweep, type SweepResult } from "./bench/sweep.ts";
 import { benchStampede, type StampedeResult } from "./bench/stampede.ts";
-import { benchEventLoop, type EldResult } from "./bench/event-loop.ts";
+import { benchChecksOffLoop, benchEventLoop, type EldResult } from "./bench/event-loop.ts";
 import { benchScaleOut, type ScaleOutRun } from "./bench/scale-out.ts";
+import { benchUptimeHistory, type UptimeHistoryResult } from "./bench/uptime-history.ts";
 import { renderReport, type Row } from "./report.ts";
 
 const args = process.argv.slice(2);
-const only = new Set((args.find((a) => a.startsWith("--only="))?.slice(7) ?? "read,sql,fanout,sweep,stampede,eld,scale").split(","));
+const ALL = ["read", "sql", "fanout", "sweep", "stampede", "eld", "offloop", "scale", "uptime"];
+const only = new Set(args.find((a) => a.startsWith("--only="))?.slice(7).split(",") ?? ALL);
+const everything = ALL.every((b) => only.has(b));
 const profile = args.includes("--profile");
 const SIZES = {
   readConnections: 1000,
@@ -46,6 +49,7 @@ type Results = {
   stampede?: { defaults: StampedeResult; waves: StampedeResult[]; pool: number };
   eld?: EldResult[];
   scale?: ScaleOutRun[];
+  uptime?: UptimeHistoryResult;
   profiles: Record<string, string>;
   seconds?: number;
 };
@@ -89,7 +93,12 @@ async function main() {
     log("2. SQL statements per dashboard query (10 and 1,000 connections)");
     results.sql = await measureSqlCounts({ small: 10, large: SIZES.readConnections });
   }
-  const needsRun = [...only].some((o) => o !== "sql");
+  if (only.has("uptime")) {
+    log("8. 30-day uptime of 50 connections with 14 vs 90 days of raw history");
+    results.uptime = await benchUptimeHistory({ log });
+  }
+  // sql and uptime bring their own databases; everything else shares the seeded run context
+  const needsRun = [...only].some((o) => o !== "sql" && o !== "uptime");
   if (!needsRun) return;
   const ctx = await createRunContext({ manyProviders: SIZES.readConnections });
   current = ctx;
@@ -186,6 +195,19 @@ async function main() {
           await host.stop();
         }
     }
+    if (only.has("offloop")) {
+      // 6b: the serving thread's delay during a sweep of every seeded connection, checks in a
+      // worker thread vs on the serving thread, in the same run.
+      log(`6. event-loop delay: a ${sweepConns.length.toLocaleString("en")}-connection sweep with checks off the loop vs inline`);
+      results.eld ??= [];
+      for (const mode of ["thread", "inline"] as const) {
+        const host = await ctx.startApp(`offloop-${mode}`, { HEALTH_CHECK_WORKER: mode });
+        const r = await benchChecksOffLoop(ctx, host, { small: who, sweep: sweepConns, mode });
+        log(`  ${mode}: p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, ${r.swept} swept in ${r.sweepSeconds} s (${r.checkedOnce} once, ${r.checkedTwice} twice), ${r.reads} reads (p99 ${r.readP99.toFixed(1)} ms), ${r.events} events, app CPU ${r.cpuPercent.toFixed(0)}%`);
+        results.eld.push(r);
+        await host.stop();
+      }
+    }
     if (only.has("scale")) {
       log("7. scale-out: 1, 2, 3 replicas on one Postgres and one Redis");
       const slack = sweepConns.filter((c) => c.providerId === "slack").slice(0, SIZES.scaleOut);
@@ -213,11 +235,11 @@ if (args.includes("--report-only")) {
     killAll();
   }
   results.seconds = Math.round((Date.now() - started) / 1000);
-  if (only.size === 7) writeFileSync(resultsFile, JSON.stringify({ ...results, read: results.read?.map((c) => ({ ...c, system: { ...c.system, latencies: [] }, baseline: { ...c.baseline, latencies: [] } })) }));
+  if (everything) writeFileSync(resultsFile, JSON.stringify({ ...results, read: results.read?.map((c) => ({ ...c, system: { ...c.system, latencies: [] }, baseline: { ...c.baseline, latencies: [] } })) }));
 }
 const { table, markdown } = renderReport(results as never, SIZES);
 console.log("\n" + table);
-if (only.size === 7 || args.includes("--report-only")) {
+if (everything || args.includes("--report-only")) {
   writeFileSync(join(root, "docs/performance.md"), markdown);
   console.log(`\nwrote docs/performance.md (${results.seconds} s)`);
 } else {

@@ -3,6 +3,7 @@ import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { publishIntegrationEvent, type Realtime } from "../../realtime/pubsub.ts";
 import type { Probe } from "./check-integration.ts";
 import { isIncidentOutcome } from "./incidents.ts";
+import { ANSWERING_CODES } from "./uptime.ts";
 
 // Writing checks: the integration's new state and one history row per check, for any number of
 // checks in ONE statement (a data-modifying CTE over `unnest` of one array per column), so a
@@ -11,8 +12,9 @@ import { isIncidentOutcome } from "./incidents.ts";
 // at all, and a history row is only written for a row that still exists (deleted meanwhile:
 // nothing to record). The same statement keeps incidents (incidents.ts): it opens one at a
 // connection's first failed check, counts the further ones and closes it at the first check
-// that answers, so incidents cost no extra round trip. The statement text is the same for
-// every batch size.
+// that answers, so incidents cost no extra round trip. It also adds each check to its hourly
+// and daily rollup (uptime.ts), so uptime never reads the raw history. The statement text is
+// the same for every batch size.
 //
 // `createCheckRecorder` is the scheduler's side: checks are handed over as they finish and
 // written in groups (one statement in flight; what finishes meanwhile goes into the next), so
@@ -103,12 +105,47 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
       FROM w WHERE w.failed AND NOT EXISTS (SELECT 1 FROM "incident" x WHERE x."integrationId" = w.id AND x."endedAt" IS NULL)
       ON CONFLICT ("integrationId") WHERE "endedAt" IS NULL DO NOTHING
       RETURNING id
+    ),
+    logged AS (
+      INSERT INTO "integration_health_log" (id, "integrationId", "workspaceId", status, trigger, "latencyMs", steps, "errorCode", message, "transitionFrom", "checkedAt")
+      SELECT v."logId", v.id, v."workspaceId", v."healthStatus"::"HealthStatus", v.trigger::"HealthCheckTrigger", v."latencyMs", v.steps::jsonb, v.code, v.message,
+        v."transitionFrom"::"HealthStatus", v."checkedAt"::timestamp(3)
+      FROM v JOIN u ON u.id = v.id
+      RETURNING "integrationId", "workspaceId", "checkedAt", "latencyMs", ("errorCode" IS NULL OR "errorCode" = ANY(${[...ANSWERING_CODES]}::text[])) AS up
+    ),
+    -- Rollups (uptime.ts reads these): exactly the history rows written above, added to their
+    -- hour and day. Grouped first, because one batch may hold several checks of a connection in
+    -- the same bucket and ON CONFLICT may not touch a row twice in one statement; inserted in
+    -- key order so concurrent writers lock shared buckets in the same order.
+    hourly AS (
+      INSERT INTO "integration_health_hourly" AS r ("integrationId", "workspaceId", "bucketStart", checks, "upChecks", "latencySumMs", "latencyMinMs", "latencyMaxMs", "upLatencySumMs")
+      SELECT "integrationId", "workspaceId", date_trunc('hour', "checkedAt"), count(*), count(*) FILTER (WHERE up),
+        sum("latencyMs"), min("latencyMs"), max("latencyMs"), COALESCE(sum("latencyMs") FILTER (WHERE up), 0)
+      FROM logged GROUP BY 1, 2, 3 ORDER BY 1, 3
+      ON CONFLICT ("integrationId", "bucketStart") DO UPDATE SET
+        checks = r.checks + excluded.checks,
+        "upChecks" = r."upChecks" + excluded."upChecks",
+        "latencySumMs" = r."latencySumMs" + excluded."latencySumMs",
+        "latencyMinMs" = LEAST(r."latencyMinMs", excluded."latencyMinMs"),
+        "latencyMaxMs" = GREATEST(r."latencyMaxMs", excluded."latencyMaxMs"),
+        "upLatencySumMs" = r."upLatencySumMs" + excluded."upLatencySumMs"
+      RETURNING 1
+    ),
+    daily AS (
+      INSERT INTO "integration_health_daily" AS r ("integrationId", "workspaceId", "bucketStart", checks, "upChecks", "latencySumMs", "latencyMinMs", "latencyMaxMs", "upLatencySumMs")
+      SELECT "integrationId", "workspaceId", date_trunc('day', "checkedAt"), count(*), count(*) FILTER (WHERE up),
+        sum("latencyMs"), min("latencyMs"), max("latencyMs"), COALESCE(sum("latencyMs") FILTER (WHERE up), 0)
+      FROM logged GROUP BY 1, 2, 3 ORDER BY 1, 3
+      ON CONFLICT ("integrationId", "bucketStart") DO UPDATE SET
+        checks = r.checks + excluded.checks,
+        "upChecks" = r."upChecks" + excluded."upChecks",
+        "latencySumMs" = r."latencySumMs" + excluded."latencySumMs",
+        "latencyMinMs" = LEAST(r."latencyMinMs", excluded."latencyMinMs"),
+        "latencyMaxMs" = GREATEST(r."latencyMaxMs", excluded."latencyMaxMs"),
+        "upLatencySumMs" = r."upLatencySumMs" + excluded."upLatencySumMs"
+      RETURNING 1
     )
-    INSERT INTO "integration_health_log" (id, "integrationId", "workspaceId", status, trigger, "latencyMs", steps, "errorCode", message, "transitionFrom", "checkedAt")
-    SELECT v."logId", v.id, v."workspaceId", v."healthStatus"::"HealthStatus", v.trigger::"HealthCheckTrigger", v."latencyMs", v.steps::jsonb, v.code, v.message,
-      v."transitionFrom"::"HealthStatus", v."checkedAt"::timestamp(3)
-    FROM v JOIN u ON u.id = v.id
-    RETURNING "integrationId"`;
+    SELECT "integrationId" FROM logged`;
   return new Set(rows.map((r) => r.integrationId));
 }
 

@@ -4,6 +4,7 @@ import { connectionErrorCode } from "../../providers/errors.ts";
 import { HEALTH_EVENT_KINDS, type HealthEvent } from "../../realtime/pubsub.ts";
 import { pipe, filter } from "graphql-yoga";
 import type { Metrics } from "../../http/metrics.ts";
+import type { LatencyBucket } from "../../domain/health/series.ts";
 
 /**
  * Keeps the open-subscriptions gauge true, however the subscription ends. Not an async
@@ -80,5 +81,39 @@ builder.subscriptionField("healthStatus", (t) =>
       return ctx.sharedSubscription ? events : counted(events, ctx.metrics);
     },
     resolve: (event) => event,
+  }),
+);
+
+// Bucketed latency for the detail page's chart (domain/health/series.ts), from the rollups the
+// check writer keeps: the chart no longer has to page through raw checks for 7 or 30 days.
+const HealthRangeEnum = builder.enumType("HealthRange", {
+  description: "A window of the health rollups, in whole UTC buckets including the current one",
+  values: {
+    LAST_24H: { description: "The current hour and the 23 before it, in hourly buckets" },
+    LAST_7D: { description: "The current hour and the 167 before it, in hourly buckets" },
+    LAST_30D: { description: "Today (UTC) and the 29 days before it, in daily buckets" },
+  } as const,
+});
+
+const LatencyBucketRef = builder.objectRef<LatencyBucket>("LatencyBucket").implement({
+  description: "The checks of one connection in one hourly or daily UTC bucket",
+  fields: (t) => ({
+    start: t.expose("start", { type: "DateTime", description: "The start of the bucket (UTC)" }),
+    checks: t.exposeInt("checks"),
+    upChecks: t.exposeInt("upChecks", { description: "Checks that found the provider answering (Uptime's rule); the others are down" }),
+    latencyAvgMs: t.exposeFloat("latencyAvgMs", { description: "Average latency of every check in the bucket" }),
+    latencyMinMs: t.exposeInt("latencyMinMs"),
+    latencyMaxMs: t.exposeInt("latencyMaxMs"),
+    upLatencyAvgMs: t.exposeFloat("upLatencyAvgMs", { nullable: true, description: "Average latency of the up checks only (timeouts left out); null when none was up" }),
+  }),
+});
+
+builder.prismaObjectField("Integration", "latencySeries", (t) =>
+  t.field({
+    type: [LatencyBucketRef],
+    description:
+      "Checks and latency per bucket over a window, oldest first: hourly buckets for LAST_24H and LAST_7D, daily for LAST_30D. Buckets without checks are left out. Read from rollups, so it does not depend on how much raw history is kept",
+    args: { range: t.arg({ type: HealthRangeEnum, defaultValue: "LAST_24H" }) },
+    resolve: (integration, args, ctx) => ctx.loaders.latencySeries.load({ integrationId: integration.id, range: args.range ?? "LAST_24H" }),
   }),
 );

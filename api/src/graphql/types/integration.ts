@@ -56,11 +56,13 @@ function lastErrorOf(i: { healthErrorCode: string | null; healthMessage: string 
 }
 
 const UptimeRef = builder.objectRef<Uptime>("Uptime").implement({
+  description:
+    "Uptime per window, read from hourly and daily rollups written with each check (not from the raw history, which is kept only HEALTH_HISTORY_RETENTION_DAYS). Windows are whole UTC buckets including the current, partial one, so each reaches back a little less than its name: up to one hour less for last24h and last7d, up to one day less for last30d. Null: no check in the window",
   fields: (t) => ({
-    last24h: t.float({ nullable: true, resolve: (u) => u.last24h }),
-    last7d: t.float({ nullable: true, resolve: (u) => u.last7d }),
-    last30d: t.float({ nullable: true, resolve: (u) => u.last30d }),
-    checks30d: t.exposeInt("checks30d"),
+    last24h: t.float({ nullable: true, description: "The current hour and the 23 before it", resolve: (u) => u.last24h }),
+    last7d: t.float({ nullable: true, description: "The current hour and the 167 before it", resolve: (u) => u.last7d }),
+    last30d: t.float({ nullable: true, description: "Today (UTC) and the 29 days before it", resolve: (u) => u.last30d }),
+    checks30d: t.exposeInt("checks30d", { description: "Checks counted in last30d" }),
   }),
 });
 
