@@ -9,7 +9,9 @@ import { waitFor, wsClient, wsSubscribe } from "../support/ws.ts";
 
 const CARD = `id status state healthStatus healthMessage healthErrorCode consecutiveFailures suggestedAction lastHealthCheckAt grantedScopes missingScopes lastRevocation
   lastError { code message step httpStatus endpoint providerMessage at }
-  provider { id statusPageUrl }`;
+  provider { id statusPageUrl }
+  uptime { last24h checks30d }
+  recentChecks: healthHistory(first: 30) { id status errorCode }`;
 const SUB = `subscription { healthStatus { integrationId kind errorCode integration { ${CARD} } } }`;
 
 describe("health events carry the card", () => {

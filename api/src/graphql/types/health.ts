@@ -5,6 +5,7 @@ import { HEALTH_EVENT_KINDS, type HealthEvent } from "../../realtime/pubsub.ts";
 import { pipe, filter } from "graphql-yoga";
 import type { Metrics } from "../../http/metrics.ts";
 import type { LatencyBucket } from "../../domain/health/series.ts";
+import { createLoaders } from "../../domain/health/uptime.ts";
 
 /**
  * Keeps the open-subscriptions gauge true, however the subscription ends. Not an async
@@ -80,7 +81,14 @@ builder.subscriptionField("healthStatus", (t) =>
       // Over graphql-ws one execution serves many subscribers, and the transport counts them.
       return ctx.sharedSubscription ? events : counted(events, ctx.metrics);
     },
-    resolve: (event) => event,
+    // A subscription keeps one context for its whole life, and the loaders behind uptime,
+    // healthHistory and lastError cache per context: each event gets fresh ones, or the event
+    // would carry the answers read for the first one. Events of one subscription are executed
+    // one after another, so replacing them here cannot change a read in flight.
+    resolve: (event, _args, ctx) => {
+      ctx.loaders = createLoaders(ctx.prisma);
+      return event;
+    },
   }),
 );
 
