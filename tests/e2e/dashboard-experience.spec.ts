@@ -10,8 +10,11 @@ test("a card shows its logo, facts, the sandbox controls, and the OAuth outcome 
   const slack = page.getByRole("article", { name: "Slack" });
   await expect(slack.locator("svg").first()).toBeVisible();
   await expect(slack.getByText("Messages and channels of a Slack workspace")).toBeVisible();
-  await expect(slack.getByText(/Last checked\s+never/)).toBeVisible();
-  const controls = slack.getByRole("link", { name: /Sandbox controls/ });
+  // Compact until connected: no health rows yet.
+  await expect(slack.getByText(/Last checked/)).toHaveCount(0);
+  // One sandbox notice for the page (dashboard-filters.spec.ts), none on the cards.
+  await expect(slack.getByRole("link", { name: /Sandbox controls/ })).toHaveCount(0);
+  const controls = page.getByRole("link", { name: /Sandbox controls/ });
   await expect(controls).toHaveAttribute("href", "/sandbox");
   await expect(controls).toHaveAttribute("target", "_blank");
   expect((await page.request.get("/sandbox")).status()).toBe(200);
@@ -24,6 +27,9 @@ test("a card shows its logo, facts, the sandbox controls, and the OAuth outcome 
   await expect(slack.getByText("Connected", { exact: true })).toBeVisible();
   await expect(slack.getByText(/All scopes granted/)).toBeVisible();
   await expect(slack.getByText(/Last checked\s+just now|seconds ago/)).toBeVisible();
+  await expect(slack.getByRole("list", { name: /^Latest \d+ checks?$/ }).getByRole("listitem")).not.toHaveCount(0);
+  await expect(slack.getByText(/^Uptime \(24 h\): \d/)).toBeVisible();
+  await expect(slack.getByText(/^Latency: \d/)).toBeVisible();
   const account = slack.getByRole("link", { name: /Acme Sandbox/ });
   await expect(account).toHaveAttribute("rel", "noopener noreferrer");
   await expect(account).toHaveAttribute("href", /^https?:\/\//);
@@ -52,6 +58,16 @@ test("Test all shows its progress and a summary; a failing provider shows what t
     await hubspot.getByRole("button", { name: "Test connection" }).click();
     await expect(hubspot.getByText(/Test result: (Degraded|Unhealthy)/)).toBeVisible();
     await expect(hubspot.getByText(/Next step: /)).toBeVisible();
+    await expect(hubspot.getByText(/Next step: None/)).toHaveCount(0);
+    // The provider's own answer, and where to read about its outages.
+    await expect(hubspot.getByText(/^HubSpot answered 5\d\d at (GET|POST) \//)).toBeVisible();
+    const statusPage = hubspot.getByRole("link", { name: /HubSpot status page/ });
+    await expect(statusPage).toHaveAttribute("rel", "noopener noreferrer");
+    await expect(statusPage).toHaveAttribute("target", "_blank");
+    // The test panel closes, and focus goes back to the button that opened it.
+    await hubspot.getByRole("button", { name: "Close" }).click();
+    await expect(hubspot.getByText(/Test result:/)).toHaveCount(0);
+    await expect(hubspot.getByRole("button", { name: "Test connection" })).toBeFocused();
   } finally {
     expect((await control("ok")).ok()).toBe(true);
   }

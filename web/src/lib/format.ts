@@ -37,3 +37,30 @@ export function formatAxisTime(value: Date, spanMs: number): string {
   if (spanMs < 86_400_000) return new Intl.DateTimeFormat("en", { hour: "2-digit", minute: "2-digit" }).format(value);
   return shortDateTime.format(value);
 }
+
+/** 142 → "142 ms"; 2345 → "2.3 s". */
+export function formatLatency(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The URL when it is http(s), else null: only those may become links (javascript: may not). */
+export function httpUrlOrNull(url: string | null | undefined): string | null {
+  return url && /^https?:\/\//i.test(url) ? url : null;
+}
+
+/**
+ * What the provider answered, in its own terms: "Slack answered 500 at POST /api/auth.test:
+ * internal_error", "No answer from Slack at POST /api/auth.test" (network errors and timeouts
+ * have no status), or null when the error holds none of it.
+ */
+export function providerAnswerText(
+  providerName: string,
+  error: { httpStatus?: number | null; endpoint?: string | null; providerMessage?: string | null },
+): string | null {
+  const at = error.endpoint ? ` at ${error.endpoint}` : "";
+  const said = error.providerMessage ? `: ${error.providerMessage}` : "";
+  if (error.httpStatus != null) return `${providerName} answered ${error.httpStatus}${at}${said}`;
+  if (error.endpoint) return `No answer from ${providerName}${at}${said}`;
+  if (error.providerMessage) return `${providerName} said${said}`;
+  return null;
+}

@@ -2,7 +2,7 @@ import "@testing-library/jest-dom/vitest";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import IntegrationCard from "./IntegrationCard.svelte";
-import type { HealthStatus, Integration, IntegrationStatus, Provider, Role, TestResult } from "$lib/graphql/types";
+import type { HealthStatus, Integration, IntegrationStatus, Provider, RecentCheck, Role, TestResult } from "$lib/graphql/types";
 
 // IntegrationCard on its own: every status, health state, role and loading state, with a fake
 // urql client whose mutations resolve when the test says so.
@@ -22,6 +22,17 @@ function provider(overrides: Partial<Provider> = {}): Provider {
     orgChoice: false,
     ...overrides,
   };
+}
+
+/** `count` checks a minute apart, newest first, healthy unless `status` says otherwise. */
+function checks(count: number, status: (index: number) => HealthStatus = () => "HEALTHY"): RecentCheck[] {
+  return Array.from({ length: count }, (_, index) => ({
+    id: `check-${index}`,
+    status: status(index),
+    checkedAt: new Date(NOW - (index + 3) * 60_000).toISOString(),
+    latencyMs: 100 + index,
+    errorCode: status(index) === "HEALTHY" ? null : "PROVIDER_ERROR",
+  }));
 }
 
 function integration(overrides: Partial<Integration> = {}): Integration {
@@ -44,6 +55,9 @@ function integration(overrides: Partial<Integration> = {}): Integration {
     grantedScopes: ["chat:write", "channels:read"],
     missingScopes: [],
     suggestedAction: null,
+    lastError: null,
+    recentChecks: checks(3),
+    provider: { id: "slack", statusPageUrl: "https://slack-status.com/" },
     org: null,
     ...overrides,
   };
@@ -105,12 +119,41 @@ describe("status", () => {
     });
   }
 
-  it("a card without a connection can be neither tested nor disconnected", () => {
+  it("a card without a connection is compact: logo, name, description, Connect, and no empty health rows", () => {
     const { card } = renderCard();
-    expect(within(card).getByRole("button", { name: "Test connection" })).toBeDisabled();
-    expect(within(card).getByRole("button", { name: "Disconnect" })).toBeDisabled();
-    expect(within(card).getByText(/Last checked\s+never/)).toBeInTheDocument();
+    expect(card).toHaveClass("card-compact");
+    expect(card.querySelector("svg")).not.toBeNull();
+    expect(within(card).getByRole("heading", { name: "Slack" })).toBeInTheDocument();
+    expect(within(card).getByText("Messages and channels of a Slack workspace")).toBeInTheDocument();
+    expect(within(card).getByRole("link", { name: "Connect" })).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack");
+    expect(within(card).getByText("Not connected", { exact: true })).toBeInTheDocument();
+    // Nothing that only a connection has: no check to test, nothing to disconnect, no health.
+    expect(within(card).queryByRole("button", { name: "Test connection" })).toBeNull();
+    expect(within(card).queryByRole("button", { name: "Disconnect" })).toBeNull();
+    expect(within(card).queryByText("Unknown", { exact: true })).toBeNull();
+    expect(within(card).queryByText(/Last checked/)).toBeNull();
+    expect(within(card).queryByText(/scopes granted/)).toBeNull();
+    expect(within(card).queryByRole("list")).toBeNull();
+    expect(within(card).queryByText(/Next step/)).toBeNull();
     expect(within(card).queryByRole("link", { name: /History and uptime/ })).toBeNull();
+  });
+
+  it("a disconnected connection's card is compact too, and keeps its link to the history", () => {
+    const { card } = renderCard({ integration: integration({ status: "DISCONNECTED", healthStatus: "UNKNOWN", state: "NOT_CONNECTED", missingScopes: ["chat:write"] }) });
+    expect(card).toHaveClass("card-compact");
+    expect(within(card).queryByRole("button", { name: "Test connection" })).toBeNull();
+    expect(within(card).queryByText(/Missing/)).toBeNull();
+    expect(within(card).getByRole("link", { name: /History and uptime/ })).toHaveAttribute("href", "/dashboard/integrations/int-1");
+  });
+
+  it("a connected card is not compact and carries every control of the UI contract", () => {
+    const { card } = renderCard({ integration: integration() });
+    expect(card).not.toHaveClass("card-compact");
+    expect(within(card).getByRole("button", { name: "Test connection" })).toBeEnabled();
+    expect(within(card).getByRole("button", { name: "Disconnect" })).toBeEnabled();
+    expect(within(card).getByText("Connected", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByText("Healthy", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByText(/Last checked/)).toHaveTextContent(/^Last checked\s+3 minutes ago$/);
   });
 
   it("links to the integration's history once a connection exists", () => {
@@ -183,6 +226,11 @@ describe("health", () => {
     expect(within(card).getByText(/Next step: Rate limited until 12:05 UTC/)).toBeInTheDocument();
   });
 
+  it("says nothing of a next step when the API has none", () => {
+    const { card } = renderCard({ integration: integration({ healthStatus: "DEGRADED", healthMessage: "Slow", suggestedAction: null }) });
+    expect(within(card).queryByText(/Next step/)).toBeNull();
+  });
+
   it('"Last checked" follows the clock it is given', async () => {
     const { card, rerender } = renderCard({ integration: integration() });
     expect(within(card).getByText("3 minutes ago")).toBeInTheDocument();
@@ -211,18 +259,13 @@ describe("health", () => {
 });
 
 describe("provider setup", () => {
-  it("a sandbox provider carries the label and a link to the sandbox controls", () => {
-    const { card } = renderCard({ provider: provider({ configured: false, sandbox: true }) });
-    expect(within(card).getByText("Sandbox", { exact: true })).toBeInTheDocument();
-    expect(within(card).getByRole("link", { name: /Sandbox controls/ })).toHaveAttribute("href", "/sandbox");
-    expect(within(card).queryByText("Not configured")).toBeNull();
-  });
-
-  it("viewers and members get no link to the sandbox controls, which only owners and admins may use", () => {
-    for (const role of ["VIEWER", "MEMBER"] as const) {
-      const { card, unmount } = renderCard({ provider: provider({ configured: false, sandbox: true }), role });
+  it("a sandbox provider carries the label, but no notice of its own (the page shows one for all)", () => {
+    for (const connection of [undefined, integration()]) {
+      const { card, unmount } = renderCard({ provider: provider({ configured: false, sandbox: true }), integration: connection });
+      expect(within(card).getByText("Sandbox", { exact: true })).toHaveAttribute("title", expect.stringMatching(/built-in emulator/));
       expect(within(card).queryByRole("link", { name: /Sandbox controls/ })).toBeNull();
-      expect(within(card).getByText(/owners and admins can make it fail/)).toBeInTheDocument();
+      expect(within(card).queryByText(/Emulated provider/)).toBeNull();
+      expect(within(card).queryByText("Not configured")).toBeNull();
       unmount();
     }
   });
@@ -550,5 +593,174 @@ describe("disconnect outcomes", () => {
   it("not revoked (forgotten): asks for the access to be removed at the provider too", async () => {
     const { card } = await disconnectWith({});
     await waitFor(() => expect(within(card).getByText(/the tokens were deleted here\. Revoke Switchboard's access in your Google account too\./)).toBeInTheDocument());
+  });
+});
+
+describe("the last 30 checks, uptime and latency", () => {
+  it("a connected card draws a strip of its last 30 checks, newest first, with the 24 h uptime and the latest latency", () => {
+    const { card } = renderCard({
+      integration: integration({ recentChecks: checks(30, (index) => (index === 0 ? "UNHEALTHY" : index < 3 ? "DEGRADED" : "HEALTHY")), uptime: { last24h: 0.9 } }),
+    });
+    const strip = within(card).getByRole("list", { name: "Latest 30 checks" });
+    const beats = within(strip).getAllByRole("listitem");
+    expect(beats).toHaveLength(30);
+    // Newest first in reading order, with what it found and how long it took.
+    expect(beats[0]).toHaveTextContent(/Unhealthy, 100 ms \(PROVIDER_ERROR\)$/);
+    expect(beats[0]).toHaveClass("beat-down");
+    expect(beats[1]).toHaveClass("beat-degraded");
+    expect(beats[29]).toHaveTextContent(/Healthy, 129 ms$/);
+    expect(beats[29]).toHaveClass("beat-up");
+    expect(card.querySelector(".uptime-24h")).toHaveTextContent(/^Uptime \(24 h\): 90\.00%$/);
+    expect(card.querySelector(".latency")).toHaveTextContent(/^Latency: 100 ms$/);
+  });
+
+  it("a connection not checked yet says so instead of drawing an empty strip, and shows no latency", () => {
+    const { card } = renderCard({ integration: integration({ recentChecks: [], state: "UNKNOWN", healthStatus: "UNKNOWN", lastHealthCheckAt: null, uptime: { last24h: null } }) });
+    expect(within(card).getByText("No checks yet.")).toBeInTheDocument();
+    expect(within(card).queryByRole("list")).toBeNull();
+    expect(card.querySelector(".latency")).toBeNull();
+    expect(within(card).getByText("Not checked yet", { exact: true })).toBeInTheDocument();
+  });
+
+  it("each card's strip is named by its own heading (no duplicate ids on a page of cards)", () => {
+    const first = renderCard({ integration: integration() });
+    renderCard({ provider: provider({ id: "hubspot", name: "HubSpot", type: "hubspot" }), integration: integration({ id: "int-2", providerId: "hubspot", recentChecks: checks(2) }) });
+    const headings = [...document.querySelectorAll("h3[id$='beats-heading']")].map((h) => h.id);
+    expect(headings).toHaveLength(2);
+    expect(new Set(headings).size).toBe(2);
+    expect(within(first.card).getByRole("list", { name: "Latest 3 checks" })).toBeInTheDocument();
+    expect(within(screen.getByRole("article", { name: "HubSpot" })).getByRole("list", { name: "Latest 2 checks" })).toBeInTheDocument();
+  });
+});
+
+describe("messages that say what to do", () => {
+  const failing = (overrides: Partial<Integration> = {}) =>
+    integration({
+      state: "FAILING",
+      healthStatus: "DEGRADED",
+      consecutiveFailures: 1,
+      healthMessage: "Slack had an internal error",
+      suggestedAction: "Check Slack's status page; checks continue and the card recovers by itself",
+      lastError: {
+        code: "PROVIDER_ERROR",
+        message: "Slack had an internal error",
+        step: "api",
+        httpStatus: 500,
+        endpoint: "POST /api/auth.test",
+        providerMessage: "internal_error",
+        at: new Date(NOW - 60_000).toISOString(),
+      },
+      ...overrides,
+    });
+
+  it("a failing connection shows the provider's status, endpoint and words, a link to its status page, and the next step", () => {
+    const { card } = renderCard({ integration: failing() });
+    expect(within(card).getByText("Slack answered 500 at POST /api/auth.test: internal_error", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByText("Slack had an internal error", { exact: true })).toBeInTheDocument();
+    const statusPage = within(card).getByRole("link", { name: /Slack status page/ });
+    expect(statusPage).toHaveAttribute("href", "https://slack-status.com/");
+    expect(statusPage).toHaveAttribute("target", "_blank");
+    expect(statusPage).toHaveAttribute("rel", "noopener noreferrer");
+    expect(statusPage).toHaveAccessibleName("Slack status page (opens in a new tab)");
+    expect(within(card).getByText(/^Next step: Check Slack's status page; checks continue/)).toBeInTheDocument();
+    expect(within(card).queryByText(/None yet/)).toBeNull();
+  });
+
+  it("a timeout has no HTTP status: it says the provider did not answer, and where", () => {
+    const { card } = renderCard({
+      integration: failing({
+        healthMessage: "Slack did not answer within 10 s",
+        lastError: { code: "TIMEOUT", message: "Slack did not answer within 10 s", step: "api", httpStatus: null, endpoint: "POST /api/auth.test", providerMessage: null, at: new Date(NOW).toISOString() },
+      }),
+    });
+    expect(within(card).getByText("No answer from Slack at POST /api/auth.test", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByText("Slack did not answer within 10 s", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByRole("link", { name: /Slack status page/ })).toBeInTheDocument();
+  });
+
+  it("no status page link without a page, with a non-http one, or when the grant or scopes are the problem", () => {
+    const cases: Partial<Integration>[] = [
+      { provider: { id: "slack", statusPageUrl: null } },
+      { provider: { id: "slack", statusPageUrl: "javascript:alert(1)" } },
+      { state: "REAUTH_REQUIRED", status: "REAUTH_REQUIRED", suggestedAction: "Reconnect" },
+      { state: "MISSING_SCOPES", healthStatus: "HEALTHY", missingScopes: ["chat:write"], suggestedAction: "Reconnect to grant chat:write" },
+    ];
+    for (const overrides of cases) {
+      const { card, unmount } = renderCard({ integration: failing(overrides) });
+      expect(within(card).queryByRole("link", { name: /status page/ })).toBeNull();
+      expect(within(card).getByText(/^Next step: /)).toBeInTheDocument();
+      unmount();
+    }
+  });
+
+  it("a healthy connection shows no error block", () => {
+    const { card } = renderCard({ integration: integration() });
+    expect(card.querySelector(".problem")).toBeNull();
+    expect(within(card).queryByRole("link", { name: /status page/ })).toBeNull();
+  });
+
+  it('missing scopes: owners get "Reconnect to grant"; members are told who can', () => {
+    const missing: Partial<Integration> = { state: "MISSING_SCOPES", missingScopes: ["chat:write"], suggestedAction: "Reconnect to grant chat:write" };
+    const owner = renderCard({ integration: integration(missing) });
+    expect(within(owner.card).getByRole("link", { name: "Reconnect to grant" })).toBeInTheDocument();
+    expect(within(owner.card).getByText(/^Next step: Reconnect to grant chat:write$/)).toBeInTheDocument();
+    owner.unmount();
+    const { card } = renderCard({ role: "MEMBER", integration: integration(missing) });
+    expect(within(card).queryByRole("link", { name: "Reconnect to grant" })).toBeNull();
+    expect(within(card).getByText(/^Next step: Reconnect to grant chat:write \(a workspace owner or admin can\)$/)).toBeInTheDocument();
+  });
+});
+
+describe("the test panel", () => {
+  const healthy: { data: { testIntegration: TestResult } } = {
+    data: {
+      testIntegration: {
+        status: "HEALTHY",
+        steps: [
+          { step: "token", ok: true, latencyMs: 1, code: null, message: null },
+          { step: "api", ok: true, latencyMs: 40, code: null, message: null },
+        ],
+        errorCode: null,
+        message: null,
+        latencyMs: 41,
+        checkedAt: new Date(NOW).toISOString(),
+        integration: integration(),
+      },
+    },
+  };
+
+  it('closes with "Close", which returns focus to "Test connection"', async () => {
+    const { card, pending } = renderCard({ integration: integration() });
+    const test = within(card).getByRole("button", { name: "Test connection" });
+    await fireEvent.click(test);
+    // No Close while the check runs: there is nothing to close yet.
+    expect(within(card).queryByRole("button", { name: "Close" })).toBeNull();
+    pending[0]!.resolve(healthy);
+    await waitFor(() => expect(within(card).getByText(/Test result: Healthy, 41 ms/)).toBeInTheDocument());
+    await fireEvent.click(within(card).getByRole("button", { name: "Close" }));
+    expect(within(card).queryByText(/Test result/)).toBeNull();
+    expect(within(card).queryByText("Token")).toBeNull();
+    expect(within(card).queryByRole("button", { name: "Close" })).toBeNull();
+    await waitFor(() => expect(within(card).getByRole("button", { name: "Test connection" })).toHaveFocus());
+  });
+
+  it("an API error can be closed too", async () => {
+    const { card, pending } = renderCard({ integration: integration() });
+    await fireEvent.click(within(card).getByRole("button", { name: "Test connection" }));
+    pending[0]!.resolve({ data: null, error: { graphQLErrors: [{ message: "Too many tests." }], message: "x" } });
+    await waitFor(() => expect(within(card).getByRole("alert")).toHaveTextContent("Could not test the connection: Too many tests."));
+    await fireEvent.click(within(card).getByRole("button", { name: "Close" }));
+    expect(within(card).queryByRole("alert")).toBeNull();
+    await waitFor(() => expect(within(card).getByRole("button", { name: "Test connection" })).toHaveFocus());
+  });
+
+  it("a new test replaces the last result", async () => {
+    const { card, pending } = renderCard({ integration: integration() });
+    await fireEvent.click(within(card).getByRole("button", { name: "Test connection" }));
+    pending[0]!.resolve(healthy);
+    await waitFor(() => expect(within(card).getByText(/Test result: Healthy/)).toBeInTheDocument());
+    await fireEvent.click(within(card).getByRole("button", { name: "Test connection" }));
+    expect(within(card).queryByText(/Test result/)).toBeNull();
+    expect(within(card).getByText("Running the check…")).toBeInTheDocument();
   });
 });

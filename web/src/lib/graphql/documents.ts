@@ -41,7 +41,10 @@ export const COMPLETE_INTEGRATION_CONNECTION_MUTATION = graphql(`
   }
 `);
 
-/** What a card shows of a connection; mutations select it too, so their results match the list. */
+/**
+ * What a card shows of a connection; mutations select it too, so their results match the list.
+ * `recentChecks` is aliased: the detail page asks for healthHistory with its own arguments.
+ */
 export const INTEGRATION_FIELDS = graphql(`
   fragment IntegrationFields on Integration {
     id
@@ -59,6 +62,9 @@ export const INTEGRATION_FIELDS = graphql(`
     grantedScopes
     missingScopes
     suggestedAction
+    lastError { code message step httpStatus endpoint providerMessage at }
+    recentChecks: healthHistory(first: 30) { id status checkedAt latencyMs errorCode }
+    provider { id statusPageUrl }
     org
   }
 `);
@@ -118,12 +124,27 @@ export const DISCONNECT_INTEGRATION_MUTATION = graphql(
   [INTEGRATION_FIELDS],
 );
 
-/** Health events of the workspace, or of one connection; pages refetch on each one. */
-export const HEALTH_EVENTS_SUBSCRIPTION = graphql(`
+/**
+ * Health events of the workspace, or of one connection. Each carries the connection as it is
+ * after the event (null once it no longer exists), so a page patches its list instead of
+ * refetching it.
+ */
+export const HEALTH_EVENTS_SUBSCRIPTION = graphql(
+  `
   subscription HealthEvents($integrationId: ID) {
-    healthStatus(integrationId: $integrationId) { integrationId providerId kind status healthStatus checkedAt }
+    healthStatus(integrationId: $integrationId) {
+      integrationId
+      providerId
+      kind
+      status
+      healthStatus
+      checkedAt
+      integration { ...IntegrationFields }
+    }
   }
-`);
+`,
+  [INTEGRATION_FIELDS],
+);
 
 /** One "Test all": every connected integration of the workspace, checked now. */
 export const TEST_ALL_INTEGRATIONS_MUTATION = graphql(
@@ -280,9 +301,26 @@ export const REMOVE_MEMBER_MUTATION = graphql(`
   }
 `);
 
+/** One page of the audit log, filtered by action, actor and time (`to` exclusive); page with `before`. */
 export const AUDIT_EVENTS_QUERY = graphql(`
-  query AuditEvents($first: Int!, $before: DateTime) {
-    auditEvents(first: $first, before: $before) { id action actorUserId actorApiKeyId targetType targetId details createdAt }
+  query AuditEvents($first: Int!, $before: DateTime, $action: String, $actorUserId: ID, $from: DateTime, $to: DateTime) {
+    auditEvents(first: $first, before: $before, action: $action, actorUserId: $actorUserId, from: $from, to: $to) {
+      id
+      action
+      actorUserId
+      actorApiKeyId
+      targetType
+      targetId
+      details
+      createdAt
+    }
+  }
+`);
+
+/** The actions the workspace's log holds: the choices of the audit log's action filter. */
+export const AUDIT_ACTIONS_QUERY = graphql(`
+  query AuditActions {
+    auditActions
   }
 `);
 

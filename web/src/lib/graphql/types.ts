@@ -38,6 +38,10 @@ export type ViewerPermissions = Viewer["permissions"];
 
 export type Provider = ResultOf<typeof PROVIDER_FIELDS>;
 export type Integration = ResultOf<typeof INTEGRATION_FIELDS>;
+/** The connection's current error, with the provider's HTTP status, endpoint and own words. */
+export type IntegrationError = NonNullable<Integration["lastError"]>;
+/** One of the last checks a card draws as its strip. */
+export type RecentCheck = Integration["recentChecks"][number];
 export type TestResult = ResultOf<typeof TEST_RESULT_FIELDS>;
 export type DashboardData = ResultOf<typeof DASHBOARD_QUERY>;
 export type HealthCheck = ResultOf<typeof HEALTH_CHECK_FIELDS>;
