@@ -127,13 +127,14 @@ for (const role of ROLES) {
     const tabs = page.getByRole("navigation", { name: "Settings" }).getByRole("link");
     if (can[role].manage) {
       await expect(page).toHaveURL(/\/settings\/api-keys$/);
-      await expect(tabs).toHaveText(["API keys", "Webhooks", "Members", "Audit log"]);
+      await expect(tabs).toHaveText(["API keys", "Webhooks", "Alerts", "Members", "Audit log"]);
     } else {
       await expect(page).toHaveURL(/\/settings\/members$/);
       await expect(tabs).toHaveText(["Members"]);
       for (const [path, what] of [
         ["/settings/api-keys", "manage API keys"],
         ["/settings/webhooks", "manage webhooks"],
+        ["/settings/alerts", "manage alerts"],
         ["/settings/audit-log", "read the audit log"],
       ]) {
         await page.goto(path!);

@@ -17,6 +17,10 @@ const ACTIONS: Record<string, string> = {
   "webhook.created": "Added a webhook endpoint",
   "webhook.updated": "Changed a webhook endpoint",
   "webhook.deleted": "Deleted a webhook endpoint",
+  "alert_channel.created": "Added an alert channel",
+  "alert_channel.updated": "Changed an alert channel",
+  "alert_channel.deleted": "Deleted an alert channel",
+  "alert_channel.tested": "Sent a test alert",
 };
 
 export function describeAction(action: string): string {
