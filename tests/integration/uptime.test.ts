@@ -47,6 +47,14 @@ describe.skipIf(!enabled)("uptime", () => {
   const uptime = async (provider: string) =>
     (await t.gql(`query($id: ID!) { integration(id: $id) { uptime { last24h last7d last30d checks30d } } }`, { cookie: user.cookie, variables: { id: ids[provider] } })).body.data.integration.uptime;
 
+  it("the check made at connect time counts at once (it is in the rollups as in the history)", async () => {
+    const other = await t.signUp({ name: "Una" });
+    const id = await connectSandbox(t, other, "slack");
+    const res = await t.gql(`query($id: ID!) { integration(id: $id) { uptime { last24h last30d checks30d } healthHistory(first: 5) { trigger } } }`, { cookie: other.cookie, variables: { id } });
+    expect(res.body.data.integration.healthHistory).toEqual([{ trigger: "CALLBACK" }]);
+    expect(res.body.data.integration.uptime).toEqual({ last24h: 1, last30d: 1, checks30d: 1 });
+  });
+
   it("a connection failing every other check reads 50%, though the thresholds never called it unhealthy", async () => {
     // ok, 500, ok, 500 ...: the failures are DEGRADED by the thresholds (1 of 3), still down here.
     await write("google", Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? { status: "HEALTHY", errorCode: null, hoursAgo: i + 1 } : { status: "DEGRADED", errorCode: "provider_error", hoursAgo: i + 1 })));

@@ -4,6 +4,7 @@ import { publishIntegrationEvent, type Realtime } from "../../realtime/pubsub.ts
 import type { Probe } from "./check-integration.ts";
 import { isIncidentOutcome } from "./incidents.ts";
 import { ANSWERING_CODES } from "./uptime.ts";
+import { rollupInsert } from "./rollups.ts";
 
 // Writing checks: the integration's new state and one history row per check, for any number of
 // checks in ONE statement (a data-modifying CTE over `unnest` of one array per column), so a
@@ -114,37 +115,9 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
       RETURNING "integrationId", "workspaceId", "checkedAt", "latencyMs", ("errorCode" IS NULL OR "errorCode" = ANY(${[...ANSWERING_CODES]}::text[])) AS up
     ),
     -- Rollups (uptime.ts reads these): exactly the history rows written above, added to their
-    -- hour and day. Grouped first, because one batch may hold several checks of a connection in
-    -- the same bucket and ON CONFLICT may not touch a row twice in one statement; inserted in
-    -- key order so concurrent writers lock shared buckets in the same order.
-    hourly AS (
-      INSERT INTO "integration_health_hourly" AS r ("integrationId", "workspaceId", "bucketStart", checks, "upChecks", "latencySumMs", "latencyMinMs", "latencyMaxMs", "upLatencySumMs")
-      SELECT "integrationId", "workspaceId", date_trunc('hour', "checkedAt"), count(*), count(*) FILTER (WHERE up),
-        sum("latencyMs"), min("latencyMs"), max("latencyMs"), COALESCE(sum("latencyMs") FILTER (WHERE up), 0)
-      FROM logged GROUP BY 1, 2, 3 ORDER BY 1, 3
-      ON CONFLICT ("integrationId", "bucketStart") DO UPDATE SET
-        checks = r.checks + excluded.checks,
-        "upChecks" = r."upChecks" + excluded."upChecks",
-        "latencySumMs" = r."latencySumMs" + excluded."latencySumMs",
-        "latencyMinMs" = LEAST(r."latencyMinMs", excluded."latencyMinMs"),
-        "latencyMaxMs" = GREATEST(r."latencyMaxMs", excluded."latencyMaxMs"),
-        "upLatencySumMs" = r."upLatencySumMs" + excluded."upLatencySumMs"
-      RETURNING 1
-    ),
-    daily AS (
-      INSERT INTO "integration_health_daily" AS r ("integrationId", "workspaceId", "bucketStart", checks, "upChecks", "latencySumMs", "latencyMinMs", "latencyMaxMs", "upLatencySumMs")
-      SELECT "integrationId", "workspaceId", date_trunc('day', "checkedAt"), count(*), count(*) FILTER (WHERE up),
-        sum("latencyMs"), min("latencyMs"), max("latencyMs"), COALESCE(sum("latencyMs") FILTER (WHERE up), 0)
-      FROM logged GROUP BY 1, 2, 3 ORDER BY 1, 3
-      ON CONFLICT ("integrationId", "bucketStart") DO UPDATE SET
-        checks = r.checks + excluded.checks,
-        "upChecks" = r."upChecks" + excluded."upChecks",
-        "latencySumMs" = r."latencySumMs" + excluded."latencySumMs",
-        "latencyMinMs" = LEAST(r."latencyMinMs", excluded."latencyMinMs"),
-        "latencyMaxMs" = GREATEST(r."latencyMaxMs", excluded."latencyMaxMs"),
-        "upLatencySumMs" = r."upLatencySumMs" + excluded."upLatencySumMs"
-      RETURNING 1
-    )
+    -- hour and day (rollups.ts).
+    hourly AS (${rollupInsert("hour", "logged")}),
+    daily AS (${rollupInsert("day", "logged")})
     SELECT "integrationId" FROM logged`;
   return new Set(rows.map((r) => r.integrationId));
 }

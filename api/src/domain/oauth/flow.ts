@@ -13,6 +13,8 @@ import { sealTokens } from "../integrations/tokens.ts";
 import { recordAudit } from "../integrations/audit.ts";
 import { emitWorkspaceEvent } from "../webhooks/index.ts";
 import { noteIncidentCheck } from "../health/incidents.ts";
+import { addCheckToRollups } from "../health/rollups.ts";
+import { ANSWERING_CODES } from "../health/uptime.ts";
 import { can, isRoleName } from "../../auth/roles.ts";
 
 export type FlowServices = { prisma: PrismaClient; vault: Vault; realtime: Realtime; logger: Logger; allowHttp: boolean };
@@ -271,6 +273,9 @@ async function saveConnection({
       },
       select: { id: true },
     });
+    // The connect-time check counts in uptime like any other (rollups.ts).
+    const code = data.healthErrorCode;
+    await addCheckToRollups(tx, { integrationId: row.id, workspaceId, checkedAt: now, latencyMs, up: code === null || (ANSWERING_CODES as readonly string[]).includes(code) });
     // A reconnect whose account read answers ends the incident a reconnect-required check opened.
     await noteIncidentCheck(tx, { integrationId: row.id, workspaceId, providerId: provider.id, checkId: check.id, failed: accountError !== null, at: now, errorCode: data.healthErrorCode, message: data.healthMessage });
     await recordAudit(tx, { workspaceId, actorUserId: userId, action: "integration.connected", targetType: "integration", targetId: row.id, metadata: { provider: provider.id } });
