@@ -84,7 +84,7 @@ test("the detail page: uptime bars, latency, the check log, and a test that reve
   for (const window of ["Last 24 hours", "Last 7 days", "Last 30 days"]) {
     const bars = page.getByRole("list", { name: window });
     await expect(bars.getByRole("listitem")).not.toHaveCount(0);
-    await expect(bars.getByRole("listitem").last()).toContainText(/all healthy/);
+    await expect(bars.getByRole("listitem").last()).toContainText(/all up/);
   }
   await expect(page.getByText("100%").first()).toBeVisible();
   await expect(page.getByRole("figure").getByRole("img", { name: /Latency of the last \d+ checks?/ })).toBeVisible();

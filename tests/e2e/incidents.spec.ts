@@ -32,7 +32,7 @@ test("a failing provider opens an incident on /incidents and the detail page; re
     const row = table.getByRole("row").filter({ hasText: "HubSpot" });
     // The scheduler checks the connection at once after a fault is set; the page follows live.
     await expect(row.filter({ hasText: "Ongoing" })).toHaveCount(1, { timeout: 20_000 });
-    await expect(row).toContainText("provider_error");
+    await expect(row).toContainText(/provider_error/i);
     await expectNoSeriousViolations(page, "incidents with an ongoing one");
 
     await row.getByRole("link", { name: "HubSpot" }).click();

@@ -169,6 +169,19 @@ export const HEALTH_CHECK_FIELDS = graphql(`
   }
 `);
 
+/** One hourly or daily rollup of a connection's checks (latencyAvgMs, which counts failed checks too, is not drawn). */
+export const LATENCY_BUCKET_FIELDS = graphql(`
+  fragment LatencyBucketFields on LatencyBucket { start checks upChecks latencyMinMs latencyMaxMs upLatencyAvgMs }
+`);
+
+// What the detail page shows of one connection: the query reads it and each live event carries
+// it again (INTEGRATION_DETAIL_EVENTS_SUBSCRIPTION selects the same fields; the page's types fail
+// if it selects fewer). Written out in both rather than as one fragment: the API's cost limit
+// (graphql-armor) multiplies each level of fragment nesting by 1.5 and each literal `first` by
+// its value, so the check log's page size is the variable `$first` (the page asks for 30, the
+// same read as the card's `recentChecks`). The uptime bars and the latency chart draw from the
+// rollups: `hourly` (LAST_7D) serves the 24 h and 7 d views, `daily` (LAST_30D) the 30 d one; no
+// raw history is paged for them.
 export const INTEGRATION_DETAIL_QUERY = graphql(
   `
   query IntegrationDetail($id: ID!, $first: Int!) {
@@ -180,10 +193,12 @@ export const INTEGRATION_DETAIL_QUERY = graphql(
       healthErrorCode
       uptime { last24h last7d last30d checks30d }
       healthHistory(first: $first) { ...HealthCheckFields }
+      hourly: latencySeries(range: LAST_7D) { ...LatencyBucketFields }
+      daily: latencySeries(range: LAST_30D) { ...LatencyBucketFields }
     }
   }
 `,
-  [INTEGRATION_FIELDS, PROVIDER_FIELDS, HEALTH_CHECK_FIELDS],
+  [INTEGRATION_FIELDS, PROVIDER_FIELDS, HEALTH_CHECK_FIELDS, LATENCY_BUCKET_FIELDS],
 );
 
 /** One page of the check log, older than `before` (the checkedAt of the last one seen). */
@@ -431,6 +446,53 @@ export const INTEGRATION_INCIDENTS_QUERY = graphql(
     integration(id: $id) {
       id
       incidents(first: $first) { ...IncidentFields }
+    }
+  }
+`,
+  [INCIDENT_FIELDS],
+);
+
+/**
+ * The detail page's live events: each carries the page's state of its connection (the fields of
+ * INTEGRATION_DETAIL_QUERY and its incidents), so an event costs the page no request.
+ */
+export const INTEGRATION_DETAIL_EVENTS_SUBSCRIPTION = graphql(
+  `
+  subscription IntegrationDetailEvents($integrationId: ID!, $first: Int!, $incidents: Int!) {
+    healthStatus(integrationId: $integrationId) {
+      integrationId
+      kind
+      integration {
+        ...IntegrationFields
+        provider { ...ProviderFields }
+        connectedAt
+        nextHealthCheckAt
+        healthErrorCode
+        uptime { last24h last7d last30d checks30d }
+        healthHistory(first: $first) { ...HealthCheckFields }
+        hourly: latencySeries(range: LAST_7D) { ...LatencyBucketFields }
+        daily: latencySeries(range: LAST_30D) { ...LatencyBucketFields }
+        incidents(first: $incidents) { ...IncidentFields }
+      }
+    }
+  }
+`,
+  [INTEGRATION_FIELDS, PROVIDER_FIELDS, HEALTH_CHECK_FIELDS, LATENCY_BUCKET_FIELDS, INCIDENT_FIELDS],
+);
+
+/**
+ * The Incidents page's live events: the connection's latest incident is the only one a health
+ * event can open, extend or close, so the page patches that row instead of refetching.
+ */
+export const INCIDENT_EVENTS_SUBSCRIPTION = graphql(
+  `
+  subscription IncidentEvents {
+    healthStatus {
+      integrationId
+      integration {
+        id
+        latestIncident: incidents(first: 1) { ...IncidentFields }
+      }
     }
   }
 `,
