@@ -3,8 +3,9 @@
 import { build } from "esbuild";
 
 await build({
-  entryPoints: ["src/main.ts"],
-  outfile: "dist/main.js",
+  // The health check worker (src/jobs/check-worker.ts) is a thread started from its own file.
+  entryPoints: { main: "src/main.ts", "check-worker": "src/jobs/check-worker.ts" },
+  outdir: "dist",
   bundle: true,
   platform: "node",
   format: "esm",
@@ -14,4 +15,4 @@ await build({
   logLevel: "warning",
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });
-console.log("built api/dist/main.js");
+console.log("built api/dist/main.js and api/dist/check-worker.js");

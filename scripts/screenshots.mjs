@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Screenshots for the README, taken from a running Switchboard in sandbox mode:
 //   node scripts/screenshots.mjs [URL]        (or SWITCHBOARD_URL; default http://localhost:3000)
-// It signs up a new user, connects the four sandbox providers, uses the sandbox fault controls
-// to put one card in each health state, and writes docs/screenshots/*.png. The browser is
+// It signs up a new user, connects three sandbox providers, uses the sandbox fault controls to
+// put the cards in different states (an incident opens), adds an alert channel, and writes
+// docs/screenshots/*.png: the dashboard, four cards, a detail page, /incidents, Settings → Alerts. The browser is
 // Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium); Playwright comes from tests/.
 // Faults are set on the shared sandbox, so run it against a demo instance, not one in use.
 import { mkdirSync } from "node:fs";
@@ -62,32 +63,52 @@ try {
   // A few healthy checks first, so the history has something to compare with.
   for (let i = 0; i < 3; i += 1) for (const p of ["slack", "hubspot", "google"]) await check(p);
 
-  // HubSpot answers, but slowly: Degraded. Google fails until the threshold: Unhealthy.
-  // Salesforce stays unconnected: Unknown.
-  await control("hubspot", { mode: "slow", delayMs: 2500 });
+  // HubSpot fails once: "Failing 1 of 3". Google fails until the threshold: Unhealthy (an
+  // incident is open). Salesforce stays unconnected: a compact card.
+  await control("hubspot", { mode: "server_error" });
   await check("hubspot");
   await control("google", { mode: "server_error" });
   for (let i = 0; i < 4; i += 1) await check("google");
-  await badge("HubSpot", "Degraded").waitFor();
+  await card("HubSpot").getByText("Failing 1 of 3", { exact: true }).waitFor();
   await badge("Google", "Unhealthy").waitFor();
 
-  // Dismiss the "Connected to …" toast; the live page has settled.
-  for (const button of await page.getByRole("button", { name: "Dismiss message" }).all()) await button.click();
+  // Dismiss the toasts ("Connected to …", the transitions); the live page has settled.
+  await page.waitForTimeout(500);
+  for (const button of await page.getByRole("button", { name: "Dismiss message" }).all()) await button.click().catch(() => {});
   await page.mouse.move(0, 0);
   await page.waitForTimeout(500);
 
   await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });
-  for (const [name, state] of [["Slack", "healthy"], ["HubSpot", "degraded"], ["Google", "unhealthy"], ["Salesforce", "unknown"]]) {
+  for (const [name, state] of [["Slack", "healthy"], ["HubSpot", "failing"], ["Google", "unhealthy"], ["Salesforce", "not-connected"]]) {
     await card(name).screenshot({ path: join(out, `card-${state}.png`) });
   }
 
   await card("Google").getByRole("link", { name: /History and uptime/ }).click();
   await page.getByRole("region", { name: "Check log", exact: true }).waitFor();
-  await page.getByRole("figure").getByRole("img").waitFor();
+  await page.getByRole("figure").first().getByRole("img").waitFor();
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(out, "detail.png"), fullPage: true });
 
-  console.log(`wrote ${["dashboard", "card-healthy", "card-degraded", "card-unhealthy", "card-unknown", "detail"].map((n) => `docs/screenshots/${n}.png`).join(", ")}`);
+  await page.goto("/incidents");
+  await page.getByRole("heading", { name: "Incidents", level: 1 }).waitFor();
+  await page.getByRole("table").first().waitFor();
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(out, "incidents.png"), fullPage: true });
+
+  // An alert channel: the Slack emulator's incoming webhook, tested once.
+  const { alertSetup } = await graphql("{ alertSetup { sandboxWebhookUrl } }");
+  const { createAlertChannel } = await graphql(
+    "mutation ($url: String!) { createAlertChannel(kind: SLACK_WEBHOOK, name: \"#ops alerts\", webhookUrl: $url) { id } }",
+    { url: alertSetup.sandboxWebhookUrl },
+  );
+  await graphql("mutation ($id: ID!) { sendTestAlert(id: $id) { status } }", { id: createAlertChannel.id });
+  await page.goto("/settings/alerts");
+  await page.getByRole("button", { name: "Send test" }).first().waitFor();
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: join(out, "alerts.png"), fullPage: true });
+
+  const names = ["dashboard", "card-healthy", "card-failing", "card-unhealthy", "card-not-connected", "detail", "incidents", "alerts"];
+  console.log(`wrote ${names.map((n) => `docs/screenshots/${n}.png`).join(", ")}`);
 } finally {
   // Leave the sandbox as it was found.
   await Promise.allSettled(["hubspot", "google"].map((provider) => control(provider, { mode: "ok" })));

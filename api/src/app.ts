@@ -21,7 +21,8 @@ import { createWebSocketServer } from "./graphql/ws.ts";
 import { createConnectionRegistry } from "./realtime/connections.ts";
 import { healthz, readyz } from "./http/probes.ts";
 import { createMetrics, serveMetrics, type Metrics } from "./http/metrics.ts";
-import { createHealthScheduler, pruneHistory, type HealthScheduler, type SweepSummary } from "./jobs/health-scheduler.ts";
+import { createHealthScheduler, type HealthScheduler, type SweepSummary } from "./jobs/health-scheduler.ts";
+import { pruneHistory } from "./jobs/prune-history.ts";
 import cron from "node-cron";
 import { createWebhookDispatcher, type WebhookDispatcher } from "./domain/webhooks/index.ts";
 import { createAlertDispatcher, type AlertDispatcher } from "./domain/alerts/index.ts";
@@ -123,13 +124,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const scheduler = createHealthScheduler({
     services,
     metrics,
+    // Checks run in a worker thread with DATABASE_URL (HEALTH_CHECK_WORKER); it needs the vault's
+    // keys. An app handed an open database (an instrumented one, in tests) keeps them on it, inline.
+    worker: options.db ? undefined : { encryptionKeys: secrets.encryptionKeys },
     onSweep: async (summary) => {
       await notifyCheckResults({ prisma: db.prisma, logger, results: summary.results });
       await options.onSweep?.(summary);
     },
   });
-  // Daily at 03:17: history past its retention, dead OAuth states.
-  const pruneTask = cron.schedule("17 3 * * *", () => pruneHistory({ prisma: db.prisma, retentionDays: env.HEALTH_HISTORY_RETENTION_DAYS }).catch((error) => logger.error({ err: error }, "pruning failed")), { name: "prune", noOverlap: true });
+  // Daily at 03:17: checks and rollups past their retention, dead OAuth states.
+  const pruneTask = cron.schedule("17 3 * * *", () => pruneHistory({ prisma: db.prisma, retentionDays: env.HEALTH_HISTORY_RETENTION_DAYS, rollupRetentionDays: env.HEALTH_ROLLUP_RETENTION_DAYS }).catch((error) => logger.error({ err: error }, "pruning failed")), { name: "prune", noOverlap: true });
   // Open sockets and SSE streams by principal: closed on access changes from any replica,
   // re-checked against the database every minute, limited per user or API key.
   const connections = createConnectionRegistry({ prisma: db.prisma, realtime, logger, maxPerPrincipal: env.MAX_CONNECTIONS_PER_PRINCIPAL });

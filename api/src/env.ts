@@ -68,6 +68,8 @@ export const envSchema = z
     // Sweeps back off while the event loop's p99 delay is over this (ms); 0 (default) = never.
     HEALTH_CHECK_MAX_LOOP_DELAY_MS: int(0, 0, 10_000),
     HEALTH_SCHEDULER: bool("on"),
+    /** Where a sweep's checks run: a worker thread with its own pool (default with DATABASE_URL), or the serving thread (always on the embedded database). */
+    HEALTH_CHECK_WORKER: z.enum(["thread", "inline"]).optional(),
     /** How often the scheduler looks for due checks. */
     HEALTH_CHECK_TICK_SECONDS: int(15, 1, 3600),
     /** A claimed check belongs to its replica this long; then another may take it over. */
@@ -80,8 +82,10 @@ export const envSchema = z
     HEALTH_UNHEALTHY_AFTER: int(3, 1, 100),
     /** Consecutive successes before an unhealthy connection is HEALTHY again. */
     HEALTH_HEALTHY_AFTER: int(2, 1, 100),
-    /** Health history older than this is pruned. */
-    HEALTH_HISTORY_RETENTION_DAYS: int(90, 1, 3650),
+    /** Raw checks older than this are pruned; uptime and latency read the rollups, so this only bounds the check log. */
+    HEALTH_HISTORY_RETENTION_DAYS: int(14, 1, 3650),
+    /** Daily uptime/latency rollups older than this are pruned (hourly ones after 35 days at most). */
+    HEALTH_ROLLUP_RETENTION_DAYS: int(400, 31, 3650),
     /** `off` stops sending webhooks from this process (another replica sends them). */
     WEBHOOK_DISPATCHER: bool("on"),
     /** Per webhook delivery attempt. */

@@ -1,4 +1,5 @@
 import type { Results } from "./report.ts";
+import type { EldResult } from "./bench/event-loop.ts";
 
 // The prose of docs/performance.md: how each benchmark is run, what it measured in this run,
 // and, where a target is missed, the measured cause and what would change it. The causes were
@@ -114,11 +115,25 @@ export function findings(r: Results, sizes: Record<string, any>): string {
           (e.cpuPercent ? `; the app process used ${n(e.cpuPercent, 0)}% of a core` : "") +
           (e.gc ? `; the app's garbage-collector pauses: ${e.gc.count} taking ${n(e.gc.totalMs)} ms in all (${n((100 * e.gc.totalMs) / (e.seconds * 1000))}% of the window), longest ${n(e.gc.maxMs)} ms, ${e.gc.over20} over 20 ms.` : "."),
       );
+  // 6b (bench/event-loop.ts benchChecksOffLoop): the same process with the sweep's checks in a
+  // worker thread, inline, and without a sweep, in the same run.
+  const off = (r.eld ?? []) as (EldResult & { mode?: string; sweepSeconds?: number; readP99?: number; checkedOnce?: number; checkedTwice?: number })[];
+  const byMode = (m: string) => off.find((e) => e.mode === m);
+  const [thread, inline, none] = [byMode("thread"), byMode("inline"), byMode("none")];
+  if (thread && inline) {
+    p(
+      `Checks off the loop (\`--only=offloop\`): the serving thread's delay over a whole sweep of ${n(thread.swept, 0)} due connections (the 20 ms emulator) while 1,000 graphql-ws subscribers get an event every 500 ms and autocannon reads the 4-connection workspace (8 connections), with \`HEALTH_CHECK_WORKER=thread\` (claims, checks and writes in a worker thread with its own pool, at a lower OS priority; events and metrics posted back) and \`inline\` (before), one app process each, in the same run` +
+        (none ? `, and the same window without a sweep` : "") +
+        `. Thread: p99 ${n(thread.p99)} ms, max ${n(thread.max)} ms, ${n(thread.reads, 0)} reads (p99 ${n(thread.readP99 ?? 0)} ms) over ${thread.seconds} s, sweep ${n(thread.sweepSeconds ?? 0)} s (${n(thread.checkedOnce ?? 0, 0)} checked once, ${thread.checkedTwice ?? 0} twice). Inline: p99 ${n(inline.p99)} ms, max ${n(inline.max)} ms, ${n(inline.reads, 0)} reads (p99 ${n(inline.readP99 ?? 0)} ms) over ${inline.seconds} s, sweep ${n(inline.sweepSeconds ?? 0)} s (${n(inline.checkedOnce ?? 0, 0)} once, ${inline.checkedTwice ?? 0} twice).` +
+        (none ? ` No sweep: p99 ${n(none.p99)} ms, max ${n(none.max)} ms, ${n(none.reads, 0)} reads (p99 ${n(none.readP99 ?? 0)} ms) over ${none.seconds} s.` : "") +
+        " With the checks in the worker the serving thread's delay is the read load's own (closed-loop reads keep one thread busy); the sweep takes longer because the worker yields the cores to the serving thread on a saturated 2-core machine. The embedded database (PGlite, one connection in one thread) keeps checks inline.",
+    );
+  }
   const eldMet = (r.eld ?? []).every((e) => e.p99 < 20);
   p(
     `**${r.eld ? (eldMet ? "Met in this run." : "Missed in this run.") : "Not measured in this run."}** Measured cause (the figures above, from the same window): not the machine — a bare Node process doing nothing beside the app sees a p99 of a few milliseconds — but the app process itself. The load of this benchmark is more than one process can serve: the app's CPU over the window is about 100% of a core, and JavaScript runs on one thread, so every callback waits behind the queued work of the others (with the 1,000-connection read left out, even the median delay is in the tens of milliseconds: the loop is never idle). With the 1,000-connection read, garbage collection adds to it: about a fifth of the window in collector pauses, dozens of them over 20 ms, from building and serialising a 2 MB answer of about 11,000 objects at once. The subscription fan-out is no longer a cause (one execution per group, a pre-serialised payload, slices of 250 per turn: benchmark 3).`,
     "Which part saturates it, measured: the same benchmark with `HEALTH_CHECK_CONCURRENCY=2` instead of 16 (2026-11-26 15:42 UTC) gave a p99 of 15 ms with the large read and 18 ms without it, the app at about 55% of a core, and more than twice the reads served: the sweep's 16 checks at once are what fills the loop. Hence `HEALTH_CHECK_MAX_LOOP_DELAY_MS` (`api/src/jobs/loop-governor.ts`): a sweep halves its concurrency while the loop's p99 over the last 250 ms is above the target and adds one back while it is under half of it. The rows marked \"sweep governed\" above are this benchmark with it set to 20. It is off by default because it trades sweep speed for request latency: with it at 20, benchmark 4's sweep alone (which makes the loop late by itself, since it fills a core) ran at 0.38x of the emulator's capacity instead of about 0.7x (2026-11-26 15:55 UTC).",
-    "What would change it further: keep the offered load under one process's capacity, which is what replicas are for (benchmark 7; `docker-compose.yml` runs two) and what a scheduler-only replica does (`HEALTH_SCHEDULER=on` on one replica and `off` on those serving the dashboard, so sweeps never share a loop with requests); run the checks in a worker thread; and page `integrations` for API consumers so no request builds megabytes (and a fifth of the window in garbage collection) in one go.",
+    "What would change it further: keep the offered load under one process's capacity, which is what replicas are for (benchmark 7; `docker-compose.yml` runs two) and what a scheduler-only replica does (`HEALTH_SCHEDULER=on` on one replica and `off` on those serving the dashboard, so sweeps never share a loop with requests); the checks of a sweep now run in a worker thread by default with `DATABASE_URL` (`HEALTH_CHECK_WORKER`, below); and page `integrations` for API consumers so no request builds megabytes (and a fifth of the window in garbage collection) in one go.",
   );
 
   h("7. Scale-out");

@@ -8,6 +8,9 @@ import { createCheckRecorder } from "../domain/health/record.ts";
 import type { RefreshServices } from "../domain/integrations/refresh.ts";
 import type { Metrics } from "../http/metrics.ts";
 import { createLoopGovernor } from "./loop-governor.ts";
+import type { Worker } from "node:worker_threads";
+import type { EncryptionKey } from "../secrets.ts";
+import { checkWorkerMode, createCheckWorkerHost, type CheckWorkerMode } from "./check-worker-host.ts";
 
 // Schedule + claim + limit only; the work is probeIntegration and record.ts in domain/health.
 // A sweep claims due connections with `FOR UPDATE SKIP LOCKED` and a lease: replicas sweeping
@@ -16,12 +19,26 @@ import { createLoopGovernor } from "./loop-governor.ts";
 // nothing more. HEALTH_CHECK_CONCURRENCY workers take claimed rows from a local queue, which is
 // refilled (one claim at a time) as it runs low, never more than a few batches ahead of the
 // workers; finished checks go to a recorder that writes them in groups, one statement each.
+// With DATABASE_URL the sweep itself (claim, checks, writes) runs in a worker thread
+// (check-worker.ts, check-worker-host.ts) so it never shares the event loop that answers HTTP
+// and WebSocket traffic; its events and metrics are posted back and published here.
 
 export type Claimed = HealthRow;
 export type SchedulerServices = RefreshServices & { env: Env; prisma: PrismaClient; catalog: CatalogProvider[]; logger: Logger };
-export type SweepSummary = { claimed: number; results: CheckResult[]; errors: number; durationMs: number };
+export type SweepSummary = {
+  claimed: number;
+  results: CheckResult[];
+  errors: number;
+  durationMs: number;
+  /** The check worker died during the sweep: `results` is what it wrote before (its other rows come back when their leases expire). */
+  interrupted?: boolean;
+};
 
 export type HealthScheduler = {
+  /** Where checks run: a worker thread (HEALTH_CHECK_WORKER=thread) or the serving thread. */
+  readonly mode: CheckWorkerMode;
+  /** The check worker's thread while one runs (tests crash it). */
+  readonly workerThread: Worker | null;
   start(): void;
   stop(): Promise<void>;
   /** One sweep now (tests, and `pnpm admin check-now`). */
@@ -66,11 +83,170 @@ async function release(prisma: PrismaClient, ids: string[], next: Date): Promise
     WHERE id = ANY(${ids}::text[])`;
 }
 
+/** Lets a running sweep wind down: no new check starts; claimed rows not yet started are given back. */
+export type SweepStop = { requested: boolean };
+
+/** Gives claimed rows that were never started back at once: no lease, still due (another replica or the next sweep takes them). */
+async function unclaim(prisma: PrismaClient, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await prisma.$executeRaw`UPDATE "integration" SET "healthLeaseUntil" = NULL WHERE id = ANY(${ids}::text[]) AND "healthLeaseUntil" IS NOT NULL`;
+}
+
+/**
+ * One sweep: claim, check, record. Runs on whichever thread calls it: the serving thread
+ * (HEALTH_CHECK_WORKER=inline, the embedded database) or the check worker (check-worker.ts),
+ * which passes its own services (database pool, outbound HTTP, a pub/sub that posts events back
+ * to the serving thread) and metrics (posted back too).
+ */
+export async function runSweep({
+  services,
+  metrics,
+  runCheck,
+  stop = { requested: false },
+  governed = true,
+  onWritten,
+  initial,
+}: {
+  services: SchedulerServices;
+  metrics?: Pick<Metrics, "checkCompleted">;
+  runCheck?: (claimed: Claimed, provider: CatalogProvider) => Promise<CheckResult | void>;
+  stop?: SweepStop;
+  /** The loop governor (HEALTH_CHECK_MAX_LOOP_DELAY_MS) only means something on the serving thread. */
+  governed?: boolean;
+  /** Each group of results as it is written (the check worker posts them back as it goes). */
+  onWritten?: (results: CheckResult[]) => void;
+  /** Rows the caller already claimed for this sweep (the serving thread's first claim, handed to the worker). */
+  initial?: Claimed[];
+}): Promise<SweepSummary> {
+  const { env, prisma, logger } = services;
+  const concurrency = env.HEALTH_CHECK_CONCURRENCY;
+  const started = performance.now();
+  const results: CheckResult[] = [];
+  let claimed = initial?.length ?? 0;
+  let errors = 0;
+  const startedAt = new Map<string, number>();
+
+  const recorder = createCheckRecorder({
+    prisma,
+    realtime: services.realtime,
+    onWritten: (probes: Probe[]) => {
+      for (const { result } of probes) {
+        results.push(result);
+        metrics?.checkCompleted(result.providerId, result.status, (performance.now() - (startedAt.get(result.integrationId) ?? started)) / 1000);
+        startedAt.delete(result.integrationId);
+      }
+      onWritten?.(probes.map((p) => p.result));
+    },
+    onFailed: async (probes: Probe[], error: unknown) => {
+      errors += probes.length;
+      for (const { result } of probes) metrics?.checkCompleted(result.providerId, "ERROR", (performance.now() - (startedAt.get(result.integrationId) ?? started)) / 1000);
+      logger.error({ err: error, checks: probes.length }, "could not record health checks");
+      await release(
+        prisma,
+        probes.map((p) => p.result.integrationId),
+        nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, Date.now()),
+      ).catch(() => {});
+    },
+  });
+
+  // Claim a few batches' worth at a time, so a replica never holds leases it cannot start
+  // soon; claim again while a batch's worth is still queued, so workers never wait for it.
+  const batch = concurrency * 2;
+  const queue: Claimed[] = initial ? [...initial] : [];
+  // A first claim that found less than a batch found everything due.
+  let exhausted = initial !== undefined && initial.length < batch;
+  let claiming: Promise<void> | null = null;
+  function refill(): Promise<void> {
+    claiming ??= (async () => {
+      try {
+        const rows = await claimDue(prisma, { limit: batch, leaseSeconds: env.HEALTH_CHECK_LEASE_SECONDS });
+        claimed += rows.length;
+        for (const row of rows) queue.push(row);
+        if (rows.length < batch) exhausted = true;
+      } catch (error) {
+        // The database is down or restarting: log it; the next tick goes on.
+        logger.error({ err: error }, "could not claim due health checks");
+        exhausted = true;
+      } finally {
+        claiming = null;
+      }
+    })();
+    return claiming;
+  }
+
+  async function runOne(row: Claimed): Promise<void> {
+    const provider = services.catalog.find((p) => p.id === row.providerId);
+    const t0 = performance.now();
+    try {
+      if (!provider) {
+        // Removed from the catalog: nothing to check with; try again much later.
+        await release(prisma, [row.id], nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS * 12, Date.now()));
+        return;
+      }
+      if (runCheck) {
+        const result = await runCheck(row, provider);
+        if (result) {
+          metrics?.checkCompleted(row.providerId, result.status, (performance.now() - t0) / 1000);
+          results.push(result);
+          onWritten?.([result]);
+        }
+        return;
+      }
+      startedAt.set(row.id, t0);
+      const probe = await probeIntegration({ services, provider, row, trigger: "SCHEDULED" });
+      await recorder.add(probe);
+    } catch (error) {
+      errors++;
+      startedAt.delete(row.id);
+      metrics?.checkCompleted(row.providerId, "ERROR", (performance.now() - t0) / 1000);
+      logger.error({ err: error, integrationId: row.id }, "a health check failed unexpectedly");
+      await release(prisma, [row.id], nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, Date.now())).catch(() => {});
+    }
+  }
+
+  // Worker n only takes a row while the governor allows n or more checks at once.
+  async function worker(n: number): Promise<void> {
+    for (;;) {
+      if (stop.requested) return;
+      if (n >= governor.allowed && !(exhausted && queue.length === 0)) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        continue;
+      }
+      if (!exhausted && queue.length < batch) {
+        const refilled = refill();
+        if (queue.length === 0) await refilled;
+      }
+      if (stop.requested) return;
+      const row = queue.shift();
+      if (row) await runOne(row);
+      else if (exhausted) return;
+    }
+  }
+
+  const governor = createLoopGovernor({ max: concurrency, targetMs: governed ? env.HEALTH_CHECK_MAX_LOOP_DELAY_MS : 0 });
+  governor.start();
+  try {
+    await Promise.all(Array.from({ length: concurrency }, (_, n) => worker(n)));
+  } finally {
+    governor.stop();
+  }
+  await recorder.drain();
+  if (stop.requested) {
+    // Shutting down: what was claimed but never started goes back now rather than when its lease ends.
+    await (claiming as Promise<void> | null)?.catch(() => {});
+    const left = queue.splice(0).map((r) => r.id);
+    await unclaim(prisma, left).catch((error) => logger.warn({ err: error, rows: left.length }, "could not give back claimed health checks; their leases will expire"));
+  }
+  const durationMs = Math.round(performance.now() - started);
+  return { claimed, results, errors, durationMs };
+}
+
 export function createHealthScheduler({
   services,
   metrics,
   onSweep,
   runCheck,
+  worker: workerOptions,
 }: {
   services: SchedulerServices;
   metrics?: Metrics;
@@ -78,131 +254,65 @@ export function createHealthScheduler({
   onSweep?: (summary: SweepSummary) => Promise<void> | void;
   /**
    * Replaces the check and its recording (tests of the claiming logic): called once per claimed
-   * row, which it must give back itself.
+   * row, which it must give back itself. Runs the sweep inline.
    */
   runCheck?: (claimed: Claimed, provider: CatalogProvider) => Promise<CheckResult | void>;
+  /** What the check worker needs that the services do not carry (the vault's keys). Without it, checks run inline. */
+  worker?: { encryptionKeys: EncryptionKey[] };
 }): HealthScheduler {
   const { env, prisma, logger } = services;
-  const concurrency = env.HEALTH_CHECK_CONCURRENCY;
   let task: ReturnType<typeof cron.schedule> | null = null;
   let current: Promise<SweepSummary> | null = null;
+  const stop: SweepStop = { requested: false };
+  const mode = checkWorkerMode(env, services.db?.kind);
+  const host =
+    mode === "thread" && !runCheck && workerOptions
+      ? createCheckWorkerHost({ env, encryptionKeys: workerOptions.encryptionKeys, allowHttp: services.allowHttp, logger, realtime: services.realtime, metrics })
+      : null;
+  // The worker loads (modules, pool, warm-up) while the app starts, as the serving thread does,
+  // so the first sweep (a tick, `check-now`, a test) claims at once rather than seconds later.
+  host?.warm();
+  if (env.HEALTH_CHECK_WORKER === "thread" && services.db?.kind !== "postgres") {
+    logger.warn("HEALTH_CHECK_WORKER=thread needs DATABASE_URL (the embedded database serves one thread): checks run on the serving thread");
+  }
+
+  /**
+   * With a worker: the first batch is claimed here, at once (one statement on the serving
+   * thread's pool), so a sweep holds its rows from the moment it is asked for, whether or not the
+   * worker is up yet; nothing due means the worker is not even woken. The worker claims the rest.
+   */
+  async function sweepInWorker(worker: NonNullable<typeof host>): Promise<SweepSummary> {
+    if (stop.requested) return { claimed: 0, results: [], errors: 0, durationMs: 0 };
+    const started = performance.now();
+    let initial: Claimed[] | undefined;
+    try {
+      initial = await claimDue(prisma, { limit: env.HEALTH_CHECK_CONCURRENCY * 2, leaseSeconds: env.HEALTH_CHECK_LEASE_SECONDS });
+    } catch (error) {
+      // The database is down or restarting: the worker tries on its own pool and logs what it finds.
+      logger.error({ err: error }, "could not claim due health checks");
+    }
+    if (initial?.length === 0) return { claimed: 0, results: [], errors: 0, durationMs: Math.round(performance.now() - started) };
+    if (stop.requested) {
+      // Shutting down meanwhile: give the rows back rather than leave them leased.
+      await unclaim(prisma, (initial ?? []).map((r) => r.id)).catch(() => {});
+      return { claimed: 0, results: [], errors: 0, durationMs: Math.round(performance.now() - started) };
+    }
+    return worker.sweep(initial);
+  }
 
   async function sweepOnce(): Promise<SweepSummary> {
-    const started = performance.now();
-    const results: CheckResult[] = [];
-    let claimed = 0;
-    let errors = 0;
-    const startedAt = new Map<string, number>();
-
-    const recorder = createCheckRecorder({
-      prisma,
-      realtime: services.realtime,
-      onWritten: (probes: Probe[]) => {
-        for (const { result } of probes) {
-          results.push(result);
-          metrics?.checkCompleted(result.providerId, result.status, (performance.now() - (startedAt.get(result.integrationId) ?? started)) / 1000);
-          startedAt.delete(result.integrationId);
-        }
-      },
-      onFailed: async (probes: Probe[], error: unknown) => {
-        errors += probes.length;
-        for (const { result } of probes) metrics?.checkCompleted(result.providerId, "ERROR", (performance.now() - (startedAt.get(result.integrationId) ?? started)) / 1000);
-        logger.error({ err: error, checks: probes.length }, "could not record health checks");
-        await release(
-          prisma,
-          probes.map((p) => p.result.integrationId),
-          nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, Date.now()),
-        ).catch(() => {});
-      },
-    });
-
-    // Claim a few batches' worth at a time, so a replica never holds leases it cannot start
-    // soon; claim again while a batch's worth is still queued, so workers never wait for it.
-    const batch = concurrency * 2;
-    const queue: Claimed[] = [];
-    let exhausted = false;
-    let claiming: Promise<void> | null = null;
-    function refill(): Promise<void> {
-      claiming ??= (async () => {
-        try {
-          const rows = await claimDue(prisma, { limit: batch, leaseSeconds: env.HEALTH_CHECK_LEASE_SECONDS });
-          claimed += rows.length;
-          for (const row of rows) queue.push(row);
-          if (rows.length < batch) exhausted = true;
-        } catch (error) {
-          // The database is down or restarting: log it; the next tick goes on.
-          logger.error({ err: error }, "could not claim due health checks");
-          exhausted = true;
-        } finally {
-          claiming = null;
-        }
-      })();
-      return claiming;
-    }
-
-    async function runOne(row: Claimed): Promise<void> {
-      const provider = services.catalog.find((p) => p.id === row.providerId);
-      const t0 = performance.now();
-      try {
-        if (!provider) {
-          // Removed from the catalog: nothing to check with; try again much later.
-          await release(prisma, [row.id], nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS * 12, Date.now()));
-          return;
-        }
-        if (runCheck) {
-          const result = await runCheck(row, provider);
-          if (result) {
-            metrics?.checkCompleted(row.providerId, result.status, (performance.now() - t0) / 1000);
-            results.push(result);
-          }
-          return;
-        }
-        startedAt.set(row.id, t0);
-        const probe = await probeIntegration({ services, provider, row, trigger: "SCHEDULED" });
-        await recorder.add(probe);
-      } catch (error) {
-        errors++;
-        startedAt.delete(row.id);
-        metrics?.checkCompleted(row.providerId, "ERROR", (performance.now() - t0) / 1000);
-        logger.error({ err: error, integrationId: row.id }, "a health check failed unexpectedly");
-        await release(prisma, [row.id], nextCheckTime(env.HEALTH_CHECK_INTERVAL_SECONDS, Date.now())).catch(() => {});
-      }
-    }
-
-    // Worker n only takes a row while the governor allows n or more checks at once.
-    async function worker(n: number): Promise<void> {
-      for (;;) {
-        if (n >= governor.allowed && !(exhausted && queue.length === 0)) {
-          await new Promise((resolve) => setTimeout(resolve, 25));
-          continue;
-        }
-        if (!exhausted && queue.length < batch) {
-          const refilled = refill();
-          if (queue.length === 0) await refilled;
-        }
-        const row = queue.shift();
-        if (row) await runOne(row);
-        else if (exhausted) return;
-      }
-    }
-
-    const governor = createLoopGovernor({ max: concurrency, targetMs: env.HEALTH_CHECK_MAX_LOOP_DELAY_MS });
-    governor.start();
-    try {
-      await Promise.all(Array.from({ length: concurrency }, (_, n) => worker(n)));
-    } finally {
-      governor.stop();
-    }
-    await recorder.drain();
-    const durationMs = Math.round(performance.now() - started);
-    const summary = { claimed, results, errors, durationMs };
-    metrics?.sweepCompleted(durationMs / 1000);
-    if (claimed > 0) logger.debug({ claimed, errors, durationMs }, "health sweep");
-    if (onSweep && results.length > 0) await Promise.resolve(onSweep(summary)).catch((error) => logger.error({ err: error }, "sweep follow-up failed"));
+    const summary = host ? await sweepInWorker(host) : await runSweep({ services, metrics, runCheck, stop });
+    metrics?.sweepCompleted(summary.durationMs / 1000);
+    if (summary.claimed > 0) logger.debug({ claimed: summary.claimed, errors: summary.errors, durationMs: summary.durationMs, worker: host ? "thread" : "inline" }, "health sweep");
+    if (onSweep && summary.results.length > 0) await Promise.resolve(onSweep(summary)).catch((error) => logger.error({ err: error }, "sweep follow-up failed"));
     return summary;
   }
 
   const scheduler: HealthScheduler = {
+    mode: host ? "thread" : "inline",
+    get workerThread() {
+      return host?.thread ?? null;
+    },
     sweep() {
       // Never two sweeps at once in one process: a slow sweep makes the next tick wait.
       if (current) return current;
@@ -215,10 +325,11 @@ export function createHealthScheduler({
       if (task) return;
       const seconds = env.HEALTH_CHECK_TICK_SECONDS;
       const expression = seconds < 60 ? `*/${seconds} * * * * *` : `0 */${Math.max(1, Math.round(seconds / 60))} * * * *`;
+      host?.warm();
       task = cron.schedule(expression, () => scheduler.sweep().then(() => undefined), { name: "health-sweep", noOverlap: true });
       logger.info(
-        { tickSeconds: seconds, intervalSeconds: env.HEALTH_CHECK_INTERVAL_SECONDS, retryIntervalSeconds: env.HEALTH_RETRY_INTERVAL_SECONDS, concurrency: env.HEALTH_CHECK_CONCURRENCY },
-        `health scheduler started: each integration checked every ${env.HEALTH_CHECK_INTERVAL_SECONDS} s (every ${env.HEALTH_RETRY_INTERVAL_SECONDS} s while failing), up to ${env.HEALTH_CHECK_CONCURRENCY} at a time, due checks looked for every ${seconds} s`,
+        { tickSeconds: seconds, intervalSeconds: env.HEALTH_CHECK_INTERVAL_SECONDS, retryIntervalSeconds: env.HEALTH_RETRY_INTERVAL_SECONDS, concurrency: env.HEALTH_CHECK_CONCURRENCY, worker: scheduler.mode },
+        `health scheduler started: each integration checked every ${env.HEALTH_CHECK_INTERVAL_SECONDS} s (every ${env.HEALTH_RETRY_INTERVAL_SECONDS} s while failing), up to ${env.HEALTH_CHECK_CONCURRENCY} at a time ${host ? "in a worker thread" : "on the serving thread"}, due checks looked for every ${seconds} s`,
       );
       rescheduleToInterval(prisma, env.HEALTH_CHECK_INTERVAL_SECONDS).then(
         (moved) => moved > 0 && logger.info({ moved, intervalSeconds: env.HEALTH_CHECK_INTERVAL_SECONDS }, "health checks rescheduled to the interval"),
@@ -231,16 +342,11 @@ export function createHealthScheduler({
         await task.destroy();
         task = null;
       }
+      // A sweep under way finishes the checks it started and gives back the rows it has not.
+      stop.requested = true;
+      await host?.stop();
       await current?.catch(() => {});
     },
   };
   return scheduler;
-}
-
-/** Deletes health history past the retention, and long-dead OAuth states. */
-export async function pruneHistory({ prisma, retentionDays }: { prisma: PrismaClient; retentionDays: number }): Promise<{ healthLogs: number; oauthStates: number }> {
-  const cutoff = new Date(Date.now() - retentionDays * 24 * 60 * 60 * 1000);
-  const logs = await prisma.integrationHealthLog.deleteMany({ where: { checkedAt: { lt: cutoff } } });
-  const states = await prisma.oAuthState.deleteMany({ where: { expiresAt: { lt: new Date(Date.now() - 24 * 60 * 60 * 1000) } } });
-  return { healthLogs: logs.count, oauthStates: states.count };
 }

@@ -8,7 +8,7 @@ import { openSubscribers } from "../lib/subscribers.ts";
 import { READ_QUERY } from "./graphql-read.ts";
 import { SUBSCRIPTION } from "./fanout.ts";
 import { expireTokens, stampedeRequests } from "./stampede.ts";
-import { makeDue, setFaults } from "./sweep.ts";
+import { checkCounts, makeDue, setFaults } from "./sweep.ts";
 
 // Benchmark 6: event-loop delay inside one app process (perf_hooks.monitorEventLoopDelay,
 // 1 ms resolution, in the process itself) while everything above happens at once, scaled to
@@ -81,5 +81,82 @@ export async function benchEventLoop(
     events,
     swept: sweep.claimed,
     stampede: { requests: stampede.length, healthy: stampede.filter((r) => r.status === "HEALTHY").length },
+  };
+}
+
+/**
+ * Benchmark 6b: checks off the serving event loop. The same app process, once with the sweep's
+ * checks in a worker thread (HEALTH_CHECK_WORKER=thread, the default with DATABASE_URL) and once
+ * on the serving thread (inline, as before), each measured over the whole sweep of `sweep`
+ * connections (the 20 ms Slack emulator) while 1,000 graphql-ws subscribers get a health event
+ * every 500 ms and autocannon reads the dashboard's small workspace (8 connections of load).
+ * The serving thread's delay is what the dashboard feels; the worker's own loop is not measured.
+ */
+export async function benchChecksOffLoop(
+  ctx: RunContext,
+  app: Host & { url: string },
+  input: { small: { cookie: string; workspaceId: string }; sweep: Connection[]; mode: "thread" | "inline" | "none"; seconds?: number },
+): Promise<EldResult & { mode: "thread" | "inline" | "none"; checkedTwice: number; checkedOnce: number; sweepSeconds: number; readP99: number }> {
+  await setFaults(ctx.emulator, { slack: { mode: "slow", delayMs: 20 } });
+  // A sweep with nothing due first, as a scheduler's start does: the worker thread is up (and
+  // the serving thread's sweep path warm) before the window opens.
+  await app.call("sweep", {}, 120_000);
+  if (input.mode !== "none") await makeDue(ctx, input.sweep);
+  const subs = await openSubscribers({ url: app.url, count: 1000, protocol: "graphql-ws", headers: { cookie: input.small.cookie }, query: SUBSCRIPTION, concurrency: 64 });
+  await sleep(500);
+  const idle = await startHost("idle", "idle-host.ts", {});
+  const started = Date.now();
+  await Promise.all([app.call("eldStart", { resolution: 1 }), idle.call("eldStart", { resolution: 1 })]);
+  const body = JSON.stringify({ query: READ_QUERY });
+  let done = false;
+  let events = 0;
+  const publishing = (async () => {
+    while (!done) {
+      const marker = `off-${randomBytes(5).toString("hex")}`;
+      await app.call("publish", { workspaceId: input.small.workspaceId, event: { integrationId: marker, workspaceId: input.small.workspaceId, providerId: "slack", status: "CONNECTED", healthStatus: "HEALTHY", healthMessage: null, errorCode: null, checkedAt: new Date().toISOString(), kind: "check" } });
+      events++;
+      await sleep(500);
+    }
+  })();
+  // The dashboard read, in 2-second rounds until the sweep is over.
+  const reads: number[] = [];
+  let readCount = 0;
+  const reading = (async () => {
+    while (!done) {
+      const r = await load({ url: `${app.url}/graphql`, headers: { "content-type": "application/json", cookie: input.small.cookie }, body, connections: 8, seconds: 2 });
+      readCount += r.requests;
+      reads.push(...r.latencies);
+    }
+  })();
+  // "none": the same window without a sweep, the floor the read and the subscribers set alone.
+  const sweep = input.mode === "none" ? await sleep((input.seconds ?? 20) * 1000).then(() => ({ claimed: 0, durationMs: 0 })) : await app.call<{ claimed: number; durationMs: number }>("sweep", {}, 900_000);
+  const [eld, idleEld] = await Promise.all([app.call<{ p50: number; p99: number; max: number; gc: EldResult["gc"]; cpuPercent: number }>("eldStop"), idle.call<EldResult["idle"]>("eldStop")]);
+  done = true;
+  await Promise.all([publishing, reading]);
+  await idle.stop();
+  await subs.close();
+  const counts = input.mode === "none" ? { once: 0, twice: 0 } : await checkCounts(ctx, input.sweep);
+  reads.sort((a, b) => a - b);
+  return {
+    label:
+      input.mode === "none"
+        ? "1,000 subscribers + dashboard read, no sweep (the floor of the two rows above)"
+        : `${input.sweep.length.toLocaleString("en")}-connection sweep + 1,000 subscribers + dashboard read, checks ${input.mode === "thread" ? "off the loop (HEALTH_CHECK_WORKER=thread)" : "on the serving loop (HEALTH_CHECK_WORKER=inline, before)"}`,
+    mode: input.mode,
+    p50: eld.p50,
+    p99: eld.p99,
+    max: eld.max,
+    idle: idleEld,
+    gc: eld.gc,
+    cpuPercent: eld.cpuPercent,
+    seconds: Math.round((Date.now() - started) / 1000),
+    reads: readCount,
+    events,
+    swept: sweep.claimed,
+    stampede: { requests: 0, healthy: 0 },
+    checkedOnce: counts.once,
+    checkedTwice: counts.twice,
+    sweepSeconds: sweep.durationMs / 1000,
+    readP99: reads.length ? reads[Math.min(reads.length - 1, Math.floor(reads.length * 0.99))]! : 0,
   };
 }

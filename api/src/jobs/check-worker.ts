@@ -1,0 +1,143 @@
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
+import { Writable } from "node:stream";
+import { parentPort, workerData } from "node:worker_threads";
+import { createDatabase } from "../db/index.ts";
+import { createLogger } from "../logger.ts";
+import { loadCatalog, type SandboxWiring } from "../providers/catalog.ts";
+import { sandboxClient, sandboxEndpoints, type SandboxProviderId } from "../sandbox/index.ts";
+import { createVault } from "../domain/vault/vault.ts";
+import type { Realtime } from "../realtime/pubsub.ts";
+import type { CheckResult } from "../domain/health/check-integration.ts";
+import { runSweep, type Claimed, type SweepStop, type SweepSummary } from "./health-scheduler.ts";
+import type { FromWorker, ToWorker, WorkerData } from "./check-worker-host.ts";
+
+// The check worker: a thread of the serving process that runs the health scheduler's sweeps
+// (health-scheduler.ts runSweep: SKIP LOCKED claims with leases, checks, batched writes) with
+// its own Postgres pool, refresh lock pool and outbound HTTP, so the checks never hold the event
+// loop that answers HTTP and WebSocket traffic. The refresh's single flight holds across threads
+// because it is a Postgres advisory lock (domain/integrations/lock.ts), taken on this thread's
+// own lock pool. Events, metrics and results go back to the serving thread in batches
+// (check-worker-host.ts), which publishes them on its pub/sub.
+
+/**
+ * The worker thread's scheduling priority (Linux nice, 0 = the serving thread's): when the
+ * machine's cores are all busy, the serving thread answers people first and the checks wait.
+ */
+const WORKER_NICE = 19;
+
+const port = parentPort!;
+const { env, encryptionKeys, allowHttp } = workerData as WorkerData;
+const post = (message: FromWorker) => port.postMessage(message);
+
+// Log lines go to the serving thread's logger (its destination and redaction).
+const logger = createLogger({
+  level: env.LOG_LEVEL,
+  destination: new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      post({ type: "log", line: chunk.toString() });
+      done();
+    },
+  }),
+});
+
+// Linux lets a thread have a priority of its own: its id is the last part of /proc/thread-self.
+// Elsewhere (or when refused) the worker runs at the process's priority.
+try {
+  setPriority(Number(readlinkSync("/proc/thread-self").split("/").pop()), WORKER_NICE);
+} catch (error) {
+  logger.debug({ reason: error instanceof Error ? error.message : String(error) }, "the check worker runs at the process's priority");
+}
+
+const sandboxWiring: SandboxWiring = {
+  endpoints: (publicUrl) => sandboxEndpoints(publicUrl),
+  client: (id) => sandboxClient(id as SandboxProviderId),
+};
+
+// What goes back to the serving thread, sent every few milliseconds rather than per check.
+let events: unknown[][] = [];
+let checks: [string, string, number][] = [];
+let results: CheckResult[] = [];
+let flushTimer: NodeJS.Timeout | null = null;
+function flush(): void {
+  if (flushTimer) clearTimeout(flushTimer);
+  flushTimer = null;
+  if (events.length === 0 && checks.length === 0 && results.length === 0) return;
+  post({ type: "batch", events, checks, results });
+  events = [];
+  checks = [];
+  results = [];
+}
+function soon(): void {
+  flushTimer ??= setTimeout(flush, 100);
+}
+
+const realtime = {
+  publish: (...args: unknown[]) => {
+    events.push(args);
+    soon();
+  },
+  subscribe: () => {
+    throw new Error("the check worker does not subscribe");
+  },
+  close: async () => {},
+} as unknown as Realtime;
+
+const db = await createDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DATABASE_POOL_SIZE });
+const vault = createVault(encryptionKeys.map((k) => ({ id: k.id, key: Buffer.from(k.key) })));
+const catalog = loadCatalog(env, env.sandboxEnabled ? sandboxWiring : undefined);
+const services = { env, db, prisma: db.prisma, vault, catalog, realtime, logger, allowHttp };
+const metrics = {
+  checkCompleted(provider: string, result: string, seconds: number) {
+    checks.push([provider, result, seconds]);
+    soon();
+  },
+};
+
+const stop: SweepStop = { requested: false };
+let current: Promise<unknown> | null = null;
+
+async function sweep(id: number, initial: Claimed[] | undefined): Promise<void> {
+  try {
+    const summary: SweepSummary = await runSweep({
+      services,
+      metrics,
+      stop,
+      governed: false,
+      initial,
+      onWritten: (written) => {
+        for (const r of written) results.push(r);
+        soon();
+      },
+    });
+    flush();
+    post({ type: "swept", id, summary: { claimed: summary.claimed, errors: summary.errors, durationMs: summary.durationMs } });
+  } catch (error) {
+    logger.error({ err: error }, "health sweep failed");
+    flush();
+    post({ type: "sweep-failed", id, message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+// Warm up what every first check would otherwise pay for on this new thread (the pool's first
+// connection, fetch's HTTP stack, the cipher), so a first check is not reported slow for it.
+await Promise.all([
+  db.prisma.integration.findFirst({ where: { id: "warm-up" }, select: { id: true } }).catch(() => {}),
+  fetch("data:text/plain,ok").then((r) => r.text(), () => {}),
+  Promise.resolve().then(() => vault.open(vault.seal("warm-up", { table: "integration", rowId: "warm-up", field: "accessTokenEnc" }), { table: "integration", rowId: "warm-up", field: "accessTokenEnc" })),
+]).catch(() => {});
+
+port.on("message", (message: ToWorker) => {
+  if (message.type === "sweep") {
+    current = sweep(message.id, message.initial).finally(() => (current = null));
+  } else if (message.type === "stop") {
+    stop.requested = true;
+    void (async () => {
+      await current;
+      flush();
+      await db.close().catch(() => {});
+      process.exit(0);
+    })();
+  }
+});
+post({ type: "ready" });
