@@ -124,7 +124,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const scheduler = createHealthScheduler({
     services,
     metrics,
-    // Checks run in a worker thread with DATABASE_URL (HEALTH_CHECK_WORKER); it needs the vault's
+    // Checks may run in a worker thread (HEALTH_CHECK_WORKER=thread, DATABASE_URL); it needs the vault's
     // keys. An app handed an open database (an instrumented one, in tests) keeps them on it, inline.
     worker: options.db ? undefined : { encryptionKeys: secrets.encryptionKeys },
     onSweep: async (summary) => {

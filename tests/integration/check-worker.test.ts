@@ -6,7 +6,7 @@ import { connectSandbox } from "../support/connect.ts";
 import { waitFor, wsClient, wsSubscribe } from "../support/ws.ts";
 import { openTokens, sealTokens } from "@switchboard/api/domain/integrations/tokens";
 
-// Checks off the serving event loop (HEALTH_CHECK_WORKER=thread, the default with DATABASE_URL):
+// Checks off the serving event loop (HEALTH_CHECK_WORKER=thread, with DATABASE_URL):
 // each app runs its sweeps in a worker thread with its own pool. The sweep keeps its guarantees:
 // SKIP LOCKED claims with leases across two apps' workers, one refresh grant per expired
 // connection (the Postgres advisory lock holds across threads and processes), events reaching
@@ -53,8 +53,7 @@ describe.skipIf(!enabled || !redis)("two apps on one Postgres, each sweeping in 
   let b: TestApp;
   beforeAll(async () => {
     const secrets = testSecrets();
-    // HEALTH_CHECK_WORKER is left unset: thread is the default with DATABASE_URL.
-    const env = { REDIS_URL, ...secrets, HEALTH_CHECK_CONCURRENCY: "8" };
+    const env = { REDIS_URL, ...secrets, HEALTH_CHECK_CONCURRENCY: "8", HEALTH_CHECK_WORKER: "thread" };
     a = await startTestApp({ database: "postgres", env });
     b = await startTestApp({ database: "postgres", databaseUrl: a.db!.url, env: { ...env, PUBLIC_URL: a.origin } });
   }, 60_000);
@@ -131,7 +130,7 @@ describe.skipIf(!enabled)("one app's check worker", () => {
   let owner: Awaited<ReturnType<TestApp["signUp"]>>;
   let google: string;
   beforeAll(async () => {
-    t = await startTestApp({ database: "postgres", env: { HEALTH_CHECK_LEASE_SECONDS: "20", HEALTH_CHECK_CONCURRENCY: "8" } });
+    t = await startTestApp({ database: "postgres", env: { HEALTH_CHECK_LEASE_SECONDS: "20", HEALTH_CHECK_CONCURRENCY: "8", HEALTH_CHECK_WORKER: "thread" } });
     owner = await t.signUp({ name: "Wren" });
     google = await connectSandbox(t, owner, "google");
   }, 60_000);

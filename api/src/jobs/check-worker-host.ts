@@ -23,10 +23,15 @@ import type { Claimed, SweepSummary } from "./health-scheduler.ts";
 
 export type CheckWorkerMode = "thread" | "inline";
 
-/** thread with DATABASE_URL unless set to inline; always inline on the embedded database (one connection, one thread). */
+/**
+ * thread only when asked for (HEALTH_CHECK_WORKER=thread) and with DATABASE_URL; inline otherwise,
+ * and always on the embedded database (one connection, one thread). Not the default yet: under a
+ * loaded CI machine the threshold and alert-grouping tests saw a sweep's results out of order
+ * (issue 14 keeps this open).
+ */
 export function checkWorkerMode(env: Pick<Env, "HEALTH_CHECK_WORKER" | "DATABASE_URL">, databaseKind: string | undefined): CheckWorkerMode {
   if (databaseKind !== "postgres" || !env.DATABASE_URL) return "inline";
-  return process.env.DBG_INLINE ? "inline" : env.HEALTH_CHECK_WORKER ?? "thread";
+  return env.HEALTH_CHECK_WORKER ?? "inline";
 }
 
 export type WorkerData = { env: Env; encryptionKeys: { id: string; key: Uint8Array }[]; allowHttp: boolean };

@@ -19,7 +19,7 @@ import { checkWorkerMode, createCheckWorkerHost, type CheckWorkerMode } from "./
 // nothing more. HEALTH_CHECK_CONCURRENCY workers take claimed rows from a local queue, which is
 // refilled (one claim at a time) as it runs low, never more than a few batches ahead of the
 // workers; finished checks go to a recorder that writes them in groups, one statement each.
-// With DATABASE_URL the sweep itself (claim, checks, writes) runs in a worker thread
+// With HEALTH_CHECK_WORKER=thread and DATABASE_URL the sweep itself (claim, checks, writes) runs in a worker thread
 // (check-worker.ts, check-worker-host.ts) so it never shares the event loop that answers HTTP
 // and WebSocket traffic; its events and metrics are posted back and published here.
 

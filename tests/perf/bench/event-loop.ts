@@ -86,7 +86,7 @@ export async function benchEventLoop(
 
 /**
  * Benchmark 6b: checks off the serving event loop. The same app process, once with the sweep's
- * checks in a worker thread (HEALTH_CHECK_WORKER=thread, the default with DATABASE_URL) and once
+ * checks in a worker thread (HEALTH_CHECK_WORKER=thread, with DATABASE_URL) and once
  * on the serving thread (inline, as before), each measured over the whole sweep of `sweep`
  * connections (the 20 ms Slack emulator) while 1,000 graphql-ws subscribers get a health event
  * every 500 ms and autocannon reads the dashboard's small workspace (8 connections of load).
