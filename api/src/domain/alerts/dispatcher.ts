@@ -1,3 +1,4 @@
+import { createPollLoop } from "../../jobs/poll-loop.ts";
 import { claimLeaseMs, outcomeOf, type DeliveryOutcome } from "../webhooks/deliver-one.ts";
 import type { LookupAll } from "../webhooks/url-policy.ts";
 import { ALERT_GROUP_WINDOW_MS, planAlerts } from "./plan.ts";
@@ -104,40 +105,9 @@ export function createAlertDispatcher(services: AlertServices & { groupWindowMs?
     return claimed.length;
   }
 
-  let stopped = true;
-  let timer: NodeJS.Timeout | null = null;
-  let inFlight: Promise<void> | null = null;
-  function schedule(delayMs: number) {
-    if (stopped) return;
-    timer = setTimeout(tick, delayMs);
-    timer.unref();
-  }
-  function tick() {
-    timer = null;
-    inFlight = runOnce()
-      .then(
-        (count) => schedule(count >= BATCH_SIZE ? 0 : ALERT_POLL_INTERVAL_MS),
-        (error: unknown) => {
-          logger.error({ err: error }, "alert dispatcher tick failed");
-          schedule(ALERT_POLL_INTERVAL_MS);
-        },
-      )
-      .finally(() => {
-        inFlight = null;
-      });
-  }
+  const loop = createPollLoop({ runOnce: () => runOnce(), batchSize: BATCH_SIZE, intervalMs: ALERT_POLL_INTERVAL_MS, logger, name: "alert dispatcher" });
   return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await inFlight;
-    },
+    ...loop,
     runOnce,
   };
 }

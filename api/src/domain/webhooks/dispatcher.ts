@@ -1,3 +1,4 @@
+import { createPollLoop } from "../../jobs/poll-loop.ts";
 import { claimLeaseMs, deliverOne, type ClaimedDelivery, type DeliveryServices } from "./deliver-one.ts";
 import type { LookupAll } from "./url-policy.ts";
 
@@ -76,45 +77,9 @@ export function createWebhookDispatcher({
     return claimed.length;
   }
 
-  let stopped = true;
-  let timer: NodeJS.Timeout | null = null;
-  let inFlight: Promise<void> | null = null;
-
-  function schedule(delayMs: number) {
-    if (stopped) return;
-    timer = setTimeout(tick, delayMs);
-    timer.unref();
-  }
-
-  // The next tick is scheduled only when this one is done, so ticks never overlap; a full
-  // batch means more may be due, so the next one starts at once.
-  function tick() {
-    timer = null;
-    inFlight = runOnce()
-      .then(
-        (count) => schedule(count >= BATCH_SIZE ? 0 : POLL_INTERVAL_MS),
-        (error: unknown) => {
-          logger.error({ err: error }, "webhook dispatcher tick failed");
-          schedule(POLL_INTERVAL_MS);
-        },
-      )
-      .finally(() => {
-        inFlight = null;
-      });
-  }
-
+  const loop = createPollLoop({ runOnce: () => runOnce(), batchSize: BATCH_SIZE, intervalMs: POLL_INTERVAL_MS, logger, name: "webhook dispatcher" });
   return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await inFlight;
-    },
+    ...loop,
     runOnce,
   };
 }
