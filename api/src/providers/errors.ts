@@ -30,6 +30,8 @@ export const oauthErrorCodes = {
   invalid_org: "That is not a Salesforce org Switchboard can sign in to: choose Production, Sandbox or a My Domain (https://NAME.my.salesforce.com).",
   insufficient_scope: "The connection lacks a required scope.",
   api_unavailable: "Switchboard could not store the connection (its database failed); try again.",
+  account_mismatch: "You signed in to a different account than the connection you were reconnecting; nothing was changed.",
+  unknown_connection: "That connection does not exist in this workspace (it may have been removed).",
 } as const;
 
 export type OAuthErrorCode = keyof typeof oauthErrorCodes;
@@ -81,6 +83,8 @@ export const nextSteps: Record<ConnectionErrorCode, string> = {
   invalid_grant: "Reconnect: {provider} no longer accepts this connection's grant.",
   not_configured: "Set this provider's client id and secret on the server (environment or PROVIDERS_FILE) and restart.",
   unknown_provider: "Choose a provider from the list; this one is not configured on this server.",
+  account_mismatch: "Reconnect and sign in to the connection's own account at {provider}, or use Add another to connect the other account.",
+  unknown_connection: "Reload the dashboard and start again from the connection's card.",
   forbidden: "Ask an owner or admin of this workspace to connect it, or to change your role.",
   unauthenticated: "Sign in again, then retry what you were doing.",
   account_fetch_failed: "Test the connection; if the account stays unknown, reconnect.",

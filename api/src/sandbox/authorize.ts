@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { accountView, chosenAccount } from "./accounts.ts";
 import type { SandboxProviderId } from "./catalog.ts";
 import { consentPage, errorPage } from "./html.ts";
 import { param, type Reply } from "./http.ts";
@@ -9,7 +10,8 @@ import type { AuthorizeSpec, Route, SandboxContext } from "./types.ts";
 // The authorization endpoint and consent form every emulator shares. The provider validates the
 // request (its own error pages and redirect errors); this file renders the page, keeps the
 // validated request server-side (the form only carries an opaque id, so a tampered form cannot
-// change redirect_uri or add scopes) and answers Allow or Deny with a redirect.
+// change redirect_uri or add scopes) and answers Allow or Deny with a redirect. When the provider
+// offers several accounts the page has a picker, and the grant remembers the one chosen.
 
 export const CONSENT_PATH = "/_consent";
 
@@ -34,12 +36,13 @@ export function redirectTo(input: { uri: string; params: Record<string, string |
 
 export function authorizeRoutes(ctx: SandboxContext, input: { provider: SandboxProviderId; spec: AuthorizeSpec }): Route[] {
   const { provider, spec } = input;
+  const accountsAt = (host: string) => (typeof spec.account === "function" ? spec.account(host) : spec.account);
 
-  function approve(request: ConsentRequest, ticked: { scope: string[]; user_scope: string[] }, status: 302 | 303): Reply {
+  function approve(request: ConsentRequest, ticked: { scope: string[]; user_scope: string[] }, account: string | undefined, status: 302 | 303): Reply {
     const requested = (field: "scope" | "user_scope") => request.scopeGroups.filter((g) => g.field === field).flatMap((g) => g.scopes);
     // Only scopes that were asked for can be granted, whatever the form says.
     const pick = (field: "scope" | "user_scope") => requested(field).filter((scope) => ticked[field].includes(scope));
-    const scopes = spec.grantScopes ? spec.grantScopes(request, pick("scope")) : pick("scope");
+    const scopes = spec.grantScopes ? spec.grantScopes(request, pick("scope"), account) : pick("scope");
     const at = ctx.now();
     const grant = ctx.store.createGrant({
       provider,
@@ -55,12 +58,13 @@ export function authorizeRoutes(ctx: SandboxContext, input: { provider: SandboxP
       codeChallenge: request.codeChallenge,
       nonce: request.nonce,
       host: request.host ?? "",
+      ...(account !== undefined ? { account } : {}),
       code: spec.newCode(),
       codeExpiresAt: newGrantCodeExpiry(ctx),
       createdAt: at,
     });
     const extra = spec.approved?.(grant, request) ?? {};
-    ctx.logger?.info({ provider, scopes: scopes.length, userScopes: grant.userScopes.length }, "sandbox consent approved");
+    ctx.logger?.info({ provider, account, scopes: scopes.length, userScopes: grant.userScopes.length }, "sandbox consent approved");
     return redirectTo({ uri: request.redirectUri, params: { code: grant.code, state: request.state, ...extra }, status });
   }
 
@@ -77,7 +81,9 @@ export function authorizeRoutes(ctx: SandboxContext, input: { provider: SandboxP
           return redirectTo({ uri: outcome.redirectUri, params: outcome.params, status: 302 });
         case "approve": {
           const all = (field: "scope" | "user_scope") => outcome.request.scopeGroups.filter((g) => g.field === field).flatMap((g) => g.scopes);
-          return approve({ ...outcome.request, host }, { scope: all("scope"), user_scope: all("user_scope") }, 302);
+          // Nobody chose: the default account, as when the form is posted without a choice.
+          const account = chosenAccount(accountsAt(host), null);
+          return approve({ ...outcome.request, host }, { scope: all("scope"), user_scope: all("user_scope") }, account.ok ? account.key : undefined, 302);
         }
         case "consent": {
           // The consent form posts to the default host's /_consent; the request remembers the
@@ -86,7 +92,7 @@ export function authorizeRoutes(ctx: SandboxContext, input: { provider: SandboxP
           const html = consentPage({
             provider,
             clientId: outcome.request.clientId,
-            account: typeof spec.account === "function" ? spec.account(host) : spec.account,
+            ...accountView(accountsAt(host)),
             scopeGroups: outcome.request.scopeGroups,
             consentId,
             action: `/sandbox/${provider}${CONSENT_PATH}`,
@@ -110,8 +116,13 @@ export function authorizeRoutes(ctx: SandboxContext, input: { provider: SandboxP
       if (!request || request.provider !== provider) {
         return { status: 400, html: errorPage({ provider, title: "This authorization request is no longer valid", message: "It expired or was already answered. Start the connection again from the app." }) };
       }
+      // Checked against the accounts the page offered, whatever the form says (as the scopes are).
+      const account = chosenAccount(accountsAt(request.host ?? ""), params.get("account"));
+      if (!account.ok) {
+        return { status: 400, html: errorPage({ provider, title: "Unknown account", message: "The account chosen is not one this sandbox offers. Start the connection again from the app." }) };
+      }
       const decision = params.get("decision");
-      if (decision === "allow") return approve(request, { scope: params.getAll("scope"), user_scope: params.getAll("user_scope") }, 303);
+      if (decision === "allow") return approve(request, { scope: params.getAll("scope"), user_scope: params.getAll("user_scope") }, account.key, 303);
       if (decision === "deny") {
         ctx.logger?.info({ provider }, "sandbox consent denied");
         return redirectTo({ uri: request.redirectUri, params: { error: "access_denied", ...spec.deniedParams?.(request), state: request.state }, status: 303 });

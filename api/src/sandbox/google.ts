@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { accountOf } from "./accounts.ts";
 import { sandboxClient } from "./catalog.ts";
 import { basicCredentials, bearerToken, param, randomBase64Url, type Reply } from "./http.ts";
 import {
@@ -20,17 +21,34 @@ import type { ProviderModule, Route, RouteInput, SandboxContext } from "./types.
 // Sources: /work/shared/providers/google.md, G1 web-server guide (excerpts and verbatim copies),
 // G2 google-auth-library-nodejs, G3 CredentialRequest reference, G4 OIDC reference, G6 Nango.
 
-const USER = {
-  sub: "104242424242424242424",
-  email: "sandy@example.com",
-  // The demo user is a Google Workspace user of example.com: `hd` on the redirect, in the
-  // id_token and in userinfo ("hd only for Workspace accounts", google.md §5, PARTIAL).
-  hostedDomain: "example.com",
-  name: "Sandy Example",
-  givenName: "Sandy",
-  familyName: "Example",
-  picture: "https://lh3.googleusercontent.com/a/default-user=s96-c",
-};
+// The Google accounts signed in to the sandbox's browser, chosen on the consent page as on
+// Google's own account chooser; the first is the default. Both are Google Workspace users (of
+// example.com and globex.example): `hd` on the redirect, in the id_token and in userinfo ("hd only
+// for Workspace accounts", google.md §5, PARTIAL).
+const USERS = [
+  {
+    key: "sandy",
+    sub: "104242424242424242424",
+    email: "sandy@example.com",
+    hostedDomain: "example.com",
+    name: "Sandy Example",
+    givenName: "Sandy",
+    familyName: "Example",
+    picture: "https://lh3.googleusercontent.com/a/default-user=s96-c",
+  },
+  {
+    key: "sam",
+    sub: "108000000000000000002",
+    email: "sam@globex.example",
+    hostedDomain: "globex.example",
+    name: "Sam Globex",
+    givenName: "Sam",
+    familyName: "Globex",
+    picture: "https://lh3.googleusercontent.com/a/default-user=s96-c",
+  },
+] as const;
+type User = (typeof USERS)[number];
+const userOf = (account: string | undefined): User => accountOf<User>(USERS, account);
 // RFC 9207 iss on the authorization redirect: exactly Google's issuer, whatever host the sandbox
 // runs on, since that is the value a client must expect from Google (google.md §2, CONFIRMED by
 // openiddict-core #2428 / #2446; the discovery document names the same issuer).
@@ -50,17 +68,26 @@ const GOOGLE_500 = `<!DOCTYPE html>
   <p>There was an error. Please try again later. <ins>That’s all we know.</ins>
 </html>`;
 
-const googleMemory = z.object({ granted: z.record(z.string(), z.array(z.string())), offlineConsented: z.array(z.string()) });
+const accountMemory = z.object({ granted: z.record(z.string(), z.array(z.string())), offlineConsented: z.array(z.string()) });
+/** Per account (by key); a state saved before there were several accounts holds the default's alone. */
+const googleMemory = z.union([z.object({ accounts: z.record(z.string(), accountMemory) }), accountMemory]);
+
+type AccountMemory = { granted: Map<string, Set<string>>; offlineConsented: Set<string> };
 
 export function createGoogle(ctx: SandboxContext): ProviderModule {
   const provider = "google" as const;
   const client = sandboxClient(provider);
   const runtime = () => ctx.runtime(provider);
-  // What this single demo user has granted the client: include_granted_scopes adds it to new
-  // grants (G2 incremental authorization), and the refresh token is only returned the first time
-  // unless prompt=consent (G2 access_type comment; PARTIAL). Revocation forgets both.
-  const granted = new Map<string, Set<string>>();
-  const offlineConsented = new Set<string>();
+  // What each user has granted each client: include_granted_scopes adds it to new grants (G2
+  // incremental authorization), and the refresh token is only returned the first time unless
+  // prompt=consent (G2 access_type comment; PARTIAL). Revocation forgets both.
+  const memory = new Map<string, AccountMemory>();
+  const memoryOf = (account: string | undefined): AccountMemory => {
+    const key = userOf(account).key;
+    let entry = memory.get(key);
+    if (!entry) memory.set(key, (entry = { granted: new Map(), offlineConsented: new Set() }));
+    return entry;
+  };
 
   /** Rolled out per account (google.md §2): the issParameter option turns it off. */
   const iss = (): Record<string, string> => (runtime().options.issParameter === false ? {} : { iss: GOOGLE_ISSUER });
@@ -93,13 +120,15 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
   // UNCONFIRMED (google.md §5 tokeninfo).
   const tokeninfoInvalid = (): Reply => oauthError(400, "invalid_token", "Invalid Value");
 
-  function forget(clientId: string) {
+  function forget(account: string | undefined, clientId: string) {
+    const { granted, offlineConsented } = memoryOf(account);
     granted.delete(clientId);
     offlineConsented.delete(clientId);
   }
 
   function idToken(grant: Grant, issuedAtMs: number): string {
     const iat = Math.floor(issuedAtMs / 1000);
+    const user = userOf(grant.account);
     return signIdToken({
       clientSecret: client.clientSecret,
       claims: {
@@ -108,10 +137,10 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
         iss: ctx.baseUrl(provider),
         azp: grant.clientId,
         aud: grant.clientId,
-        sub: USER.sub,
-        hd: USER.hostedDomain,
-        ...(has(grant, "email") ? { email: USER.email, email_verified: true } : {}),
-        ...(has(grant, "profile") ? { name: USER.name, picture: USER.picture, given_name: USER.givenName, family_name: USER.familyName } : {}),
+        sub: user.sub,
+        hd: user.hostedDomain,
+        ...(has(grant, "email") ? { email: user.email, email_verified: true } : {}),
+        ...(has(grant, "profile") ? { name: user.name, picture: user.picture, given_name: user.givenName, family_name: user.familyName } : {}),
         ...(grant.nonce ? { nonce: grant.nonce } : {}),
         iat,
         exp: iat + 3600,
@@ -177,6 +206,7 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
     const access = newAccess(grant);
     // G3: refresh_token "is only present if the access_type parameter was set to offline";
     // G2: returned "the first time" — again only with prompt=consent.
+    const { offlineConsented } = memoryOf(grant.account);
     const withRefresh = grant.offline && (!offlineConsented.has(grant.clientId) || grant.promptConsent);
     if (grant.offline) offlineConsented.add(grant.clientId);
     const refresh = withRefresh ? issueToken(ctx, { grant, kind: "refresh", value: `1//0${randomBase64Url(72)}` }) : undefined;
@@ -195,13 +225,14 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
   }
 
   function claims(grant: Grant) {
+    const user = userOf(grant.account);
     // G4 / OIDC standard claims: email only with the email scope, name and picture with profile.
     return {
-      sub: USER.sub,
-      ...(has(grant, "profile") ? { name: USER.name, given_name: USER.givenName, family_name: USER.familyName, picture: USER.picture } : {}),
-      ...(has(grant, "email") ? { email: USER.email, email_verified: true } : {}),
+      sub: user.sub,
+      ...(has(grant, "profile") ? { name: user.name, given_name: user.givenName, family_name: user.familyName, picture: user.picture } : {}),
+      ...(has(grant, "email") ? { email: user.email, email_verified: true } : {}),
       ...(has(grant, "profile") ? { locale: "en" } : {}),
-      hd: USER.hostedDomain,
+      hd: user.hostedDomain,
     };
   }
 
@@ -225,14 +256,15 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
         const result = authenticate(ctx, { provider, token: bearerToken(input.req) });
         if (!result.ok) return apiUnauthorized();
         const { grant } = result;
+        const user = userOf(grant.account);
         // Legacy field names (google.md §5, PARTIAL).
         return {
           status: 200,
           json: {
-            id: USER.sub,
-            ...(has(grant, "email") ? { email: USER.email, verified_email: true } : {}),
-            ...(has(grant, "profile") ? { name: USER.name, given_name: USER.givenName, family_name: USER.familyName, picture: USER.picture, locale: "en" } : {}),
-            hd: USER.hostedDomain,
+            id: user.sub,
+            ...(has(grant, "email") ? { email: user.email, verified_email: true } : {}),
+            ...(has(grant, "profile") ? { name: user.name, given_name: user.givenName, family_name: user.familyName, picture: user.picture, locale: "en" } : {}),
+            hd: user.hostedDomain,
           },
         };
       },
@@ -248,17 +280,18 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
         const result = authenticate(ctx, { provider, token: value });
         if (!result.ok) return tokeninfoInvalid();
         const { token: access, grant } = result;
+        const user = userOf(grant.account);
         // Raw tokeninfo returns exp and expires_in as strings (UNCONFIRMED, google.md §5).
         return {
           status: 200,
           json: {
             azp: grant.clientId,
             aud: grant.clientId,
-            sub: USER.sub,
+            sub: user.sub,
             scope: scopeString(grant),
             exp: String(Math.floor((access.expiresAt ?? 0) / 1000)),
             expires_in: String(secondsLeft(ctx, access) ?? 0),
-            ...(has(grant, "email") ? { email: USER.email, email_verified: "true" } : {}),
+            ...(has(grant, "email") ? { email: user.email, email_verified: "true" } : {}),
             access_type: grant.offline ? "offline" : "online",
           },
         };
@@ -277,7 +310,7 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
         // Revoking an access token also revokes its refresh token (G1 prose, PARTIAL): the grant.
         ctx.store.revokeGrant(found.grantId, ctx.now());
         const grant = ctx.store.grant(found.grantId);
-        if (grant) forget(grant.clientId);
+        if (grant) forget(grant.account, grant.clientId);
         return { status: 200, json: {} };
       },
     },
@@ -291,10 +324,8 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
     authorize: {
       path: "/o/oauth2/v2/auth",
       accent: "#1a73e8",
-      account: [
-        ["Account", `${USER.name} <${USER.email}>`],
-        ["Signed in as", USER.email],
-      ],
+      // The account chooser, labelled "Account"; its options are the users' names.
+      account: { label: "Account", accounts: USERS },
       validate(query) {
         const clientId = param(query, "client_id");
         // Google shows "Access blocked: Authorization Error … Error 401: invalid_client" (PARTIAL).
@@ -340,17 +371,20 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
           },
         };
       },
-      grantScopes(request, ticked) {
+      grantScopes(request, ticked, account) {
         if (!request.includeGrantedScopes) return ticked;
-        return [...new Set([...(granted.get(request.clientId) ?? []), ...ticked])];
+        return [...new Set([...(memoryOf(account).granted.get(request.clientId) ?? []), ...ticked])];
       },
       approved(grant, request) {
+        const { granted } = memoryOf(grant.account);
         granted.set(grant.clientId, new Set([...(granted.get(grant.clientId) ?? []), ...grant.scopes]));
         // Real redirects also carry the granted scope (full URLs), authuser, prompt and, for a
         // Workspace account, hd (google.md §2: UNCONFIRMED in the docs, seen on real redirects),
         // and iss (google.md §2, CONFIRMED). The sandbox always shows its consent page, so the
         // echoed prompt is "consent" unless another was asked for.
-        return { ...iss(), scope: scopeString(grant), authuser: "0", prompt: request.prompt ?? "consent", hd: USER.hostedDomain };
+        // authuser is the account's place among the browser's signed-in accounts.
+        const user = userOf(grant.account);
+        return { ...iss(), scope: scopeString(grant), authuser: String(USERS.indexOf(user)), prompt: request.prompt ?? "consent", hd: user.hostedDomain };
       },
       deniedParams: () => iss(),
       // G1 example code "4/P7q7W91a-oMsCeLvIaQm6bTrgtp7".
@@ -371,15 +405,27 @@ export function createGoogle(ctx: SandboxContext): ProviderModule {
       return oauthError(400, "invalid_request", "Malformed request body");
     },
     reset() {
-      granted.clear();
-      offlineConsented.clear();
+      memory.clear();
     },
-    save: () => ({ granted: Object.fromEntries([...granted].map(([clientId, scopes]) => [clientId, [...scopes]])), offlineConsented: [...offlineConsented] }),
+    save: () => ({
+      accounts: Object.fromEntries(
+        [...memory].map(([key, { granted, offlineConsented }]) => [
+          key,
+          { granted: Object.fromEntries([...granted].map(([clientId, scopes]) => [clientId, [...scopes]])), offlineConsented: [...offlineConsented] },
+        ]),
+      ),
+    }),
     load(saved) {
       const parsed = googleMemory.safeParse(saved);
       if (!parsed.success) return;
-      for (const [clientId, scopes] of Object.entries(parsed.data.granted)) granted.set(clientId, new Set(scopes));
-      for (const clientId of parsed.data.offlineConsented) offlineConsented.add(clientId);
+      const accounts = "accounts" in parsed.data ? parsed.data.accounts : { [USERS[0].key]: parsed.data };
+      for (const [key, entry] of Object.entries(accounts)) {
+        // Only the sandbox's own users (an unknown key would otherwise land on the default's).
+        if (!USERS.some((user) => user.key === key)) continue;
+        const { granted, offlineConsented } = memoryOf(key);
+        for (const [clientId, scopes] of Object.entries(entry.granted)) granted.set(clientId, new Set(scopes));
+        for (const clientId of entry.offlineConsented) offlineConsented.add(clientId);
+      }
     },
   };
 }

@@ -1,7 +1,7 @@
 import { PROVIDER_NAMES, SANDBOX_PROVIDERS, type SandboxProviderId } from "./catalog.ts";
 import { escapeHtml as e } from "./http.ts";
 import type { ScopeGroup } from "./store.ts";
-import { DEFAULT_DELAY_MS, DEFAULT_RETRY_AFTER_SECONDS, FAULT_MODES, type ProviderRuntime } from "./types.ts";
+import { DEFAULT_DELAY_MS, DEFAULT_RETRY_AFTER_SECONDS, FAULT_MODES, type AccountChoice, type ConsentAccount, type ProviderRuntime } from "./types.ts";
 
 // Server-rendered pages of the sandbox: consent, errors and the fault control panel. Every
 // interpolated value goes through escapeHtml: query parameters (state, scope, client_id) are
@@ -22,11 +22,13 @@ function layout(input: { title: string; accent: string; body: string }): string 
   main { max-width: 640px; margin: 32px auto; background: #fff; border-radius: 8px; padding: 24px 28px; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
   main.wide { max-width: 1000px; }
   h1 { font-size: 20px; margin: 0 0 12px; }
-  dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 12px 0 20px; }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; align-items: baseline; margin: 12px 0 20px; }
   dt { color: #52525b; }
   dd { margin: 0; word-break: break-all; }
   fieldset { border: 1px solid #e4e4e7; border-radius: 6px; margin: 0 0 16px; padding: 8px 14px; }
   label { display: block; padding: 3px 0; }
+  dt label { padding: 0; }
+  select { font: inherit; }
   code { background: #f4f4f5; padding: 1px 4px; border-radius: 3px; }
   .actions { display: flex; gap: 12px; margin-top: 20px; }
   button { font: inherit; padding: 8px 18px; border-radius: 6px; border: 1px solid #a1a1aa; background: #fff; cursor: pointer; }
@@ -58,7 +60,9 @@ function banner(provider: SandboxProviderId): string {
 export function consentPage(input: {
   provider: SandboxProviderId;
   clientId: string;
-  account: [string, string][];
+  /** Lines about the account; with `choice`, they follow its picker. */
+  lines: ConsentAccount;
+  choice?: AccountChoice;
   scopeGroups: ScopeGroup[];
   consentId: string;
   action: string;
@@ -73,15 +77,24 @@ export function consentPage(input: {
 </fieldset>`,
     )
     .join("\n");
+  // The picker is a labelled <select> posted with the form, the first account selected.
+  const picker = input.choice
+    ? [
+        `<dt><label for="account">${e(input.choice.label)}</label></dt><dd><select id="account" name="account">${input.choice.accounts
+          .map((account, i) => `<option value="${e(account.key)}"${i === 0 ? " selected" : ""}>${e(account.name)}</option>`)
+          .join("")}</select></dd>`,
+      ]
+    : [];
+  const lines = [...picker, ...input.lines.map(([label, value]) => `<dt>${e(label)}</dt><dd>${e(value)}</dd>`)];
   const body = `${banner(input.provider)}
 <main>
   <h1>Allow access to your ${e(name)} account?</h1>
-  <p>The application <code>${e(input.clientId)}</code> is asking to connect to:</p>
-  <dl>
-    ${input.account.map(([label, value]) => `<dt>${e(label)}</dt><dd>${e(value)}</dd>`).join("\n    ")}
-  </dl>
   <form method="post" action="${e(input.action)}">
     <input type="hidden" name="consent" value="${e(input.consentId)}">
+    <p>The application <code>${e(input.clientId)}</code> is asking to connect to:</p>
+    <dl>
+      ${lines.join("\n      ")}
+    </dl>
     <p>Requested permissions (untick one to grant less than was asked):</p>
     ${groups || "<p>No permissions were requested.</p>"}
     <div class="actions">

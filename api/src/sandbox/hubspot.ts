@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { accountOf } from "./accounts.ts";
 import { sandboxClient } from "./catalog.ts";
 import { bearerToken, correlationId, param, randomBase64Url, randomHex, type Reply } from "./http.ts";
 import {
@@ -21,7 +22,17 @@ import type { ProviderModule, Route, RouteInput, SandboxContext } from "./types.
 // Sources: /work/shared/providers/hubspot.md, H1 v1 guide, H4 v3 guide, H6 v3 reference,
 // H7 account-info, H8 error handling, H9 rate limits, H10 hubspot-api-nodejs.
 
-const HUB = { id: 4242, domain: "acme-sandbox.hubspot.com", user: "sandy@example.com", userId: 4243, appId: 4244 };
+// One HubSpot login (a HubSpot user can belong to several accounts) and the accounts (portals)
+// it can install the app into, chosen on the consent page as on HubSpot's own account chooser;
+// the first is the default. Both are hosted in na1 (H7 uiDomain / dataHostingLocation values).
+const USER = { email: "sandy@example.com", id: 4243 };
+const APP_ID = 4244;
+const PORTALS = [
+  { key: "acme", name: "Acme Sandbox", id: 4242, domain: "acme-sandbox.hubspot.com", uiDomain: "app.hubspot.com", hublet: "na1" },
+  { key: "globex", name: "Globex Sandbox", id: 40000002, domain: "globex-sandbox.com", uiDomain: "app.hubspot.com", hublet: "na1" },
+] as const;
+type Portal = (typeof PORTALS)[number];
+const portalOf = (grant: Grant): Portal => accountOf<Portal>(PORTALS, grant.account);
 // H4: "expires after 30 minutes", expires_in: 1800.
 const ACCESS_LIFETIME_SECONDS = 1800;
 const AUTH_MESSAGE =
@@ -92,7 +103,7 @@ export function createHubSpot(ctx: SandboxContext): ProviderModule {
       token_type: "bearer",
       refresh_token: refresh.value,
       access_token: access.value,
-      ...(version === "v3" ? { hub_id: HUB.id, scopes: grant.scopes } : {}),
+      ...(version === "v3" ? { hub_id: portalOf(grant).id, scopes: grant.scopes } : {}),
       expires_in: secondsLeft(ctx, access),
     });
   }
@@ -134,18 +145,19 @@ export function createHubSpot(ctx: SandboxContext): ProviderModule {
     };
   }
 
-  function signedAccessToken(token: IssuedToken) {
+  function signedAccessToken(token: IssuedToken, grant: Grant) {
+    const portal = portalOf(grant);
     // H1/H4 example: opaque signature fields; the sandbox fills them with random values.
     return {
       expiresAt: token.expiresAt,
       scopes: randomBase64Url(9),
-      hubId: HUB.id,
-      userId: HUB.userId,
-      appId: HUB.appId,
+      hubId: portal.id,
+      userId: USER.id,
+      appId: APP_ID,
       signature: randomBase64Url(15),
       scopeToScopeGroupPks: randomBase64Url(24),
       newSignature: randomBase64Url(15),
-      hublet: "na1",
+      hublet: portal.hublet,
       trialScopes: "",
       trialScopeToScopeGroupPks: "",
       isUserLevel: false,
@@ -165,11 +177,12 @@ export function createHubSpot(ctx: SandboxContext): ProviderModule {
     const grant = token && ctx.store.grant(token.grantId);
     // RFC 7662 §2.2 style inactive answer (PARTIAL: HubSpot's catalog shows {"active": <boolean>}).
     if (!token || !grant || token.provider !== provider || !isActive(ctx, token)) return reply(200, { active: false });
-    const common = { active: true, token: token.value, hub_id: HUB.id, user_id: HUB.userId, client_id: grant.clientId, app_id: HUB.appId, user: HUB.user, hub_domain: HUB.domain, scopes: grant.scopes };
+    const portal = portalOf(grant);
+    const common = { active: true, token: token.value, hub_id: portal.id, user_id: USER.id, client_id: grant.clientId, app_id: APP_ID, user: USER.email, hub_domain: portal.domain, scopes: grant.scopes };
     if (token.kind === "refresh") return reply(200, { ...common, token_use: "refresh_token", token_type: "Bearer" });
     return reply(200, {
       ...common,
-      signed_access_token: signedAccessToken(token),
+      signed_access_token: signedAccessToken(token, grant),
       expires_in: secondsLeft(ctx, token),
       is_private_distribution: false,
       token_use: "access_token",
@@ -196,17 +209,18 @@ export function createHubSpot(ctx: SandboxContext): ProviderModule {
     if (!result.grant.scopes.includes("oauth")) {
       return reply(403, { status: "error", message: "This app hasn't been granted all required scopes to make this call.", correlationId: "", category: "MISSING_SCOPES", errors: [{ message: "One or more of the following scopes are required.", context: { requiredScopes: ["oauth"] } }] });
     }
+    const portal = portalOf(result.grant);
     // H7 field list; values after timeZone are PARTIAL (reconstructed in hubspot.md).
     return reply(200, {
-      portalId: HUB.id,
+      portalId: portal.id,
       accountType: "STANDARD",
       timeZone: "US/Eastern",
       companyCurrency: "USD",
       additionalCurrencies: [],
       utcOffset: "-05:00",
       utcOffsetMilliseconds: -18000000,
-      uiDomain: "app.hubspot.com",
-      dataHostingLocation: "na1",
+      uiDomain: portal.uiDomain,
+      dataHostingLocation: portal.hublet,
     });
   }
 
@@ -235,17 +249,18 @@ export function createHubSpot(ctx: SandboxContext): ProviderModule {
         const result = authenticate(ctx, { provider, token: decodeURIComponent(match[1]!) });
         if (!result.ok) return notFound("Token not found");
         const { token, grant } = result;
+        const portal = portalOf(grant);
         // H1 verbatim shape; H3 lists the required fields.
         return reply(200, {
           token: token.value,
-          user: HUB.user,
-          hub_domain: HUB.domain,
+          user: USER.email,
+          hub_domain: portal.domain,
           scopes: grant.scopes,
-          signed_access_token: signedAccessToken(token),
-          hub_id: HUB.id,
-          app_id: HUB.appId,
+          signed_access_token: signedAccessToken(token, grant),
+          hub_id: portal.id,
+          app_id: APP_ID,
           expires_in: secondsLeft(ctx, token),
-          user_id: HUB.userId,
+          user_id: USER.id,
           token_type: "access",
         });
       },
@@ -260,7 +275,8 @@ export function createHubSpot(ctx: SandboxContext): ProviderModule {
         const grant = token && ctx.store.grant(token.grantId);
         if (!token || !grant || token.kind !== "refresh" || token.provider !== provider || !isActive(ctx, token)) return notFound("Token not found");
         // H10 RefreshTokenInfoResponse fields.
-        return reply(200, { token: token.value, user: HUB.user, hub_domain: HUB.domain, scopes: grant.scopes, hub_id: HUB.id, client_id: grant.clientId, user_id: HUB.userId, token_type: "refresh" });
+        const portal = portalOf(grant);
+        return reply(200, { token: token.value, user: USER.email, hub_domain: portal.domain, scopes: grant.scopes, hub_id: portal.id, client_id: grant.clientId, user_id: USER.id, token_type: "refresh" });
       },
     },
     {
@@ -286,7 +302,7 @@ export function createHubSpot(ctx: SandboxContext): ProviderModule {
         const result = authenticate(ctx, { provider, token: bearerToken(input.req) });
         if (!result.ok) return accessFailure(result.reason, result.token);
         // Verbatim shape from its API reference page (hubspot.md §5).
-        return reply(200, { portalId: HUB.id, timeZone: "America/New_York", currency: "USD", utcOffsetMilliseconds: -18000000, utcOffset: "-05:00" });
+        return reply(200, { portalId: portalOf(result.grant).id, timeZone: "America/New_York", currency: "USD", utcOffsetMilliseconds: -18000000, utcOffset: "-05:00" });
       },
     },
   ];
@@ -305,10 +321,8 @@ export function createHubSpot(ctx: SandboxContext): ProviderModule {
     authorize: {
       path: "/oauth/authorize",
       accent: "#c2410c",
-      account: [
-        ["Account", `${HUB.domain} (portal ${HUB.id})`],
-        ["Signed in as", HUB.user],
-      ],
+      // The picker's label is HubSpot's account chooser's ("Account"); options are the accounts' names.
+      account: { label: "Account", accounts: PORTALS, lines: [["Signed in as", USER.email]] },
       validate(query) {
         const clientId = param(query, "client_id");
         // HubSpot's own error pages are not documented; the sandbox shows one and never redirects.

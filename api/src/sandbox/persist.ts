@@ -32,6 +32,7 @@ const grantSchema = z.object({
   codeChallenge: z.object({ value: z.string(), method: z.enum(["S256", "plain"]) }).optional(),
   nonce: z.string().optional(),
   host: z.string(),
+  account: z.string().optional(),
   code: z.string(),
   codeExpiresAt: z.number(),
   codeUsedAt: z.number().optional(),

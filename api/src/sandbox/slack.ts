@@ -1,3 +1,4 @@
+import { accountOf } from "./accounts.ts";
 import { sandboxClient } from "./catalog.ts";
 import { basicCredentials, bearerToken, param, randomBase62, randomDigits, randomHex, type Reply } from "./http.ts";
 import {
@@ -20,9 +21,33 @@ import type { ProviderModule, Route, RouteInput, SandboxContext } from "./types.
 // rotation, S5 rate limits, S6 node-slack-sdk, S7 Nango. Slack answers errors with HTTP 200 and
 // {"ok":false,"error":"..."}; only rate limiting changes the status (S6 WebClient).
 
-const TEAM = { id: "T0SANDBOX", name: "Acme Sandbox", domain: "acme-sandbox", url: "https://acme-sandbox.slack.com/" };
-const USER = { id: "U0SANDY", name: "sandy", displayName: "Sandy" };
-const BOT = { userId: "U0SANDBOT", botId: "B0SANDBOT", name: "switchboard" };
+// The workspaces the sandbox's person (Sandy) can install the app into, chosen on the consent
+// page as on Slack's own (its workspace picker); the first is the default. Slack ids belong to
+// one workspace, so Sandy and the app's bot user have other ids in the second.
+const TEAMS = [
+  {
+    key: "acme",
+    id: "T0SANDBOX",
+    name: "Acme Sandbox",
+    domain: "acme-sandbox",
+    url: "https://acme-sandbox.slack.com/",
+    emailDomain: "example.com",
+    user: { id: "U0SANDY", name: "sandy", displayName: "Sandy" },
+    bot: { userId: "U0SANDBOT", botId: "B0SANDBOT", name: "switchboard" },
+  },
+  {
+    key: "globex",
+    id: "T0GLOBEX",
+    name: "Globex Sandbox",
+    domain: "globex-sandbox",
+    url: "https://globex-sandbox.slack.com/",
+    emailDomain: "globex.example",
+    user: { id: "U0GLXSANDY", name: "sandy", displayName: "Sandy" },
+    bot: { userId: "U0GLXBOT", botId: "B0GLXBOT", name: "switchboard" },
+  },
+] as const;
+type Team = (typeof TEAMS)[number];
+const teamOf = (grant: Grant): Team => accountOf<Team>(TEAMS, grant.account);
 const APP_ID = "A0SANDBOX";
 // S4: with rotation on "it expires every 12 hours"; S1 example expires_in: 43200.
 const ROTATING_LIFETIME_SECONDS = 43_200;
@@ -34,7 +59,7 @@ const ROTATING_LIFETIME_SECONDS = 43_200;
 // all with HTTP 200) and https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks
 // (POST JSON {text, blocks} to https://hooks.slack.com/services/T…/B…/…; answers 200 "ok";
 // errors as text with 400 invalid_payload / no_text, 403 action_prohibited, 404 no_service).
-// The emulator's workspace has three channels; the bot is a member of #general and #alerts only.
+// Each of the emulator's workspaces has three channels; the bot is a member of #general and #alerts only.
 const CHANNELS = [
   { id: "C0GENERAL", name: "general", member: true },
   { id: "C0ALERTS", name: "alerts", member: true },
@@ -130,19 +155,20 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
       return fail(redeemed.reason === "redirect_mismatch" ? "bad_redirect_uri" : "invalid_code");
     }
     const { grant } = redeemed;
+    const team = teamOf(grant);
     const rotating = runtime().options.rotateRefreshTokens === true;
     const bot = grant.wantsBotToken ? issue(grant, "bot", rotating) : undefined;
     const user = grant.wantsUserToken ? issue(grant, "user", rotating) : undefined;
     // Field order and values follow S1's examples; enterprise is null outside Enterprise Grid and
     // is_enterprise_install is always present (S6).
     return ok({
-      ...(bot ? { access_token: bot.access_token, token_type: "bot", scope: grant.scopes.join(","), bot_user_id: BOT.userId } : {}),
+      ...(bot ? { access_token: bot.access_token, token_type: "bot", scope: grant.scopes.join(","), bot_user_id: team.bot.userId } : {}),
       app_id: APP_ID,
       ...(bot && rotating ? { expires_in: bot.expires_in, refresh_token: bot.refresh_token } : {}),
-      team: { name: TEAM.name, id: TEAM.id },
+      team: { name: team.name, id: team.id },
       enterprise: null,
       authed_user: {
-        id: USER.id,
+        id: team.user.id,
         ...(user ? { scope: grant.userScopes.join(","), access_token: user.access_token, ...(rotating ? { expires_in: user.expires_in, refresh_token: user.refresh_token } : {}), token_type: "user" } : {}),
       },
       is_enterprise_install: false,
@@ -154,6 +180,7 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
     const used = useRefreshToken(ctx, { provider, clientId: client.clientId, refreshToken: param(input.params, "refresh_token") });
     if (!used.ok) return fail("invalid_refresh_token");
     const { token, grant } = used;
+    const team = teamOf(grant);
     // S4: "The refresh token is then revoked, and a new refresh token is used …": Slack always
     // rotates, whatever the sandbox option says now.
     rotateRefreshToken(ctx, token);
@@ -164,10 +191,10 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
       access_token: next.access_token,
       refresh_token: next.refresh_token,
       expires_in: next.expires_in,
-      ...(token.audience === "bot" ? { bot_user_id: BOT.userId } : {}),
+      ...(token.audience === "bot" ? { bot_user_id: team.bot.userId } : {}),
       enterprise: null,
       is_enterprise_install: false,
-      team: { id: TEAM.id, name: TEAM.name },
+      team: { id: team.id, name: team.name },
       token_type: token.audience,
       scope: (token.audience === "bot" ? grant.scopes : grant.userScopes).join(","),
     });
@@ -225,13 +252,14 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
     if (!text && !blocks) return withScopes(fail("no_text"), result, ["chat:write"]);
     const ts = `${Math.floor(ctx.now() / 1000)}.${randomDigits(6)}`;
     record({ via: "chat.postMessage", channel: sent, channelId: channel.id, text, blocks, token: result.token.value });
-    return withScopes(ok({ channel: channel.id, ts, message: { type: "message", subtype: "bot_message", text: text ?? "", bot_id: BOT.botId, user: BOT.userId, ts } }), result, ["chat:write"]);
+    const { bot } = teamOf(result.grant);
+    return withScopes(ok({ channel: channel.id, ts, message: { type: "message", subtype: "bot_message", text: text ?? "", bot_id: bot.botId, user: bot.userId, ts } }), result, ["chat:write"]);
   }
 
   function incomingWebhook(input: RouteInput): Reply {
     const [, team, hook] = input.match;
-    // Hooks of the emulator's team only; any other path is a removed or unknown hook.
-    if (team !== TEAM.id || !hook) return { status: 404, text: "no_service" };
+    // Hooks of the emulator's workspaces only; any other path is a removed or unknown hook.
+    if (!TEAMS.some((t) => t.id === team) || !hook) return { status: 404, text: "no_service" };
     const type = (input.req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
     if (type !== "application/json") return { status: 400, text: "invalid_payload" };
     const text = param(input.params, "text") ?? null;
@@ -256,16 +284,17 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
         const result = authed(input);
         if (!result.ok) return accessFailure(result.reason);
         const bot = result.token.audience === "bot";
+        const team = teamOf(result.grant);
         const left = secondsLeft(ctx, result.token);
         // S2/S3 example values, bot_id for bot tokens (PARTIAL), is_enterprise_install (S2 schema).
         // auth.test needs no scope (S3).
         return withScopes(ok({
-          url: TEAM.url,
-          team: TEAM.name,
-          user: bot ? BOT.name : USER.name,
-          team_id: TEAM.id,
-          user_id: bot ? BOT.userId : USER.id,
-          ...(bot ? { bot_id: BOT.botId } : {}),
+          url: team.url,
+          team: team.name,
+          user: bot ? team.bot.name : team.user.name,
+          team_id: team.id,
+          user_id: bot ? team.bot.userId : team.user.id,
+          ...(bot ? { bot_id: team.bot.botId } : {}),
           is_enterprise_install: false,
           ...(left !== undefined ? { expires_in: left } : {}),
         }), result, []);
@@ -283,13 +312,14 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
         const scopes = scopesOf(result.token, result.grant);
         // S2: team.info needs team:read; needed/provided are in every SDK response type (PARTIAL).
         if (!scopes.includes("team:read")) return withScopes(fail("missing_scope", { needed: "team:read", provided: scopes.join(",") }), result, ["team:read"]);
+        const team = teamOf(result.grant);
         return withScopes(ok({
           team: {
-            id: TEAM.id,
-            name: TEAM.name,
-            url: TEAM.url,
-            domain: TEAM.domain,
-            email_domain: "example.com",
+            id: team.id,
+            name: team.name,
+            url: team.url,
+            domain: team.domain,
+            email_domain: team.emailDomain,
             icon: { image_default: true },
             is_verified: false,
           },
@@ -323,10 +353,8 @@ export function createSlack(ctx: SandboxContext): ProviderModule {
     authorize: {
       path: "/oauth/v2/authorize",
       accent: "#4a154b",
-      account: [
-        ["Workspace", `${TEAM.name} (${TEAM.id})`],
-        ["Signed in as", `${USER.displayName} (${USER.id})`],
-      ],
+      // The picker's label is Slack's ("Workspace"); the option texts are the workspaces' names.
+      account: { label: "Workspace", accounts: TEAMS, lines: [["Signed in as", TEAMS[0].user.displayName]] },
       validate(query) {
         const clientId = param(query, "client_id");
         // A real Slack shows an error page for these, it never redirects to an unchecked URI.

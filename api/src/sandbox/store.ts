@@ -62,6 +62,11 @@ export type Grant = {
    * only work at that host (Salesforce: each login host is its own org).
    */
   host: string;
+  /**
+   * The key of the account chosen on the consent page (AccountChoice); absent for a provider
+   * without a choice, and in grants saved before there was one: both mean the default account.
+   */
+  account?: string;
   code: string;
   codeExpiresAt: number;
   codeUsedAt?: number;

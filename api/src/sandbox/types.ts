@@ -113,18 +113,45 @@ export type AuthorizeOutcome =
   /** Approve without asking (Salesforce immediate=true after an earlier approval). */
   | { kind: "approve"; request: ConsentRequest };
 
+/** The consent page's lines about the account being connected: [label, value] pairs. */
 export type ConsentAccount = [label: string, value: string][];
+
+/** One account a person can authorize as: a Slack workspace, a Google user, a HubSpot portal. */
+export type SandboxAccount = {
+  /** The form value of the picker, stored on the grant (Grant.account). */
+  key: string;
+  /** The picker's option text. */
+  name: string;
+};
+
+/**
+ * Several accounts to choose from on the consent page, as the providers' own pages offer (Slack's
+ * workspace picker, Google's account chooser, HubSpot's account chooser): a picker labelled
+ * `label`, then `lines`, which hold whichever account is chosen. The first account is the
+ * default: selected on the page, and the account of a grant stored without one.
+ */
+export type AccountChoice = {
+  label: string;
+  accounts: readonly [SandboxAccount, ...SandboxAccount[]];
+  lines?: ConsentAccount;
+};
+
+/** One fixed account (its lines), or a choice of several. */
+export type ConsentAccounts = ConsentAccount | AccountChoice;
 
 export type AuthorizeSpec = {
   path: string;
-  /** Look of the consent page: the provider's colour and the fixed demo account (per login host). */
+  /** Look of the consent page: the provider's colour and the demo account(s) (per login host). */
   accent: string;
-  account: ConsentAccount | ((host: string) => ConsentAccount);
+  account: ConsentAccounts | ((host: string) => ConsentAccounts);
   /** `host` is the login host the authorization request came to (see RouteInput.host). */
   validate(query: URLSearchParams, host: string): AuthorizeOutcome;
   newCode(): string;
-  /** The scopes to grant given the ticked ones (Google adds earlier grants). */
-  grantScopes?(request: ConsentRequest, ticked: string[]): string[];
+  /**
+   * The scopes to grant given the ticked ones (Google adds earlier grants of the same account;
+   * `account` is the chosen account's key, undefined for a provider without a choice).
+   */
+  grantScopes?(request: ConsentRequest, ticked: string[], account: string | undefined): string[];
   /** Called once per approval; extra parameters for the success redirect (Google adds scope, iss …). */
   approved?(grant: Grant, request: ConsentRequest): Record<string, string>;
   /** Extra parameters for the access_denied redirect. */

@@ -18,6 +18,8 @@ export type ChannelInput = {
   name?: string | null;
   emails?: string[] | null;
   slackChannel?: string | null;
+  /** SLACK: the Slack connection that posts; "" clears it (the workspace's only Slack connection) */
+  slackIntegrationId?: string | null;
   webhookUrl?: string | null;
   events?: string[] | null;
   providers?: string[] | null;
@@ -26,6 +28,15 @@ export type ChannelInput = {
 
 function auditMetadata(row: Pick<AlertChannel, "kind" | "name" | "events" | "providers" | "enabled" | "emails" | "slackChannel">) {
   return { kind: row.kind, name: row.name, events: row.events, providers: row.providers, enabled: row.enabled, recipients: row.emails.length, slackChannel: row.slackChannel };
+}
+
+/** A Slack connection of this workspace, or null for "the workspace's only one". */
+async function checkSlackConnection(prisma: PrismaClient, workspaceId: string, id: string | null | undefined): Promise<string | null> {
+  if (!id) return null;
+  if (id.length > 64) throw new AlertInputError("slackIntegrationId", "That is not a connection id.");
+  const row = await prisma.integration.findFirst({ where: { id, workspaceId, providerId: "slack" }, select: { id: true } });
+  if (!row) throw new AlertInputError("slackIntegrationId", "No Slack connection with that id in this workspace.");
+  return row.id;
 }
 
 export async function createAlertChannel({
@@ -58,6 +69,7 @@ export async function createAlertChannel({
     enabled: input.enabled ?? true,
     emails: kind === "EMAIL" ? checkEmails(input.emails) : [],
     slackChannel: kind === "SLACK" ? checkSlackChannel(input.slackChannel) : null,
+    slackIntegrationId: kind === "SLACK" ? await checkSlackConnection(prisma, workspaceId, input.slackIntegrationId) : null,
     webhookUrlEnc: kind === "SLACK_WEBHOOK" ? vault.seal(await checkSlackWebhookUrl(input.webhookUrl, env, lookup), webhookUrlSealedFor(id)) : null,
     keyId: kind === "SLACK_WEBHOOK" ? vault.activeKeyId : null,
   };
@@ -99,6 +111,10 @@ export async function updateAlertChannel({
   if (input.slackChannel !== undefined && input.slackChannel !== null) {
     if (current.kind !== "SLACK") throw new AlertInputError("slackChannel", "Only a Slack channel has a Slack channel name.");
     data.slackChannel = checkSlackChannel(input.slackChannel);
+  }
+  if (input.slackIntegrationId !== undefined && input.slackIntegrationId !== null) {
+    if (current.kind !== "SLACK") throw new AlertInputError("slackIntegrationId", "Only a Slack channel posts through a Slack connection.");
+    data.slackIntegrationId = await checkSlackConnection(prisma, workspaceId, input.slackIntegrationId);
   }
   let urlChanged = false;
   if (input.webhookUrl !== undefined && input.webhookUrl !== null) {

@@ -52,7 +52,7 @@ export async function deliverAlert(
   return outcome;
 }
 
-export const CHANNEL_SELECT = { id: true, workspaceId: true, kind: true, name: true, emails: true, slackChannel: true, webhookUrlEnc: true, enabled: true } as const;
+export const CHANNEL_SELECT = { id: true, workspaceId: true, kind: true, name: true, emails: true, slackChannel: true, slackIntegrationId: true, webhookUrlEnc: true, enabled: true } as const;
 
 export function createAlertDispatcher(services: AlertServices & { groupWindowMs?: number; lookup?: LookupAll }): AlertDispatcher {
   const { prisma, logger, env } = services;

@@ -38,6 +38,7 @@ export type AlertChannelRow = {
   name: string;
   emails: string[];
   slackChannel: string | null;
+  slackIntegrationId: string | null;
   webhookUrlEnc: string | null;
   enabled: boolean;
 };
@@ -91,14 +92,24 @@ const SLACK_TOKEN_ERRORS = new Set(["invalid_auth", "token_expired", "token_revo
  * getAccessToken, the code the health check uses (refresh before expiry, single-flight), and is
  * refreshed once when Slack says it expired.
  */
+/** The channel's chosen Slack connection, else the workspace's only connected one. */
+export async function slackConnectionFor(prisma: AlertServices["prisma"], channel: { workspaceId: string; slackIntegrationId: string | null }) {
+  if (channel.slackIntegrationId) return prisma.integration.findFirst({ where: { id: channel.slackIntegrationId, workspaceId: channel.workspaceId, providerId: "slack" } });
+  const connected = await prisma.integration.findMany({ where: { workspaceId: channel.workspaceId, providerId: "slack", status: { not: "DISCONNECTED" } }, orderBy: { connectedAt: "asc" }, take: 2 });
+  if (connected.length > 1) return "ambiguous" as const;
+  return connected[0] ?? null;
+}
+
 async function sendSlack(services: AlertServices, channel: AlertChannelRow, message: { subject: string; text: string }, now: Date): Promise<AlertAttempt> {
   const { prisma, catalog, env } = services;
   const target = channel.slackChannel;
   if (!target) return fail("the channel has no Slack channel set");
   const provider = catalog.find((p) => p.id === "slack");
   if (!provider) return fail("Slack is not available on this server");
-  const integration = await prisma.integration.findFirst({ where: { workspaceId: channel.workspaceId, providerId: "slack" } });
-  if (!integration || integration.status === "DISCONNECTED" || !integration.accessTokenEnc) return fail("Slack is not connected in this workspace: connect Slack on the dashboard first");
+  const picked = await slackConnectionFor(prisma, channel);
+  if (picked === "ambiguous") return fail("several Slack workspaces are connected here: choose the one that posts in this channel's settings");
+  const integration = picked;
+  if (!integration || integration.status === "DISCONNECTED" || !integration.accessTokenEnc) return fail(channel.slackIntegrationId ? "the chosen Slack connection is disconnected: reconnect it on the dashboard or choose another" : "Slack is not connected in this workspace: connect Slack on the dashboard first");
   if (integration.status === "REAUTH_REQUIRED") return fail("the Slack connection needs a reconnect: reconnect Slack on the dashboard");
   if (!integration.grantedScopes.includes("chat:write")) return fail("the Slack connection lacks the chat:write scope: reconnect Slack and grant it");
   const connection = providerForConnection(provider, integration.providerConfig);

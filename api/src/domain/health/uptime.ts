@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { Integration, PrismaClient } from "../../generated/prisma/client.ts";
 import { createHistoryLoader } from "./history.ts";
 import { createLatencySeriesLoader } from "./series.ts";
 import { rollupWindow } from "./windows.ts";
@@ -59,12 +59,22 @@ export function createUptimeLoader(prisma: PrismaClient, clock: () => Date = () 
   });
 }
 
+/** Whole connection rows by id, one statement per tick; only for ids already scoped to the caller's workspace (a page). */
+function createIntegrationLoader(prisma: PrismaClient) {
+  return new DataLoader<string, Integration | null>(async (ids) => {
+    const rows = await prisma.integration.findMany({ where: { id: { in: [...ids] } } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+}
+
 export type Loaders = {
+  integrationById: ReturnType<typeof createIntegrationLoader>;
   uptime: ReturnType<typeof createUptimeLoader>;
   history: ReturnType<typeof createHistoryLoader>;
   latencySeries: ReturnType<typeof createLatencySeriesLoader>;
 };
 
 export function createLoaders(prisma: PrismaClient): Loaders {
-  return { uptime: createUptimeLoader(prisma), history: createHistoryLoader(prisma), latencySeries: createLatencySeriesLoader(prisma) };
+  return { integrationById: createIntegrationLoader(prisma), uptime: createUptimeLoader(prisma), history: createHistoryLoader(prisma), latencySeries: createLatencySeriesLoader(prisma) };
 }

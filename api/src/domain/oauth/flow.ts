@@ -30,6 +30,7 @@ export async function beginConnection({
   returnTo,
   binding,
   org: orgInput,
+  integrationId = null,
 }: {
   services: FlowServices;
   provider: CatalogProvider;
@@ -39,8 +40,17 @@ export async function beginConnection({
   binding?: string | null;
   /** Which org, for providers that ask (Salesforce): production, sandbox or a My Domain. */
   org?: string | null;
+  /** Reconnect: the connection to renew (of this workspace and provider); omitted for a new connection. */
+  integrationId?: string | null;
 }): Promise<{ authorizationUrl: string; binding: string }> {
   if (!provider.clientId || !provider.clientSecret) throw new OAuthFlowError("not_configured");
+  if (integrationId !== null) {
+    const target = integrationId.length <= 64 ? await services.prisma.integration.findFirst({ where: { id: integrationId, workspaceId, providerId: provider.id }, select: { providerConfig: true } }) : null;
+    if (!target) throw new OAuthFlowError("unknown_connection");
+    // A reconnect signs in to the org the connection already belongs to unless told otherwise.
+    const saved = (target.providerConfig as { org?: unknown } | null)?.org;
+    if (!orgInput && provider.orgLoginUrls && typeof saved === "string") orgInput = saved;
+  }
   let org: string | null = null;
   if (provider.orgLoginUrls) {
     const parsed = parseOrg(orgInput);
@@ -60,6 +70,7 @@ export async function beginConnection({
     codeVerifier,
     returnTo: returnTo ?? null,
     org,
+    integrationId,
     binding: binding ?? undefined,
   });
   const url = new URL(as.authorization_endpoint ?? provider.authorizationUrl);
@@ -168,7 +179,15 @@ export async function completeConnection({
       accountError = error instanceof OAuthFlowError ? error.code : "account_fetch_failed";
     }
     const latencyMs = Math.round(performance.now() - started);
-    const integration = await saveConnection({ services, provider, org: consumed.org, workspaceId: consumed.workspaceId, userId: consumed.userId, tokens, inspection, accountError, latencyMs }).catch((error: unknown) => {
+    const target = await whichConnection(prisma, { workspaceId: consumed.workspaceId, providerId: provider.id, reconnecting: consumed.integrationId, accountId: inspection?.account.id ?? null });
+    if (!target.ok) {
+      // The tokens are dropped, not revoked: at Google and HubSpot a revocation ends the
+      // whole grant of that account and client, which another connection (here or in another
+      // workspace) may be using.
+      logger.info({ provider: provider.id, workspaceId: consumed.workspaceId, errorCode: target.code }, "an OAuth callback signed in to another account than the connection being reconnected");
+      return failure(provider.id, target.code, returnTo);
+    }
+    const integration = await saveConnection({ services, provider, org: consumed.org, workspaceId: consumed.workspaceId, userId: consumed.userId, existingId: target.id, tokens, inspection, accountError, latencyMs }).catch((error: unknown) => {
       throw new ConnectionNotStored(error);
     });
     logger.info({ provider: provider.id, integrationId: integration.id, workspaceId: consumed.workspaceId }, "connected an integration");
@@ -179,6 +198,24 @@ export async function completeConnection({
     logger.warn({ provider: provider.id, errorCode: code, detail: error instanceof OAuthFlowError ? error.providerMessage : (error as Error).message }, "an OAuth callback failed");
     return failure(provider.id, code, returnTo);
   }
+}
+
+/**
+ * Which row a callback writes: the provider account decides (connecting an account that is
+ * already connected here renews that connection, never a twin). A reconnect must come back
+ * with its own account; when the account could not be read, the reconnect target (or a new
+ * row) takes it.
+ */
+async function whichConnection(
+  prisma: PrismaClient,
+  input: { workspaceId: string; providerId: string; reconnecting: string | null; accountId: string | null },
+): Promise<{ ok: true; id: string | null } | { ok: false; code: OAuthErrorCode }> {
+  const target = input.reconnecting ? await prisma.integration.findFirst({ where: { id: input.reconnecting, workspaceId: input.workspaceId, providerId: input.providerId }, select: { id: true, accountId: true } }) : null;
+  if (input.reconnecting && !target) return { ok: false, code: "unknown_connection" };
+  if (input.accountId === null) return { ok: true, id: target?.id ?? null };
+  if (target && target.accountId !== null && target.accountId !== input.accountId) return { ok: false, code: "account_mismatch" };
+  const same = await prisma.integration.findFirst({ where: { workspaceId: input.workspaceId, providerId: input.providerId, accountId: input.accountId }, select: { id: true } });
+  return { ok: true, id: same?.id ?? target?.id ?? null };
 }
 
 async function mayStillConnect(prisma: PrismaClient, { userId, workspaceId }: { userId: string; workspaceId: string }): Promise<boolean> {
@@ -200,6 +237,7 @@ async function saveConnection({
   org,
   workspaceId,
   userId,
+  existingId,
   tokens,
   inspection,
   accountError,
@@ -210,16 +248,18 @@ async function saveConnection({
   org: string | null;
   workspaceId: string;
   userId: string;
+  /** The row to renew (whichConnection), or null for a new connection */
+  existingId: string | null;
   tokens: TokenSet;
   inspection: Inspection | null;
   accountError: OAuthErrorCode | null;
   latencyMs: number;
 }) {
   const { prisma, vault, realtime } = services;
-  const existing = await prisma.integration.findUnique({ where: { workspaceId_providerId: { workspaceId, providerId: provider.id } }, select: { id: true } });
-  const id = existing?.id ?? crypto.randomUUID();
   const now = new Date();
   const account: AccountDetails | null = inspection?.account ?? null;
+  const existing = existingId ? await prisma.integration.findUnique({ where: { id: existingId }, select: { id: true, labelSetByUser: true } }) : null;
+  const id = existing?.id ?? crypto.randomUUID();
   // What the provider grants now (introspection, tokeninfo, x-oauth-scopes) wins over the token
   // response, so a scope unticked on the consent page shows at once.
   const grantedScopes = inspection?.scopes ?? tokens.scopes;
@@ -235,6 +275,10 @@ async function saveConnection({
     requestedScopes: provider.scopes,
     grantedScopes,
     account: (account ?? {}) as Prisma.InputJsonValue,
+    // Kept when the account could not be read this time (a reconnect of a known account).
+    ...(account?.id ? { accountId: account.id } : {}),
+    // The label follows the account's name until a person renames the connection.
+    ...(existing?.labelSetByUser ? {} : account?.name || !existing ? { label: account?.name || provider.name } : {}),
     providerConfig: { ...tokens.extra, ...(org ? { org } : {}) } as Prisma.InputJsonValue,
     connectedById: userId,
     connectedAt: now,
@@ -250,11 +294,11 @@ async function saveConnection({
     consecutiveSuccesses: accountError ? 0 : 1,
   };
   const integration = await prisma.$transaction(async (tx) => {
-    const row = await tx.integration.upsert({
-      where: { workspaceId_providerId: { workspaceId, providerId: provider.id } },
-      create: { id, workspaceId, providerId: provider.id, ...data, tokenGeneration: 1 },
-      update: data,
-    });
+    // Two callbacks for one new account at once: the unique (workspace, provider, account)
+    // index lets one create; the other fails and the person connects again (nothing is lost).
+    const row = existing
+      ? await tx.integration.update({ where: { id }, data })
+      : await tx.integration.create({ data: { id, workspaceId, providerId: provider.id, ...data, tokenGeneration: 1 } });
     const check = await tx.integrationHealthLog.create({
       data: {
         integrationId: row.id,

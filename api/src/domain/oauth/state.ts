@@ -31,6 +31,7 @@ export async function createOAuthState({
   codeVerifier,
   returnTo,
   org = null,
+  integrationId = null,
   binding,
   now = Date.now(),
 }: {
@@ -43,6 +44,8 @@ export async function createOAuthState({
   returnTo: string | null;
   /** The org chosen at Connect (Salesforce), already validated. */
   org?: string | null;
+  /** Reconnect: the connection to renew, already checked to be this workspace's and provider's. */
+  integrationId?: string | null;
   /** Reuse the browser's existing binding value when it has one (several tabs at once). */
   binding?: string;
   now?: number;
@@ -62,6 +65,7 @@ export async function createOAuthState({
       browserBindingHash: sha256(bindingValue),
       returnTo: sameOriginPath(returnTo),
       org,
+      integrationId,
       createdAt: new Date(now),
       expiresAt: new Date(now + STATE_TTL_MS),
     },
@@ -72,7 +76,7 @@ export async function createOAuthState({
 export type StateProblem = "state_missing" | "state_invalid" | "state_expired" | "state_used" | "state_wrong_provider" | "state_wrong_browser" | "state_wrong_user";
 
 export type ConsumedState =
-  | { ok: true; id: string; workspaceId: string; userId: string; providerId: string; codeVerifier: string | null; returnTo: string | null; org: string | null }
+  | { ok: true; id: string; workspaceId: string; userId: string; providerId: string; codeVerifier: string | null; returnTo: string | null; org: string | null; integrationId: string | null }
   | { ok: false; problem: StateProblem; returnTo?: string | null };
 
 /**
@@ -114,7 +118,7 @@ export async function consumeOAuthState({
   const codeVerifier = row.codeVerifierEnc ? vault.open(row.codeVerifierEnc, { table: "oauth_state", rowId: row.id, field: "codeVerifier" }) : null;
   // The verifier is needed once; nothing of it stays behind.
   await prisma.oAuthState.update({ where: { id: row.id }, data: { codeVerifierEnc: null } });
-  return { ok: true, id: row.id, workspaceId: row.workspaceId, userId: row.userId, providerId: row.providerId, codeVerifier, returnTo: row.returnTo, org: row.org };
+  return { ok: true, id: row.id, workspaceId: row.workspaceId, userId: row.userId, providerId: row.providerId, codeVerifier, returnTo: row.returnTo, org: row.org, integrationId: row.integrationId };
 }
 
 /** Expired or consumed states older than a day are of no use; called from time to time. */

@@ -81,6 +81,7 @@ builder.prismaObject("AlertChannel", {
     name: t.exposeString("name"),
     emails: t.exposeStringList("emails", { description: "EMAIL: the recipients" }),
     slackChannel: t.exposeString("slackChannel", { nullable: true, description: "SLACK: the channel (#name or id) in the connected Slack workspace" }),
+    slackIntegrationId: t.exposeID("slackIntegrationId", { nullable: true, description: "SLACK: the Slack connection that posts; null: the workspace's only connected Slack" }),
     webhookUrlMasked: t.string({
       nullable: true,
       description: "SLACK_WEBHOOK: the incoming-webhook URL with its secret part hidden",
@@ -106,7 +107,13 @@ builder.prismaObject("AlertChannel", {
   }),
 });
 
-type AlertSetup = { emailConfigured: boolean; emailFrom: string | null; slackConnected: boolean; slackCanPost: boolean; sandboxWebhookUrl: string | null };
+type SlackChoice = { id: string; label: string; canPost: boolean };
+type AlertSetup = { emailConfigured: boolean; emailFrom: string | null; slackConnected: boolean; slackCanPost: boolean; slackConnections: SlackChoice[]; sandboxWebhookUrl: string | null };
+
+const SlackChoiceRef = builder.objectRef<SlackChoice>("AlertSlackConnection").implement({
+  description: "A connected Slack workspace a SLACK channel can post through",
+  fields: (t) => ({ id: t.exposeID("id"), label: t.exposeString("label"), canPost: t.exposeBoolean("canPost", { description: "It holds chat:write" }) }),
+});
 
 const AlertSetupRef = builder.objectRef<AlertSetup>("AlertSetup").implement({
   description: "What the server and the workspace offer for alert channels",
@@ -114,7 +121,8 @@ const AlertSetupRef = builder.objectRef<AlertSetup>("AlertSetup").implement({
     emailConfigured: t.exposeBoolean("emailConfigured", { description: "SMTP_URL is set: EMAIL channels can send" }),
     emailFrom: t.exposeString("emailFrom", { nullable: true, description: "The From address of alert e-mails (SMTP_FROM)" }),
     slackConnected: t.exposeBoolean("slackConnected", { description: "Slack is connected in this workspace: SLACK channels can post through it" }),
-    slackCanPost: t.exposeBoolean("slackCanPost", { description: "That connection holds chat:write" }),
+    slackCanPost: t.exposeBoolean("slackCanPost", { description: "A connected Slack holds chat:write" }),
+    slackConnections: t.field({ type: [SlackChoiceRef], description: "The connected Slack workspaces (choose one per SLACK channel when there are several)", resolve: (s) => s.slackConnections }),
     sandboxWebhookUrl: t.exposeString("sandboxWebhookUrl", { nullable: true, description: "Sandbox mode: an incoming-webhook URL of the Slack emulator to try SLACK_WEBHOOK with" }),
   }),
 });
@@ -134,13 +142,19 @@ builder.queryField("alertSetup", (t) =>
     description: "Whether e-mail and Slack alerts can be sent from this server and workspace (owners and admins)",
     authScopes: { permission: { alert: ["read"] } },
     resolve: async (_root, _args, ctx) => {
-      const slack = await ctx.prisma.integration.findFirst({ where: { workspaceId: ctx.viewer.workspaceId, providerId: "slack" }, select: { status: true, grantedScopes: true } });
-      const slackConnected = slack?.status === "CONNECTED";
+      const slack = await ctx.prisma.integration.findMany({
+        where: { workspaceId: ctx.viewer.workspaceId, providerId: "slack", status: "CONNECTED" },
+        select: { id: true, label: true, account: true, grantedScopes: true },
+        orderBy: { connectedAt: "asc" },
+        take: 100,
+      });
+      const slackConnections = slack.map((s) => ({ id: s.id, label: s.label ?? (s.account as { name?: string } | null)?.name ?? "Slack", canPost: s.grantedScopes.includes("chat:write") }));
       return {
         emailConfigured: Boolean(ctx.env.SMTP_URL),
         emailFrom: ctx.env.SMTP_URL ? mailFrom(ctx.env) : null,
-        slackConnected,
-        slackCanPost: slackConnected && slack!.grantedScopes.includes("chat:write"),
+        slackConnected: slackConnections.length > 0,
+        slackCanPost: slackConnections.some((s) => s.canPost),
+        slackConnections,
         sandboxWebhookUrl: ctx.env.sandboxEnabled ? sandboxSlackWebhookUrl(ctx.env.PUBLIC_URL) : null,
       };
     },
@@ -151,6 +165,7 @@ const channelArgs = (t: Parameters<Parameters<typeof builder.mutationField>[1]>[
   name: t.arg.string(),
   emails: t.arg.stringList({ description: "EMAIL: recipients (1 to 20)" }),
   slackChannel: t.arg.string({ description: "SLACK: #name or channel id" }),
+  slackIntegrationId: t.arg.id({ description: "SLACK: the Slack connection that posts (needed when several Slack workspaces are connected); \"\" goes back to the workspace's only one" }),
   webhookUrl: t.arg.string({ description: "SLACK_WEBHOOK: https://hooks.slack.com/services/…; stored encrypted, never shown again" }),
   events: t.arg({ type: [AlertEventEnum], description: "Events to receive; omitted on create: all four" }),
   providers: t.arg.stringList({ description: "Provider ids; empty: every provider" }),

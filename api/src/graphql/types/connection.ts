@@ -45,7 +45,12 @@ builder.mutationField("connectIntegration", (t) =>
       org: t.arg.string({
         required: false,
         description:
-          "Which org, for providers whose `orgChoice` is true (Salesforce): `production` (default, login.salesforce.com), `sandbox` (test.salesforce.com) or a My Domain (`acme`, `acme--uat.sandbox` or `https://acme.my.salesforce.com`). Refused with reason `invalid_org` otherwise.",
+          "Which org, for providers whose `orgChoice` is true (Salesforce): `production` (default, login.salesforce.com), `sandbox` (test.salesforce.com) or a My Domain (`acme`, `acme--uat.sandbox` or `https://acme.my.salesforce.com`). Refused with reason `invalid_org` otherwise. A reconnect without it uses the connection's own org.",
+      }),
+      integrationId: t.arg.id({
+        required: false,
+        description:
+          "Reconnect this connection (of the caller's workspace and this provider). The person must sign in to the same provider account; another account is refused (`?error=account_mismatch`, nothing changes). Without it, a new connection is added, unless the account is already connected here: then that connection is renewed, never duplicated.",
       }),
     },
     resolve: async (_root, args, ctx) => {
@@ -59,6 +64,7 @@ builder.mutationField("connectIntegration", (t) =>
           userId: ctx.viewer.userId,
           returnTo: args.returnTo,
           org: args.org,
+          integrationId: args.integrationId == null ? null : String(args.integrationId),
           binding: ctx.cookies.get(BINDING_COOKIE),
         });
         ctx.cookies.set(bindingCookie(ctx, started.binding, STATE_TTL_MS / 1000));
@@ -67,6 +73,7 @@ builder.mutationField("connectIntegration", (t) =>
         if (error instanceof OAuthFlowError && error.code === "not_configured") {
           throw clientError("PROVIDER_NOT_CONFIGURED", `${provider.name} has no client credentials on this server. Register ${provider.redirectUri} at ${provider.name} and set its client id and secret.`);
         }
+        if (error instanceof OAuthFlowError && error.code === "unknown_connection") throw clientError("NOT_FOUND", `No ${provider.name} connection with that id in this workspace.`, undefined, { reason: error.code });
         if (error instanceof OAuthFlowError && error.code === "invalid_org") throw clientError("BAD_USER_INPUT", error.providerMessage ?? error.message, undefined, { reason: error.code });
         if (error instanceof OAuthFlowError) throw clientError("BAD_USER_INPUT", error.message, undefined, { reason: error.code });
         throw error;

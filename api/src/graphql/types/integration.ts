@@ -7,6 +7,9 @@ import { ProviderRef, findProvider } from "./provider.ts";
 import type { Uptime } from "../../domain/health/uptime.ts";
 import { integrationIncidentsQuery } from "./incident.ts";
 import { integrationState } from "../../domain/health/thresholds.ts";
+import { integrationCount, integrationPage, integrationSummary, PAGE_DEFAULT, PageInputError, type PageArgs, type PageRow, type ProviderSummary } from "../../domain/integrations/page.ts";
+import type { IntegrationState } from "../../domain/health/thresholds.ts";
+import { recordAudit } from "../../domain/integrations/audit.ts";
 
 type AccountDetails = { id?: string; name?: string; url?: string; user?: string };
 
@@ -127,6 +130,11 @@ builder.prismaObject("Integration", {
       resolve: (integration, _args, ctx) => findProvider(ctx.catalog, integration.providerId) ?? null,
     }),
     providerId: t.exposeString("providerId"),
+    label: t.string({
+      description: "The connection's name on the dashboard: the provider account's name (Slack workspace, HubSpot portal, Google account, Salesforce org) unless someone renamed it (renameIntegration)",
+      resolve: (i, _args, ctx) => i.label ?? (i.account as AccountDetails | null)?.name ?? findProvider(ctx.catalog, i.providerId)?.name ?? i.providerId,
+    }),
+    labelSetByUser: t.exposeBoolean("labelSetByUser", { description: "True after renameIntegration; the label then stays when the account's name changes" }),
     status: t.expose("status", { type: IntegrationStatusEnum }),
     healthStatus: t.expose("healthStatus", { type: HealthStatusEnum }),
     state: t.field({ type: IntegrationStateEnum, description: "The one state to show for this connection", resolve: (i) => integrationState(i) }),
@@ -189,13 +197,78 @@ builder.prismaObject("Integration", {
   }),
 });
 
+type PageSource = { args: PageArgs; rows: PageRow[]; hasNextPage: boolean };
+
+const IntegrationFilterInput = builder.inputType("IntegrationFilter", {
+  description: "Narrows Query.integrations; every list given must match (an empty or missing list matches all)",
+  fields: (t) => ({
+    providers: t.idList({ required: false, description: "Provider ids (slack, hubspot, a PROVIDERS_FILE id)" }),
+    states: t.field({ type: [IntegrationStateEnum], required: false, description: "The card's one state (Integration.state)" }),
+    health: t.field({ type: [HealthStatusEnum], required: false }),
+    status: t.field({ type: [IntegrationStatusEnum], required: false }),
+  }),
+});
+
+const PageInfoRef = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null; startCursor: string | null; hasPreviousPage: boolean }>("PageInfo").implement({
+  description: "Relay-style page information",
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean("hasNextPage"),
+    hasPreviousPage: t.exposeBoolean("hasPreviousPage", { description: "Always false: pages go forward only (first/after)" }),
+    startCursor: t.exposeString("startCursor", { nullable: true }),
+    endCursor: t.exposeString("endCursor", { nullable: true, description: "Pass as `after` for the next page" }),
+  }),
+});
+
+const IntegrationEdgeRef = builder.objectRef<{ cursor: string; id: string }>("IntegrationEdge").implement({
+  fields: (t) => ({
+    cursor: t.exposeString("cursor"),
+    node: t.prismaField({ type: "Integration", resolve: (query, edge, _args, ctx) => ctx.loaders.integrationById.load(edge.id) as never }),
+  }),
+});
+
+const IntegrationConnectionRef = builder.objectRef<PageSource>("IntegrationConnection");
+builder.objectType(IntegrationConnectionRef, {
+  description:
+    "A page of connections in a stable order (provider, then label case-insensitively, then id). A cursor keeps its place when connections are added or removed before it",
+  fields: (t) => ({
+    edges: t.field({ type: [IntegrationEdgeRef], resolve: (p) => p.rows }),
+    nodes: t.prismaField({ type: ["Integration"], resolve: (_query, p, _args, ctx) => Promise.all(p.rows.map((r) => ctx.loaders.integrationById.load(r.id))) as never }),
+    pageInfo: t.field({
+      type: PageInfoRef,
+      resolve: (p) => ({ hasNextPage: p.hasNextPage, hasPreviousPage: false, startCursor: p.rows[0]?.cursor ?? null, endCursor: p.rows.at(-1)?.cursor ?? null }),
+    }),
+    totalCount: t.int({ description: "Connections matching the filter and search, on every page", resolve: (p, _args, ctx) => integrationCount(ctx.prisma, p.args) }),
+  }),
+});
+
 builder.queryField("integrations", (t) =>
-  t.prismaField({
-    type: ["Integration"],
-    description: "Every connection of the caller's workspace",
+  t.field({
+    type: IntegrationConnectionRef,
+    description:
+      "The caller's workspace's connections, a page at a time (since issue 14; it was a plain list before): `integrations(first: 50) { nodes { id label } pageInfo { hasNextPage endCursor } totalCount }`, then `after: endCursor`. `first` defaults to 50, at most 200. `search` matches the label, the account name or id and the provider id (case-insensitive)",
     authScopes: { permission: { integration: ["read"] } },
-    resolve: (query, _root, _args, ctx) =>
-      ctx.prisma.integration.findMany({ ...query, where: { workspaceId: ctx.viewer.workspaceId }, orderBy: { providerId: "asc" } }),
+    args: {
+      first: t.arg.int({ required: false, defaultValue: PAGE_DEFAULT }),
+      after: t.arg.string({ required: false }),
+      filter: t.arg({ type: IntegrationFilterInput, required: false }),
+      search: t.arg.string({ required: false }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const pageArgs: PageArgs = {
+        workspaceId: ctx.viewer.workspaceId,
+        first: args.first ?? PAGE_DEFAULT,
+        after: args.after ?? null,
+        filter: args.filter ? { providers: args.filter.providers?.map(String) ?? null, states: args.filter.states ?? null, health: args.filter.health ?? null, status: args.filter.status ?? null } : null,
+        search: args.search ?? null,
+      };
+      try {
+        const page = await integrationPage(ctx.prisma, pageArgs);
+        return { args: pageArgs, ...page };
+      } catch (error) {
+        if (error instanceof PageInputError) throw clientError("BAD_USER_INPUT", error.message);
+        throw error;
+      }
+    },
   }),
 );
 
@@ -210,6 +283,64 @@ builder.queryField("integration", (t) =>
       const id = String(args.id);
       if (id.length > 64) throw clientError("BAD_USER_INPUT", "id is too long");
       return ctx.prisma.integration.findFirst({ ...query, where: { id, workspaceId: ctx.viewer.workspaceId } });
+    },
+  }),
+);
+
+const ProviderSummaryRef = builder.objectRef<ProviderSummary>("ProviderConnectionCount").implement({
+  description: "How many connections a provider has in the workspace, by state",
+  fields: (t) => ({
+    providerId: t.exposeString("providerId"),
+    provider: t.field({ type: ProviderRef, nullable: true, resolve: (s, _args, ctx) => findProvider(ctx.catalog, s.providerId) ?? null }),
+    total: t.exposeInt("total", { description: "Every connection, connected or not" }),
+    connected: t.exposeInt("connected", { description: "Connections that are not disconnected" }),
+    needsAttention: t.exposeInt("needsAttention", { description: "Connections whose state is FAILING, UNHEALTHY, REAUTH_REQUIRED or MISSING_SCOPES" }),
+    states: t.field({
+      type: [builder.objectRef<{ state: IntegrationState; count: number }>("IntegrationStateCount").implement({
+        fields: (u) => ({ state: u.field({ type: IntegrationStateEnum, resolve: (c) => c.state }), count: u.exposeInt("count") }),
+      })],
+      resolve: (s) => Object.entries(s.states).map(([state, count]) => ({ state: state as IntegrationState, count: count ?? 0 })),
+    }),
+  }),
+});
+
+builder.queryField("integrationCounts", (t) =>
+  t.field({
+    type: [ProviderSummaryRef],
+    description: "Connections per provider and state in the caller's workspace (the dashboard's groups and summary), whatever page is loaded; providers without connections are left out",
+    authScopes: { permission: { integration: ["read"] } },
+    resolve: (_root, _args, ctx) => integrationSummary(ctx.prisma, ctx.viewer.workspaceId),
+  }),
+);
+
+builder.mutationField("renameIntegration", (t) =>
+  t.prismaField({
+    type: "Integration",
+    description: "Names a connection (members and above); an empty label goes back to the account's name. Audited",
+    authScopes: { permission: { integration: ["test"] } },
+    args: { id: t.arg.id({ required: true }), label: t.arg.string({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const id = String(args.id);
+      const label = args.label.trim().replace(/\s+/g, " ");
+      if (id.length > 64) throw clientError("BAD_USER_INPUT", "id is too long");
+      if (label.length > 80) throw clientError("BAD_USER_INPUT", "A label has at most 80 characters.", undefined, { reason: "label_too_long" });
+      if (/[\u0000-\u001f\u007f]/.test(label)) throw clientError("BAD_USER_INPUT", "A label cannot contain control characters.", undefined, { reason: "invalid_label" });
+      const row = await ctx.prisma.integration.findFirst({ where: { id, workspaceId: ctx.viewer.workspaceId }, select: { id: true, account: true, label: true, providerId: true } });
+      if (!row) throw clientError("NOT_FOUND", "No such integration in this workspace.");
+      const accountName = (row.account as AccountDetails | null)?.name ?? null;
+      return ctx.prisma.$transaction(async (tx) => {
+        const updated = await tx.integration.update({ ...query, where: { id }, data: label ? { label, labelSetByUser: true } : { label: accountName, labelSetByUser: false } });
+        await recordAudit(tx, {
+          workspaceId: ctx.viewer.workspaceId,
+          actorUserId: ctx.viewer.userId,
+          actorApiKeyId: ctx.viewer.apiKeyId,
+          action: "integration.renamed",
+          targetType: "integration",
+          targetId: id,
+          metadata: { provider: row.providerId, from: row.label, to: label || accountName },
+        });
+        return updated;
+      });
     },
   }),
 );
