@@ -61,13 +61,13 @@ describe.skipIf(!enabled)("GraphQL authentication and workspace isolation", () =
 
   it("lists only the caller's workspace integrations over HTTP", async () => {
     for (const auth of [{ cookie: alice.cookie }, { apiKey: aliceKey }]) {
-      const res = await t.gql("{ integrations { id providerId } theirs: integration(id: $id) { id } }".replace("$id", JSON.stringify(bobIntegrationId)), auth);
+      const res = await t.gql("{ integrations { nodes { id providerId } } theirs: integration(id: $id) { id } }".replace("$id", JSON.stringify(bobIntegrationId)), auth);
       expect(res.body.errors).toBeUndefined();
-      expect(res.body.data.integrations.map((i: { providerId: string }) => i.providerId)).toEqual(["google"]);
+      expect(res.body.data.integrations.nodes.map((i: { providerId: string }) => i.providerId)).toEqual(["google"]);
       expect(res.body.data.theirs).toBeNull();
     }
-    const own = await t.gql("{ integrations { id providerId account { name } } }", { cookie: bob.cookie });
-    expect(own.body.data.integrations).toEqual([{ id: bobIntegrationId, providerId: "slack", account: { name: "Bob's Slack" } }]);
+    const own = await t.gql("{ integrations { nodes { id providerId account { name } } } }", { cookie: bob.cookie });
+    expect(own.body.data.integrations.nodes).toEqual([{ id: bobIntegrationId, providerId: "slack", account: { name: "Bob's Slack" } }]);
   });
 
   it("lists only the caller's workspace integrations over graphql-ws (cookie and API key)", async () => {
@@ -75,9 +75,9 @@ describe.skipIf(!enabled)("GraphQL authentication and workspace isolation", () =
     const byKey = wsClient(t.url, { authorization: `Bearer ${aliceKey}` });
     try {
       for (const client of [byCookie, byKey]) {
-        const res = await wsQuery(client, "query($id: ID!) { integrations { providerId } integration(id: $id) { id } }", { id: bobIntegrationId });
+        const res = await wsQuery(client, "query($id: ID!) { integrations { nodes { providerId } } integration(id: $id) { id } }", { id: bobIntegrationId });
         expect(res.errors).toBeUndefined();
-        expect(res.data).toEqual({ integrations: [{ providerId: "google" }], integration: null });
+        expect(res.data).toEqual({ integrations: { nodes: [{ providerId: "google" }] }, integration: null });
       }
     } finally {
       await byCookie.dispose();
@@ -102,8 +102,8 @@ describe.skipIf(!enabled)("GraphQL authentication and workspace isolation", () =
     ).rejects.toThrow(/Only workspace owners and admins/);
     // An owner-made key with role viewer reads, but its mutations are refused.
     const viewerKey = await createWorkspaceApiKey({ auth: t.app.auth, prisma: t.app.db.prisma, userId: alice.userId, workspaceId: alice.workspaceId, name: "ro", role: "viewer" });
-    const read = await t.gql("{ viewer { role } integrations { providerId } }", { apiKey: viewerKey.key });
-    expect(read.body.data).toEqual({ viewer: { role: "VIEWER" }, integrations: [{ providerId: "google" }] });
+    const read = await t.gql("{ viewer { role } integrations { nodes { providerId } } }", { apiKey: viewerKey.key });
+    expect(read.body.data).toEqual({ viewer: { role: "VIEWER" }, integrations: { nodes: [{ providerId: "google" }] } });
     const write = await t.gql(`mutation { createApiKey(name: "escalate") { key } }`, { apiKey: viewerKey.key });
     expect(write.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     expect(write.body.data).toBeNull();

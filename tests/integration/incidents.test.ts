@@ -171,7 +171,7 @@ describe.skipIf(!enabled)("incidents", () => {
       expect((four.body.data!.incidents as unknown[]).length).toBe(4);
       expect(four.incidentStatements).toBe(one.incidentStatements);
       expect(four.total).toBe(one.total);
-      const perConnection = await ask(`{ integrations { id incidents(first: 5) { ${INCIDENT_FIELDS} } } }`);
+      const perConnection = await ask(`{ integrations { nodes { id incidents(first: 5) { ${INCIDENT_FIELDS} } } } }`);
       // One batched read of the four connections' incidents, and one batched read of their
       // connections (Incident.integration): never one per connection.
       expect(perConnection.incidentStatements).toBeLessThanOrEqual(2);

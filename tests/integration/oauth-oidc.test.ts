@@ -92,8 +92,8 @@ describe.skipIf(!enabled)("OAuth lifecycle with a catalog OIDC provider", () => 
     expect(done.setCookies.some((c) => /^switchboard_oauth=;.*Max-Age=0/.test(c))).toBe(true);
     expect(oidc.tokenRequests.authorization_code - before).toBe(1);
 
-    const res = await t.gql("{ integrations { providerId status healthStatus account { id name } grantedScopes missingScopes } }", { cookie: user.cookie });
-    expect(res.body.data.integrations).toEqual([
+    const res = await t.gql("{ integrations { nodes { providerId status healthStatus account { id name } grantedScopes missingScopes } } }", { cookie: user.cookie });
+    expect(res.body.data.integrations.nodes).toEqual([
       { providerId: "acme", status: "CONNECTED", healthStatus: "HEALTHY", account: { id: "alice", name: "alice@acme.example" }, grantedScopes: expect.arrayContaining(["openid", "offline_access"]), missingScopes: [] },
     ]);
     const row = await t.app.db.prisma.integration.findFirstOrThrow({ where: { workspaceId: user.workspaceId, providerId: "acme" } });

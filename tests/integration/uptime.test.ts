@@ -119,7 +119,7 @@ describe.skipIf(!enabled)("uptime", () => {
     const all = await Promise.all(Object.values(ids).map((id) => loader.load(id)));
     expect(queries).toBe(1);
     expect(all.map((u) => u.last24h)).toEqual([5 / 8, 1, 0.5, null]);
-    const cards = await t.gql(`{ integrations { providerId uptime { last24h } } }`, { cookie: user.cookie });
-    expect(Object.fromEntries(cards.body.data.integrations.map((i: { providerId: string; uptime: { last24h: number | null } }) => [i.providerId, i.uptime.last24h]))).toEqual({ google: 0.5, hubspot: 1, salesforce: null, slack: 5 / 8 });
+    const cards = await t.gql(`{ integrations { nodes { providerId uptime { last24h } } } }`, { cookie: user.cookie });
+    expect(Object.fromEntries(cards.body.data.integrations.nodes.map((i: { providerId: string; uptime: { last24h: number | null } }) => [i.providerId, i.uptime.last24h]))).toEqual({ google: 0.5, hubspot: 1, salesforce: null, slack: 5 / 8 });
   });
 });

@@ -35,9 +35,9 @@ describe.skipIf(!enabled)("load: subscriptions, a sweep and concurrent queries t
       const latencies: number[] = [];
       const query = async () => {
         const started = performance.now();
-        const res = await t.gql("{ integrations { id status healthStatus healthHistory(first: 5) { status } uptime { last24h } } }", { cookie: user.cookie });
+        const res = await t.gql("{ integrations { nodes { id status healthStatus healthHistory(first: 5) { status } uptime { last24h } } } }", { cookie: user.cookie });
         latencies.push(performance.now() - started);
-        return res.status === 200 && !res.body.errors && res.body.data.integrations.length === 4;
+        return res.status === 200 && !res.body.errors && res.body.data.integrations.nodes.length === 4;
       };
       const [sweep, ok] = await Promise.all([
         t.app.scheduler.sweep(),

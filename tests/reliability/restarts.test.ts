@@ -154,6 +154,6 @@ describe.skipIf(!enabled)("database connections lost in the middle of a sweep", 
       expect(r.nextHealthCheckAt!.getTime()).toBeGreaterThan(Date.now());
       expect(r.status).toBe("CONNECTED");
     }
-    expect((await t.gql("{ integrations { id } }", { cookie: user.cookie })).body.data.integrations).toHaveLength(2);
+    expect((await t.gql("{ integrations { nodes { id } } }", { cookie: user.cookie })).body.data.integrations.nodes).toHaveLength(2);
   });
 });

@@ -34,6 +34,7 @@ describe.skipIf(!enabled)("access matrix", () => {
     ["integration", `query($id: ID!) { integration(id: $id) { id } }`],
     ["testIntegration", `mutation($id: ID!) { testIntegration(id: $id) { status } }`],
     ["disconnectIntegration", `mutation($id: ID!) { disconnectIntegration(id: $id, forget: true) { disconnected } }`],
+    ["renameIntegration", `mutation($id: ID!) { renameIntegration(id: $id, label: "Mine now") { id } }`],
     ["revokeApiKey", `mutation($id: ID!) { revokeApiKey(id: $id) }`],
     ["updateMemberRole", `mutation($id: ID!) { updateMemberRole(id: $id, role: VIEWER) { id } }`],
     ["removeMember", `mutation($id: ID!) { removeMember(id: $id) }`],
@@ -46,6 +47,7 @@ describe.skipIf(!enabled)("access matrix", () => {
     integration: "integration",
     testIntegration: "integration",
     disconnectIntegration: "integration",
+    renameIntegration: "integration",
     revokeApiKey: "apiKey",
     updateMemberRole: "member",
     removeMember: "member",
@@ -65,16 +67,19 @@ describe.skipIf(!enabled)("access matrix", () => {
       }
       expect(res.body.errors?.[0]?.extensions?.code, name).toBe("NOT_FOUND");
     }
-    expect(await t.app.db.prisma.integration.findUniqueOrThrow({ where: { id: ids.integration } })).toMatchObject({ status: "CONNECTED" });
+    expect(await t.app.db.prisma.integration.findUniqueOrThrow({ where: { id: ids.integration } })).toMatchObject({ status: "CONNECTED", label: "Acme Sandbox", labelSetByUser: false });
     expect(await t.app.db.prisma.apikey.count({ where: { id: ids.apiKey } })).toBe(1);
     expect(await t.app.db.prisma.member.findUniqueOrThrow({ where: { id: ids.member } })).toMatchObject({ role: "owner" });
     expect(await t.app.db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: ids.webhook } })).toMatchObject({ enabled: true });
     expect(await t.app.db.prisma.invitation.findUniqueOrThrow({ where: { id: ids.invitation } })).toMatchObject({ status: "pending" });
     expect(await t.app.db.prisma.auditEvent.count({ where: { workspaceId: victim.workspaceId } })).toBe(before);
     // Lists show nothing of the victim's.
-    const lists = await t.gql(`{ integrations { id } apiKeys { id } members { id } webhookEndpoints { id } auditEvents { id } invitations { id } }`, { cookie: attacker.cookie });
+    const lists = await t.gql(`{ integrations { nodes { id } totalCount } integrationCounts { providerId total } apiKeys { id } members { id } webhookEndpoints { id } auditEvents { id } invitations { id } }`, { cookie: attacker.cookie });
     const flat = JSON.stringify(lists.body.data);
     for (const id of Object.values(ids)) expect(flat).not.toContain(id);
+    // Nor do the counts: the victim's Slack connection is not the attacker's.
+    expect(lists.body.data.integrations).toEqual({ nodes: [], totalCount: 0 });
+    expect(lists.body.data.integrationCounts).toEqual([]);
   });
 
   it("a subscription to another workspace's integration id receives nothing", async () => {
@@ -97,7 +102,9 @@ describe.skipIf(!enabled)("access matrix", () => {
       keys[role] = (await createWorkspaceApiKey({ auth: t.app.auth, prisma: t.app.db.prisma, userId: victim.userId, workspaceId: victim.workspaceId, name: role, role })).key;
     }
     const actions: [string, string, Record<string, unknown>, ("owner" | "admin" | "member" | "viewer")[]][] = [
-      ["read integrations", `{ integrations { id } }`, {}, ["owner", "admin", "member", "viewer"]],
+      ["read integrations", `{ integrations { nodes { id } } }`, {}, ["owner", "admin", "member", "viewer"]],
+      ["read counts", `{ integrationCounts { providerId total } }`, {}, ["owner", "admin", "member", "viewer"]],
+      ["rename", `mutation($id: ID!) { renameIntegration(id: $id, label: "Renamed") { id } }`, { id: ids.integration }, ["owner", "admin", "member"]],
       ["test", `mutation($id: ID!) { testIntegration(id: $id) { status } }`, { id: ids.integration }, ["owner", "admin", "member"]],
       ["test all", `mutation { testAllIntegrations { status } }`, {}, ["owner", "admin", "member"]],
       ["connect", `mutation { connectIntegration(provider: "google") { authorizationUrl } }`, {}, ["owner", "admin"]],
@@ -116,6 +123,8 @@ describe.skipIf(!enabled)("access matrix", () => {
         else expect(code, `${role} ${what}`).toBe("FORBIDDEN");
       }
     }
+    // Renamed by the owner, the admin and the member, never by the viewer.
+    expect(await t.app.db.prisma.auditEvent.count({ where: { workspaceId: victim.workspaceId, action: "integration.renamed" } })).toBe(3);
     // Disconnect last: only owners and admins; a member's attempt leaves the connection alone.
     const denied = await t.gql(`mutation($id: ID!) { disconnectIntegration(id: $id) { disconnected } }`, { apiKey: keys.member, variables: { id: ids.integration } });
     expect(denied.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");

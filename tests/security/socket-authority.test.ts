@@ -295,7 +295,7 @@ describe.skipIf(!enabled)("each operation on a socket runs with the membership a
     await s.ready;
     expect(await s.request("1", "{ viewer { role } }")).toEqual({ data: { viewer: { role: "MEMBER" } } });
     await t.app.db.prisma.member.delete({ where: { id: membershipId } });
-    s.subscribe("2", "{ integrations { id } }");
+    s.subscribe("2", "{ integrations { nodes { id } } }");
     await waitUntil(() => s.closed() !== null, 1000, "the socket to close");
     expect(s.closed()).toMatchObject({ code: 4403, reason: expect.stringMatching(/no longer a member/i) });
     expect(s.results("2")).toEqual([]);

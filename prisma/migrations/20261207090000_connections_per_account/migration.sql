@@ -16,7 +16,7 @@ DROP INDEX "integration_workspaceId_providerId_key";
 CREATE UNIQUE INDEX "integration_workspaceId_providerId_accountId_key" ON "integration"("workspaceId", "providerId", "accountId");
 
 -- The dashboard's keyset order: provider, label (case-insensitive), id.
-CREATE INDEX "integration_workspaceId_providerId_label_id_idx" ON "integration"("workspaceId", "providerId", lower(COALESCE("label", '')), "id");
+CREATE INDEX "integration_workspaceId_providerId_label_id_idx" ON "integration"("workspaceId", "providerId", lower(COALESCE("label", "account"->>'name', '')), "id");
 
 -- Reconnect renews one connection: the flow remembers which.
 ALTER TABLE "oauth_state" ADD COLUMN "integrationId" TEXT;

@@ -54,7 +54,8 @@ export const STATE_SQL = Prisma.sql`CASE
 /** States that ask a person to look (the dashboard's "need attention"). */
 export const ATTENTION_STATES: IntegrationState[] = ["FAILING", "UNHEALTHY", "REAUTH_REQUIRED", "MISSING_SCOPES"];
 
-const LABEL_KEY = Prisma.sql`lower(COALESCE(i."label", ''))`;
+/** The label as shown (Integration.label: the label, else the account's name), lower case. */
+const LABEL_KEY = Prisma.sql`lower(COALESCE(i."label", i."account"->>'name', ''))`;
 
 function likePattern(search: string): string {
   return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -187,9 +187,19 @@ export async function completeConnection({
       logger.info({ provider: provider.id, workspaceId: consumed.workspaceId, errorCode: target.code }, "an OAuth callback signed in to another account than the connection being reconnected");
       return failure(provider.id, target.code, returnTo);
     }
-    const integration = await saveConnection({ services, provider, org: consumed.org, workspaceId: consumed.workspaceId, userId: consumed.userId, existingId: target.id, tokens, inspection, accountError, latencyMs }).catch((error: unknown) => {
-      throw new ConnectionNotStored(error);
-    });
+    const save = (existingId: string | null) => saveConnection({ services, provider, org: consumed.org, workspaceId: consumed.workspaceId, userId: consumed.userId, existingId, tokens, inspection, accountError, latencyMs });
+    const integration = await save(target.id)
+      .catch(async (error: unknown) => {
+        // Two callbacks for one new account at once: the unique (workspace, provider, account)
+        // index let the other create the row; this one renews it.
+        if (target.id !== null || (error as { code?: string }).code !== "P2002" || !inspection?.account.id) throw error;
+        const again = await whichConnection(prisma, { workspaceId: consumed.workspaceId, providerId: provider.id, reconnecting: null, accountId: inspection.account.id });
+        if (!again.ok || again.id === null) throw error;
+        return save(again.id);
+      })
+      .catch((error: unknown) => {
+        throw new ConnectionNotStored(error);
+      });
     logger.info({ provider: provider.id, integrationId: integration.id, workspaceId: consumed.workspaceId }, "connected an integration");
     return { redirectTo: withParams(returnTo ?? DASHBOARD_PATH, { connected: provider.id }), integrationId: integration.id };
   } catch (error) {
@@ -294,8 +304,6 @@ async function saveConnection({
     consecutiveSuccesses: accountError ? 0 : 1,
   };
   const integration = await prisma.$transaction(async (tx) => {
-    // Two callbacks for one new account at once: the unique (workspace, provider, account)
-    // index lets one create; the other fails and the person connects again (nothing is lost).
     const row = existing
       ? await tx.integration.update({ where: { id }, data })
       : await tx.integration.create({ data: { id, workspaceId, providerId: provider.id, ...data, tokenGeneration: 1 } });

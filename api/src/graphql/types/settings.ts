@@ -118,7 +118,7 @@ builder.prismaObject("AuditEvent", {
     id: t.exposeID("id"),
     action: t.exposeString("action", {
       description:
-        "integration.connected, integration.disconnected, integration.tested, api_key.created, api_key.revoked, member.invited, member.invitation_revoked, member.joined, member.role_changed, member.removed, workspace.renamed, webhook.*",
+        "integration.connected, integration.disconnected, integration.renamed, integration.tested, api_key.created, api_key.revoked, member.invited, member.invitation_revoked, member.joined, member.role_changed, member.removed, workspace.renamed, webhook.*",
     }),
     actorUserId: t.exposeString("actorUserId", { nullable: true }),
     actorApiKeyId: t.exposeString("actorApiKeyId", { nullable: true }),
