@@ -308,6 +308,38 @@ describe.skipIf(!enabled)("alerts", () => {
     expect(await sendMailDetailed({ SMTP_URL: undefined, SMTP_FROM: undefined, PUBLIC_URL: "http://x.test" }, { to: ["a@x.test"], subject: "s", text: "t" })).toMatchObject({ ok: false, error: expect.stringContaining("SMTP_URL") });
   });
 
+  it("with two Slack workspaces connected, a Slack channel posts through the one it names", async () => {
+    const dora = await t.signUp({ name: "Dora" });
+    const acme = await connectSandbox(t, dora, "slack");
+    const globex = await connectSandbox(t, dora, "slack", { account: "Globex Sandbox" });
+    expect(acme).not.toBe(globex);
+    const setup = await t.gql(`{ alertSetup { slackConnected slackConnections { id label canPost } } }`, { cookie: dora.cookie });
+    expect(setup.body.data.alertSetup.slackConnections).toEqual([
+      { id: acme, label: "Acme Sandbox", canPost: true },
+      { id: globex, label: "Globex Sandbox", canPost: true },
+    ]);
+    const send = async (id: string) =>
+      (await t.gql(`mutation($id: ID!) { sendTestAlert(id: $id) { status lastError } }`, { cookie: dora.cookie, variables: { id } })).body.data.sendTestAlert as { status: string; lastError: string | null };
+    // Unnamed: which workspace would post is not guessed.
+    const unnamed = await createChannel({ kind: "SLACK", name: "Which one", slackChannel: "#alerts" }, dora.cookie);
+    expect((await send(unnamed.id)).lastError).toBe("several Slack workspaces are connected here: choose the one that posts in this channel's settings");
+    // Named: posts with that connection's token.
+    const named = await t.gql(`mutation($id: ID!, $s: ID!) { updateAlertChannel(id: $id, slackIntegrationId: $s) { slackIntegrationId } }`, { cookie: dora.cookie, variables: { id: unnamed.id, s: globex } });
+    expect(named.body.data.updateAlertChannel.slackIntegrationId).toBe(globex);
+    const before = posts("chat.postMessage").length;
+    expect(await send(unnamed.id)).toMatchObject({ status: "delivered", lastError: null });
+    const [post] = posts("chat.postMessage").slice(before);
+    const { getAccessToken } = await import("@switchboard/api/domain/integrations/refresh");
+    const token = async (integrationId: string) => (await getAccessToken({ services: t.app.services, provider: t.app.services.catalog.find((p) => p.id === "slack")!, integrationId })).accessToken;
+    expect(post!.token).toBe(await token(globex));
+    expect(post!.token).not.toBe(await token(acme));
+    // Another workspace's Slack connection, or another provider's, cannot be named.
+    for (const s of [ids.slack!, ids.google!]) {
+      const r = await t.gql(`mutation($id: ID!, $s: ID!) { updateAlertChannel(id: $id, slackIntegrationId: $s) { id } }`, { cookie: dora.cookie, variables: { id: unnamed.id, s } });
+      expect(r.body.errors?.[0]?.message).toBe("No Slack connection with that id in this workspace.");
+    }
+  });
+
   it("Slack channels need a Slack connection in the workspace", async () => {
     const bob = await t.signUp({ name: "Bob" });
     const c = await createChannel({ kind: "SLACK", name: "No slack", slackChannel: "#alerts" }, bob.cookie);
