@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { CONNECTION_TOKEN_PATH, createConnectionTokenRoute } from "./http/connection-token.ts";
 import type { AddressInfo } from "node:net";
 import { toNodeHandler } from "better-auth/node";
 import type { Env } from "./env.ts";
@@ -144,6 +145,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // A fault set on /sandbox is checked at the scheduler's next tick, not at the next interval.
   const sandbox = env.sandboxEnabled ? createSandbox({ publicUrl: env.PUBLIC_URL, logger, ...sandboxAppOptions({ env, auth, prisma: db.prisma }), onFault: (provider) => db.prisma.integration.updateMany({ where: { providerId: provider, status: "CONNECTED" }, data: { nextHealthCheckAt: new Date() } }).then(() => {}, (err: unknown) => logger.warn({ err, provider }, "could not make the sandbox provider's connections due")) }) : null;
 
+  const connectionToken = createConnectionTokenRoute(services);
+
   const server = createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     // Whatever a client sent under this name is replaced by what the socket (and trusted
@@ -186,6 +189,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
         }
         return void Promise.resolve(authHandler(req, res)).catch(fail);
       }
+      const tokenRoute = CONNECTION_TOKEN_PATH.exec(path);
+      if (tokenRoute) return void connectionToken(req, res, tokenRoute[1]!).catch(fail);
       if (path === "/healthz") return healthz(res);
       if (path === "/metrics") return void serveMetrics(req, res, { metrics, token: env.METRICS_TOKEN, production: env.NODE_ENV === "production" }).catch(fail);
       if (path === "/sandbox" || path.startsWith("/sandbox/")) {

@@ -112,6 +112,8 @@ export const envSchema = z
     SMTP_FROM: optional,
     /** Refresh access tokens this long before they expire; a catalog entry may set its own. */
     TOKEN_REFRESH_MARGIN_SECONDS: int(120, 0, 86_400),
+    /** POST /api/connections/{id}/token reads per API key per minute (per process). */
+    CREDENTIALS_READS_PER_MINUTE: int(60, 1, 100_000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** Deepest selection set a GraphQL operation may have; the dashboard needs 6. */
     GRAPHQL_MAX_DEPTH: int(10, 2, 100),

@@ -5,6 +5,7 @@ import { can, isRoleName, type RoleName } from "./roles.ts";
 const ROLE_ORDER: RoleName[] = ["viewer", "member", "admin", "owner"];
 import { recordAudit } from "../domain/integrations/audit.ts";
 import { publishAccessChange, type Realtime } from "../realtime/pubsub.ts";
+import { permissionsAllowedFor, type ApiKeyPermission } from "./key-permissions.ts";
 
 export class ApiKeyError extends Error {
   constructor(
@@ -16,7 +17,7 @@ export class ApiKeyError extends Error {
   }
 }
 
-export type CreatedApiKey = { id: string; name: string; start: string | null; createdAt: Date; key: string };
+export type CreatedApiKey = { id: string; name: string; start: string | null; createdAt: Date; key: string; permissions: ApiKeyPermission[]; role: RoleName };
 
 /**
  * Creates a workspace API key on behalf of a member who may manage keys. The server records who
@@ -32,6 +33,7 @@ export async function createWorkspaceApiKey({
   workspaceId,
   name,
   role: requestedRole,
+  permissions = ["read"],
   actorApiKeyId,
 }: {
   auth: Auth;
@@ -41,6 +43,8 @@ export async function createWorkspaceApiKey({
   name: string;
   /** A weaker role for the key than its creator's (server-side callers only; never above the creator's). */
   role?: RoleName;
+  /** What the key may do (parsePermissions); never more than its role allows. Default: read. */
+  permissions?: ApiKeyPermission[];
   /** When a key creates another key, the audit row names it. */
   actorApiKeyId?: string;
 }): Promise<CreatedApiKey> {
@@ -50,19 +54,23 @@ export async function createWorkspaceApiKey({
   if (!membership || !isRoleName(membership.role)) throw new ApiKeyError("NOT_A_MEMBER", "You are not a member of this workspace.");
   if (!can(membership.role, { apiKey: ["create"] })) throw new ApiKeyError("FORBIDDEN", "Only workspace owners and admins can create API keys.");
   const role = requestedRole && ROLE_ORDER.indexOf(requestedRole) < ROLE_ORDER.indexOf(membership.role) ? requestedRole : membership.role;
+  const allowed = permissionsAllowedFor(role);
+  const beyond = permissions.filter((p) => !allowed.includes(p));
+  if (beyond.length) throw new ApiKeyError("FORBIDDEN", `A key acting as ${role} cannot have the ${beyond.join(" and ")} permission${beyond.length > 1 ? "s" : ""} (it may have: ${allowed.join(", ")}).`);
+  if (permissions.length === 0) throw new ApiKeyError("INVALID_NAME", "Give at least one permission: read, proxy or credentials.");
   // The library stores the hashed key; the creator and role are set right after, in our own
   // columns. Until then the row has no creator, and a key without one is refused.
   const created = await auth.api.createApiKey({ body: { name: trimmed, organizationId: workspaceId, userId } });
   try {
     await prisma.$transaction(async (tx) => {
-      await tx.apikey.update({ where: { id: created.id }, data: { createdById: userId, role } });
-      await recordAudit(tx, { workspaceId, actorUserId: userId, actorApiKeyId, action: "api_key.created", targetType: "api_key", targetId: created.id, metadata: { name: trimmed, role } });
+      await tx.apikey.update({ where: { id: created.id }, data: { createdById: userId, role, access: permissions } });
+      await recordAudit(tx, { workspaceId, actorUserId: userId, actorApiKeyId, action: "api_key.created", targetType: "api_key", targetId: created.id, metadata: { name: trimmed, role, permissions } });
     });
   } catch (error) {
     await prisma.apikey.deleteMany({ where: { id: created.id } });
     throw error;
   }
-  return { id: created.id, name: created.name ?? trimmed, start: created.start ?? null, createdAt: new Date(created.createdAt), key: created.key };
+  return { id: created.id, name: created.name ?? trimmed, start: created.start ?? null, createdAt: new Date(created.createdAt), key: created.key, permissions, role };
 }
 
 /** Deletes a key of the workspace; its open sockets hear of it. Throws ApiKeyError NOT_FOUND. */

@@ -5,6 +5,7 @@ import { createGraphQLError } from "graphql-yoga";
 import { isRoleName, type RoleName } from "./roles.ts";
 import { CLIENT_ADDRESS_HEADER, throttleSubject } from "./client-address.ts";
 import { tooManyAttemptsMessage, type Blocked } from "./throttle.ts";
+import { effectivePermissions, type ApiKeyPermission } from "./key-permissions.ts";
 
 /** Who is calling, in which workspace, with which role. Every GraphQL resolver starts here. */
 export type Viewer = {
@@ -13,6 +14,8 @@ export type Viewer = {
   role: RoleName;
   via: "session" | "apiKey";
   apiKeyId?: string;
+  /** via apiKey: what the key may do now (its stored permissions that its current role still allows) */
+  keyPermissions?: ApiKeyPermission[];
   /** The better-auth session this viewer came from (via session). */
   sessionId?: string;
 };
@@ -36,6 +39,7 @@ export async function resolveViewer({
   headers,
   onSetCookie,
   countKeyFailure = true,
+  need = "read",
 }: {
   auth: Auth;
   prisma: PrismaClient;
@@ -47,10 +51,24 @@ export async function resolveViewer({
    * a key that was valid when a socket opened (now revoked) is no guess: pass false.
    */
   countKeyFailure?: boolean;
+  /** What an API key must be allowed to do here (default read: the GraphQL API); refused with 403 otherwise. */
+  need?: ApiKeyPermission;
 }): Promise<Viewer | null> {
   const token = bearerToken(headers.get("authorization"));
-  if (token) return viewerFromBearer({ auth, prisma, headers, key: token, countFailure: countKeyFailure });
+  if (token) {
+    const viewer = await viewerFromBearer({ auth, prisma, headers, key: token, countFailure: countKeyFailure });
+    if (viewer && !viewer.keyPermissions?.includes(need)) throw keyPermissionError(need, viewer.keyPermissions ?? []);
+    return viewer;
+  }
   return viewerFromSessionCookie({ auth, prisma, headers, onSetCookie });
+}
+
+/** A valid key without the permission a route needs: HTTP 403, saying which permission. */
+export function keyPermissionError(need: ApiKeyPermission, has: readonly ApiKeyPermission[]) {
+  const what = { read: "read the GraphQL API", proxy: "call providers through the proxy", credentials: "read connection credentials" }[need];
+  return createGraphQLError(`This API key may not ${what}: it needs the ${need} permission (it has: ${has.length ? has.join(", ") : "none that its role still allows"}).`, {
+    extensions: { code: "FORBIDDEN", reason: "key_permission", permission: need, http: { status: 403 } },
+  });
 }
 
 /**
@@ -193,14 +211,15 @@ async function viewerFromApiKey({ auth, prisma, key }: { auth: Auth; prisma: Pri
   // The creator and role come from the key's own columns, written by the server when it made
   // the key (auth/api-keys.ts), never from its metadata, which a client could once write. A key
   // acts with at most its creator's current role in the workspace, and dies with the membership.
-  const rows = await prisma.$queryRaw<{ userId: string; keyRole: string | null; memberRole: string }[]>`
-    SELECT k."createdById" AS "userId", k."role" AS "keyRole", m."role" AS "memberRole"
+  const rows = await prisma.$queryRaw<{ userId: string; keyRole: string | null; memberRole: string; access: string[] }[]>`
+    SELECT k."createdById" AS "userId", k."role" AS "keyRole", m."role" AS "memberRole", k."access"
     FROM "api_key" k
     JOIN "membership" m ON m."userId" = k."createdById" AND m."organizationId" = k."referenceId"
     WHERE k."id" = ${result.key.id} AND k."referenceId" = ${result.key.referenceId}`;
   const row = rows[0];
   if (!row || !isRoleName(row.keyRole) || !isRoleName(row.memberRole)) return null;
-  return { userId: row.userId, workspaceId: result.key.referenceId, role: weaker(row.keyRole, row.memberRole), via: "apiKey", apiKeyId: result.key.id };
+  const role = weaker(row.keyRole, row.memberRole);
+  return { userId: row.userId, workspaceId: result.key.referenceId, role, via: "apiKey", apiKeyId: result.key.id, keyPermissions: effectivePermissions(row.access, role) };
 }
 
 const RANK: Record<RoleName, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };

@@ -21,8 +21,10 @@ Commands:
   create-user --email EMAIL --password PASSWORD [--name NAME]
       Create a user with a personal workspace they own (whatever SIGNUP says). The password
       needs at least 12 characters and must be hard to guess, as for sign-up.
-  create-api-key --email EMAIL --name NAME
-      Create an API key for the user's workspace; the key is printed once.
+  create-api-key --email EMAIL --name NAME [--permissions read,proxy,credentials]
+      Create an API key for the user's workspace; the key is printed once. Permissions (default
+      read): read = the GraphQL API; proxy = call providers through /proxy (members and up);
+      credentials = read fresh access tokens (owners and admins).
   check-now [--integration ID]
       Run a health check now for one integration, or for every connected one.
   rotate-encryption-key
@@ -112,19 +114,30 @@ async function createUser(args: string[], { io, withServices }: AdminContext): P
 }
 
 async function createApiKey(args: string[], { io, withServices }: AdminContext): Promise<void> {
-  const { values } = parseArgs({ args, options: { email: { type: "string" }, name: { type: "string" } }, strict: true });
+  const { values } = parseArgs({ args, options: { email: { type: "string" }, name: { type: "string" }, permissions: { type: "string" } }, strict: true });
   const email = required(values, "email").toLowerCase();
   const name = required(values, "name");
+  const { parsePermissions, KeyPermissionInputError } = await import("../auth/key-permissions.ts");
+  let permissions;
+  try {
+    permissions = parsePermissions(typeof values.permissions === "string" ? values.permissions : null);
+  } catch (error) {
+    if (error instanceof KeyPermissionInputError) throw new UsageError(`--permissions: ${error.message}`);
+    throw error;
+  }
   await withServices(async ({ db, auth }) => {
-    const { createWorkspaceApiKey } = await import("../auth/api-keys.ts");
+    const { createWorkspaceApiKey, ApiKeyError } = await import("../auth/api-keys.ts");
     const user = await db.prisma.user.findUnique({ where: { email }, select: { id: true } });
     if (!user) throw new UsageError(`no user with email ${email}`);
     const membership = await db.prisma.member.findFirst({ where: { userId: user.id }, orderBy: { createdAt: "asc" } });
     if (!membership) throw new UsageError(`${email} is not a member of any workspace`);
-    const created = await createWorkspaceApiKey({ auth, prisma: db.prisma, userId: user.id, workspaceId: membership.organizationId, name });
+    const created = await createWorkspaceApiKey({ auth, prisma: db.prisma, userId: user.id, workspaceId: membership.organizationId, name, permissions }).catch((error: unknown) => {
+      if (error instanceof ApiKeyError) throw new UsageError(error.message);
+      throw error;
+    });
     // The key on stdout alone, so `KEY=$(pnpm -s admin create-api-key ...)` works.
     io.out(created.key);
-    io.err(`API key "${created.name}" (${created.start}…) created for workspace ${membership.organizationId}. It is shown only this once.`);
+    io.err(`API key "${created.name}" (${created.start}…, ${created.permissions.join(", ")}) created for workspace ${membership.organizationId}. It is shown only this once.`);
   });
 }
 

@@ -1,3 +1,5 @@
+import { ApiKeyPermissionEnum } from "./api-key.ts";
+import { API_KEY_PERMISSIONS } from "../../auth/key-permissions.ts";
 import { builder } from "../builder.ts";
 import { RoleEnum } from "./enums.ts";
 import { actorOf, memberAction } from "./member-errors.ts";
@@ -27,6 +29,11 @@ builder.prismaObject("Apikey", {
       resolve: (k) => (isRoleName(k.role) ? k.role : "viewer"),
     }),
     createdBy: t.relation("createdBy", { nullable: true, description: "The member the key acts for" }),
+    permissions: t.field({
+      type: [ApiKeyPermissionEnum],
+      description: "What the key was made to do; a permission its role no longer allows is refused on use",
+      resolve: (k) => API_KEY_PERMISSIONS.filter((p) => k.access.includes(p)),
+    }),
   }),
 });
 
