@@ -63,6 +63,15 @@ describe.skipIf(!enabled)("admin CLI on Postgres", () => {
     });
     expect(await res.json()).toEqual({ data: { viewer: { role: "OWNER", user: { email: "ops@example.test" }, workspace: { id: user.workspace.id } } } });
 
+    // --permissions: a proxy+credentials key cannot read GraphQL but can read a token route (404: no such connection).
+    const scoped = admin(["create-api-key", "--email", "ops@example.test", "--name", "svc", "--permissions", "proxy,credentials"], env);
+    expect(scoped.code).toBe(0);
+    expect(scoped.stderr).toMatch(/proxy, credentials/);
+    const gql = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${scoped.stdout}` }, body: JSON.stringify({ query: "{ viewer { role } }" }) });
+    expect(gql.status).toBe(403);
+    const token = await fetch(`${url}/api/connections/nothing-here/token`, { method: "POST", headers: { authorization: `Bearer ${scoped.stdout}` } });
+    expect(token.status).toBe(404);
+
     // The password works for signing in.
     const signIn = await fetch(`${url}/api/auth/sign-in/email`, {
       method: "POST",
@@ -80,6 +89,8 @@ describe.skipIf(!enabled)("admin CLI on Postgres", () => {
       [["create-user", "--password", "operator-pass-1"], /--email is required/],
       [["create-api-key", "--email", "nobody@example.test", "--name", "k"], /no user with email/],
       [["create-api-key", "--email", "ops@example.test"], /--name is required/],
+      [["create-api-key", "--email", "ops@example.test", "--name", "k", "--permissions", "read,admin"], /--permissions: Unknown permission "admin"/],
+      [["create-api-key", "--email", "ops@example.test", "--name", "k", "--permissions", ","], /--permissions: Give at least one permission/],
       [["create-user", "--email", "a@b.co", "--bogus", "1"], /Unknown option/],
       [["frobnicate"], /Unknown command/],
     ];

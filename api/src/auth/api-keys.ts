@@ -5,7 +5,7 @@ import { can, isRoleName, type RoleName } from "./roles.ts";
 const ROLE_ORDER: RoleName[] = ["viewer", "member", "admin", "owner"];
 import { recordAudit } from "../domain/integrations/audit.ts";
 import { publishAccessChange, type Realtime } from "../realtime/pubsub.ts";
-import { permissionsAllowedFor, type ApiKeyPermission } from "./key-permissions.ts";
+import { API_KEY_PERMISSIONS, permissionsAllowedFor, type ApiKeyPermission } from "./key-permissions.ts";
 
 export class ApiKeyError extends Error {
   constructor(
@@ -33,7 +33,7 @@ export async function createWorkspaceApiKey({
   workspaceId,
   name,
   role: requestedRole,
-  permissions = ["read"],
+  permissions: wanted = ["read"],
   actorApiKeyId,
 }: {
   auth: Auth;
@@ -54,6 +54,7 @@ export async function createWorkspaceApiKey({
   if (!membership || !isRoleName(membership.role)) throw new ApiKeyError("NOT_A_MEMBER", "You are not a member of this workspace.");
   if (!can(membership.role, { apiKey: ["create"] })) throw new ApiKeyError("FORBIDDEN", "Only workspace owners and admins can create API keys.");
   const role = requestedRole && ROLE_ORDER.indexOf(requestedRole) < ROLE_ORDER.indexOf(membership.role) ? requestedRole : membership.role;
+  const permissions = API_KEY_PERMISSIONS.filter((p) => wanted.includes(p));
   const allowed = permissionsAllowedFor(role);
   const beyond = permissions.filter((p) => !allowed.includes(p));
   if (beyond.length) throw new ApiKeyError("FORBIDDEN", `A key acting as ${role} cannot have the ${beyond.join(" and ")} permission${beyond.length > 1 ? "s" : ""} (it may have: ${allowed.join(", ")}).`);
