@@ -9,7 +9,7 @@ describe("schema.graphql", () => {
 
   it("keeps the public contract of design.md", () => {
     const sdl = printedSchema();
-    for (const field of ["providers: [Provider!]!", "integrations(after: String, filter: IntegrationFilter, first: Int = 50, search: String): IntegrationConnection!", "integrationCounts: [ProviderConnectionCount!]!", "renameIntegration(id: ID!, label: String!): Integration!", "integration(id: ID!): Integration", "viewer: Viewer!", "createApiKey(name: String!)", "healthStatus(integrationId: ID): HealthEvent!"]) {
+    for (const field of ["providers: [Provider!]!", "integrations(after: String, filter: IntegrationFilter, first: Int = 50, search: String): IntegrationConnection!", "integrationCounts: [ProviderConnectionCount!]!", "renameIntegration(id: ID!, label: String!): Integration!", "integration(id: ID!): Integration", "viewer: Viewer!", "createApiKey(name: String!, permissions: [ApiKeyPermission!]): CreatedApiKey!", "healthStatus(integrationId: ID): HealthEvent!"]) {
       expect(sdl).toContain(field);
     }
     for (const value of ["HEALTHY", "DEGRADED", "UNHEALTHY", "UNKNOWN", "CONNECTED", "DISCONNECTED", "REAUTH_REQUIRED", "OWNER", "ADMIN", "MEMBER", "VIEWER"]) {

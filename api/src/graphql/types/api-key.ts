@@ -28,11 +28,11 @@ function failBeyondKey(p: string): never {
 builder.mutationField("createApiKey", (t) =>
   t.field({
     type: CreatedApiKeyRef,
-    description: "Create a workspace API key (owners and admins)",
+    description: "Create a workspace API key (owners and admins). `permissions` defaults to [READ] and is never more than the caller's role allows (FORBIDDEN otherwise); a key creating a key passes on at most its own role and permissions",
     authScopes: { permission: { apiKey: ["create"] } },
     args: {
       name: t.arg.string({ required: true }),
-      permissions: t.arg({ type: [ApiKeyPermissionEnum], required: false, description: "Default [READ]. Never more than the caller's role allows (FORBIDDEN otherwise)" }),
+      permissions: t.arg({ type: [ApiKeyPermissionEnum], required: false }),
     },
     resolve: async (_root, args, ctx) => {
       try {
