@@ -38,7 +38,9 @@ async function graphql(query, variables = {}) {
   return body.data;
 }
 
-const card = (name) => page.getByRole("article", { name });
+// Exact: a provider's card holds one article per connection, and HubSpot's is named after its
+// portal ("acme-sandbox.hubspot.com").
+const card = (name) => page.getByRole("article", { name, exact: true });
 const badge = (name, label) => card(name).getByText(label, { exact: true });
 
 try {
@@ -56,8 +58,8 @@ try {
     await page.waitForURL(/\/dashboard\/integrations$/);
     await badge(name, "Healthy").waitFor();
   }
-  const { integrations } = await graphql("{ integrations { id providerId } }");
-  const idOf = (providerId) => integrations.find((i) => i.providerId === providerId).id;
+  const { integrations } = await graphql("{ integrations(first: 200) { nodes { id providerId } } }");
+  const idOf = (providerId) => integrations.nodes.find((i) => i.providerId === providerId).id;
   const check = (providerId) => graphql("mutation ($id: ID!) { testIntegration(id: $id) { status } }", { id: idOf(providerId) });
 
   // A few healthy checks first, so the history has something to compare with.

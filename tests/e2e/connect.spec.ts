@@ -30,7 +30,7 @@ const BUILT_INS = [
 for (const provider of BUILT_INS) {
   test(`connect ${provider.name} through its sandbox consent page`, async ({ page }) => {
     await signUp(page, { name: "Casey Connect", tag: "connect" });
-    const card = page.getByRole("article", { name: provider.name });
+    const card = page.getByRole("article", { name: provider.name, exact: true });
     // The tag, not Salesforce's Org option of the same name.
     await expect(card.getByTitle(/built-in emulator/)).toHaveText("Sandbox");
     await card.getByRole("link", { name: "Connect", exact: true }).click();

@@ -37,9 +37,9 @@ test("a transition raises a toast clear of every button, counts in the title and
   await expect(page).toHaveTitle("Integrations · Switchboard");
   expect(await faviconHref(page)).toMatch(/\/favicon\.svg$/);
   await expect(page.getByText("2 connected · all healthy")).toBeVisible();
-  // The cards' accessible names, in the page's order.
+  // The providers' cards' accessible names, in the page's order (not their connections' articles).
   const names = () =>
-    page.getByRole("article").evaluateAll((cards) =>
+    page.getByRole("article").filter({ has: page.getByRole("heading", { level: 2 }) }).evaluateAll((cards) =>
       cards.map((c) => (c.getAttribute("aria-label") ?? document.getElementById(c.getAttribute("aria-labelledby") ?? "")?.textContent ?? "").trim()),
     );
   expect((await names()).slice(0, 2)).toEqual([expect.stringMatching(/^Slack/), expect.stringMatching(/^HubSpot/)]);
@@ -128,10 +128,10 @@ test("with notifications enabled, a transition in a background tab raises one", 
   });
   await signUp(page, { name: "Nia Notify", tag: "notify" });
   await connectSandbox(page, "HubSpot");
-  const listed = await page.request.post("/graphql", { data: { query: "{ integrations { id providerId } }" }, headers: { origin: baseURL! } });
+  const listed = await page.request.post("/graphql", { data: { query: "{ integrations { nodes { id providerId } } }" }, headers: { origin: baseURL! } });
   expect(listed.ok(), await listed.text()).toBe(true);
-  const { data } = (await listed.json()) as { data: { integrations: { id: string; providerId: string }[] } };
-  const id = data.integrations.find((i) => i.providerId === "hubspot")!.id;
+  const { data } = (await listed.json()) as { data: { integrations: { nodes: { id: string; providerId: string }[] } } };
+  const id = data.integrations.nodes.find((i) => i.providerId === "hubspot")!.id;
 
   await page.getByRole("button", { name: "Enable notifications" }).click();
   await expect(page.getByRole("button", { name: "Turn off notifications" })).toBeVisible();

@@ -30,7 +30,9 @@ test("a card shows its logo, facts, the sandbox controls, and the OAuth outcome 
   await expect(slack.getByRole("list", { name: /^Latest \d+ checks?$/ }).getByRole("listitem")).not.toHaveCount(0);
   await expect(slack.getByText(/^Uptime \(24 h\): \d/)).toBeVisible();
   await expect(slack.getByText(/^Latency: \d/)).toBeVisible();
-  const account = slack.getByRole("link", { name: /Acme Sandbox/ });
+  // The connection's article is named after the workspace; its link says where the workspace lives.
+  await expect(slack.getByRole("article", { name: "Acme Sandbox" })).toBeVisible();
+  const account = slack.getByRole("link", { name: /acme-sandbox\.slack\.com/ });
   await expect(account).toHaveAttribute("rel", "noopener noreferrer");
   await expect(account).toHaveAttribute("href", /^https?:\/\//);
 

@@ -8,7 +8,8 @@ test("search and filter the cards, share the filtered address, and clear an empt
   await signUp(page, { name: "Fay Filter", tag: "filter" });
   await connectSandbox(page, "Google");
   await connectSandbox(page, "Slack");
-  const cards = page.getByRole("article");
+  // The providers' cards: each holds one article per connection, whose headings are a level down.
+  const cards = page.getByRole("article").filter({ has: page.getByRole("heading", { level: 2 }) });
   await expect(cards).toHaveCount(5);
   // Connected (healthy) cards before the ones not connected, each group in the catalog's order.
   await expect(cards.first()).toHaveAccessibleName(/^Slack/);
@@ -19,7 +20,7 @@ test("search and filter the cards, share the filtered address, and clear an empt
   const search = page.getByRole("searchbox", { name: "Search" });
   await search.fill("hub");
   await expect(cards).toHaveCount(1);
-  await expect(page.getByRole("article", { name: "HubSpot" })).toBeVisible();
+  await expect(page.getByRole("article", { name: "HubSpot", exact: true })).toBeVisible();
   await expect(page).toHaveURL(/\/dashboard\/integrations\?q=hub$/);
   // ...or the connected account's name (Google's sandbox user).
   await search.fill("sandy");

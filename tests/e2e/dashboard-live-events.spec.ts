@@ -27,8 +27,8 @@ test("one live event changes its card and the page sends no HTTP request for it"
 
   await signUp(page, { name: "Eve Events", tag: "events" });
   const card = await connectSandbox(page, "HubSpot");
-  const { integrations } = await graphql<{ integrations: { id: string; providerId: string }[] }>(page, baseURL!, "{ integrations { id providerId } }");
-  const id = integrations.find((i) => i.providerId === "hubspot")!.id;
+  const { integrations } = await graphql<{ integrations: { nodes: { id: string; providerId: string }[] } }>(page, baseURL!, "{ integrations { nodes { id providerId } } }");
+  const id = integrations.nodes.find((i) => i.providerId === "hubspot")!.id;
   await expect(page.getByText("1 connected · healthy")).toBeVisible();
   await expect(page).toHaveTitle("Integrations · Switchboard");
 
@@ -75,8 +75,8 @@ test("one live event changes its card and the page sends no HTTP request for it"
 test("a connection made or removed elsewhere joins or leaves the list from its event alone", async ({ page, context, baseURL }) => {
   await signUp(page, { name: "Eve Events", tag: "events-remove" });
   const card = await connectSandbox(page, "Slack");
-  const { integrations } = await graphql<{ integrations: { id: string; providerId: string }[] }>(page, baseURL!, "{ integrations { id providerId } }");
-  const id = integrations.find((i) => i.providerId === "slack")!.id;
+  const { integrations } = await graphql<{ integrations: { nodes: { id: string; providerId: string }[] } }>(page, baseURL!, "{ integrations { nodes { id providerId } } }");
+  const id = integrations.nodes.find((i) => i.providerId === "slack")!.id;
 
   const requests: string[] = [];
   page.on("request", (request) => {

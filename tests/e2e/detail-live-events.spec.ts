@@ -28,8 +28,8 @@ test("the detail page takes a failed check from its event: state, log, uptime, l
   test.setTimeout(90_000);
   await signUp(page, { name: "Dora Detail", tag: "detail-live" });
   const card = await connectSandbox(page, "HubSpot");
-  const { integrations } = await graphql<{ integrations: { id: string; providerId: string }[] }>(page, baseURL!, "{ integrations { id providerId } }");
-  const id = integrations.find((i) => i.providerId === "hubspot")!.id;
+  const { integrations } = await graphql<{ integrations: { nodes: { id: string; providerId: string }[] } }>(page, baseURL!, "{ integrations { nodes { id providerId } } }");
+  const id = integrations.nodes.find((i) => i.providerId === "hubspot")!.id;
 
   await card.getByRole("link", { name: /History and uptime/ }).click();
   await expect(page.getByRole("heading", { level: 1, name: "HubSpot" })).toBeVisible();

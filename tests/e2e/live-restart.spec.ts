@@ -80,12 +80,12 @@ async function signUpAndConnectHubSpot(page: Page): Promise<string> {
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/dashboard\/integrations$/);
-  const card = page.getByRole("article", { name: "HubSpot" });
+  const card = page.getByRole("article", { name: "HubSpot", exact: true });
   await card.getByRole("link", { name: "Connect", exact: true }).click();
   await page.getByRole("button", { name: "Allow" }).click();
   await expect(card.getByText("Healthy", { exact: true })).toBeVisible();
-  const { data } = await graphql<{ integrations: { id: string; providerId: string }[] }>(page, "{ integrations { id providerId } }");
-  return data.integrations.find((i) => i.providerId === "hubspot")!.id;
+  const { data } = await graphql<{ integrations: { nodes: { id: string; providerId: string }[] } }>(page, "{ integrations { nodes { id providerId } } }");
+  return data.integrations.nodes.find((i) => i.providerId === "hubspot")!.id;
 }
 
 /** A GraphQL call with the signed-in page's cookies, as an API client in the same session. */
@@ -104,7 +104,7 @@ const LABELS: Record<string, string> = { HEALTHY: "Healthy", DEGRADED: "Degraded
 
 test("a check run from the API changes the open dashboard and detail page within a second", async ({ page }) => {
   const id = await signUpAndConnectHubSpot(page);
-  const card = page.getByRole("article", { name: "HubSpot" });
+  const card = page.getByRole("article", { name: "HubSpot", exact: true });
   const fault = await page.request.post(`${origin}/sandbox/_control`, { data: { provider: "hubspot", fault: { mode: "server_error" } }, headers: { origin } });
   expect(fault.ok()).toBe(true);
 
@@ -129,7 +129,7 @@ test("a check run from the API changes the open dashboard and detail page within
 test("a server restart is recovered without a reload: banner, reconnect, refetch, live again", async ({ page }) => {
   test.setTimeout(120_000);
   const id = await signUpAndConnectHubSpot(page);
-  const card = page.getByRole("article", { name: "HubSpot" });
+  const card = page.getByRole("article", { name: "HubSpot", exact: true });
   await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
   const banner = page.getByRole("status").filter({ hasText: "Reconnecting to the server…" });
   await expect(banner).toHaveCount(0);

@@ -54,9 +54,13 @@ test("Salesforce: a sandbox org signs in at the test login host", async ({ page 
   await page.getByRole("button", { name: "Allow" }).click();
 
   await expectConnected(page, "Salesforce");
-  await expect(card.getByText("Acme UAT Sandbox")).toBeVisible();
-  // Connected: nothing left to choose until a reconnect.
-  await expect(card.getByLabel("Org", { exact: true })).toHaveCount(0);
+  const connection = card.getByRole("article", { name: "Acme UAT Sandbox" });
+  await expect(connection).toBeVisible();
+  await expect(connection.getByText("Org: Sandbox")).toBeVisible();
+  // Connected: nothing to choose for this connection (a reconnect goes back to its own org); the
+  // card's Org choice is for "Add another".
+  await expect(connection.getByLabel("Org", { exact: true })).toHaveCount(0);
+  await expect(card.getByRole("link", { name: "Add another", exact: true })).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=salesforce&org=production");
 });
 
 test("Salesforce: My Domain refuses a Lightning address, then connects through the org's own host", async ({ page }) => {
@@ -102,7 +106,8 @@ test("Slack: a scope left unticked at consent shows as missing, with a way to gr
   await expect(card.getByText("Missing chat:write", { exact: true })).toBeVisible();
   const grant = card.getByRole("link", { name: "Reconnect to grant" });
   await expect(grant).toBeVisible();
-  await expect(grant).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack");
+  // A reconnect of this connection: the API asks for the same workspace again.
+  await expect(grant).toHaveAttribute("href", /^\/api\/integrations\/oauth\/authorize\?provider=slack&integration=[\w-]+$/);
 
   // It leads to a new consent, where the scope can be granted this time.
   await grant.click();

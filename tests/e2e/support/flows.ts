@@ -20,7 +20,9 @@ export async function signUp(page: Page, { name, tag, origin = "" }: { name: str
 
 /** Connects a sandbox built-in (Slack, HubSpot, Google, Salesforce): Connect, then Allow. */
 export async function connectSandbox(page: Page, name: string): Promise<Locator> {
-  const card = page.getByRole("article", { name });
+  // Exact: the provider's card holds one article per connection, named by the connection's label,
+  // and a label may contain the provider's name (HubSpot's "acme-sandbox.hubspot.com").
+  const card = page.getByRole("article", { name, exact: true });
   await card.getByRole("link", { name: "Connect", exact: true }).click();
   await page.getByRole("button", { name: "Allow" }).click();
   await expect(card.getByText("Healthy", { exact: true })).toBeVisible();
@@ -29,7 +31,7 @@ export async function connectSandbox(page: Page, name: string): Promise<Locator>
 
 /** Connects the catalog provider "Acme ID" through oidc-provider's development login and consent pages. */
 export async function connectAcme(page: Page): Promise<Locator> {
-  const card = page.getByRole("article", { name: "Acme ID" });
+  const card = page.getByRole("article", { name: "Acme ID", exact: true });
   await card.getByRole("link", { name: "Connect", exact: true }).click();
   await page.locator('input[name="login"]').fill("alice");
   await page.locator('input[name="password"]').fill("any password");

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { isFiltering, matchesFilters, NO_FILTERS, readFilters, withFilters, type Searchable } from "./dashboard-filters";
+import {
+  isFiltering,
+  listVariables,
+  matchesConnection,
+  matchesFilters,
+  NO_FILTERS,
+  PAGE_SIZE,
+  readFilters,
+  readPageSize,
+  withFilters,
+  type Searchable,
+} from "./dashboard-filters";
 
 const hubspot: Searchable = { providerId: "hubspot", providerName: "HubSpot", state: "UNHEALTHY", labels: ["Acme Sandbox Portal", null] };
 const salesforce: Searchable = { providerId: "salesforce", providerName: "Salesforce", state: "HEALTHY", labels: ["Zoë Ops", "acme--uat.sandbox"] };
@@ -54,5 +65,43 @@ describe("matchesFilters", () => {
     expect(ids({ q: "acme", provider: "", state: "HEALTHY" })).toEqual(["salesforce"]);
     expect(ids({ q: "acme", provider: "slack", state: "" })).toEqual([]);
     expect(ids(NO_FILTERS)).toEqual(["hubspot", "salesforce", "slack"]);
+  });
+});
+
+describe("listVariables: the filters the API applies", () => {
+  it("never lists disconnected connections, and sends provider, state and search when set", () => {
+    expect(listVariables(NO_FILTERS)).toEqual({ filter: { status: ["CONNECTED", "REAUTH_REQUIRED", "ERROR"] }, search: null });
+    expect(listVariables({ q: "  Acme  ", provider: "slack", state: "FAILING" })).toEqual({
+      filter: { status: ["CONNECTED", "REAUTH_REQUIRED", "ERROR"], providers: ["slack"], states: ["FAILING"] },
+      search: "Acme",
+    });
+  });
+
+  it("cuts the search at the API's 200 characters", () => {
+    expect(listVariables({ ...NO_FILTERS, q: "x".repeat(250) }).search).toHaveLength(200);
+  });
+});
+
+describe("matchesConnection: a connection from a live event against the filters, as the API decides", () => {
+  const connection = { providerId: "slack", status: "CONNECTED" as const, state: "HEALTHY" as const, label: "Support team", account: { id: "T0GLOBEX", name: "Globex Sandbox" } };
+
+  it("matches label, account name and id, and provider id as one piece of text, ignoring case", () => {
+    for (const q of ["support", "TEAM", "globex sand", "t0glob", "sla"]) expect(matchesConnection(connection, { ...NO_FILTERS, q })).toBe(true);
+    expect(matchesConnection(connection, { ...NO_FILTERS, q: "support globex" })).toBe(false);
+  });
+
+  it("checks provider and state, and never lets a disconnected one in", () => {
+    expect(matchesConnection(connection, { ...NO_FILTERS, provider: "hubspot" })).toBe(false);
+    expect(matchesConnection(connection, { ...NO_FILTERS, state: "FAILING" })).toBe(false);
+    expect(matchesConnection(connection, { ...NO_FILTERS, provider: "slack", state: "HEALTHY" })).toBe(true);
+    expect(matchesConnection({ ...connection, status: "DISCONNECTED", state: "NOT_CONNECTED" }, NO_FILTERS)).toBe(false);
+  });
+});
+
+describe("readPageSize", () => {
+  it("reads ?pageSize=N between 1 and 200, else the default", () => {
+    expect(readPageSize(new URL("http://x/d"))).toBe(PAGE_SIZE);
+    expect(readPageSize(new URL("http://x/d?pageSize=2"))).toBe(2);
+    for (const bad of ["0", "201", "2.5", "x", ""]) expect(readPageSize(new URL(`http://x/d?pageSize=${bad}`))).toBe(PAGE_SIZE);
   });
 });

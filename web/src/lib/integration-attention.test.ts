@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { IntegrationState } from "$lib/graphql/types";
-import { byAttention, needsAttention, pageTitle, stateText, summaryLine, transitionOf, type StateView } from "./integration-attention";
+import { byAttention, needsAttention, pageTitle, stateText, summaryLine, summaryText, transitionOf, worstState, type StateView } from "./integration-attention";
 
 const view = (state: IntegrationState, consecutiveFailures = 0, unhealthyAfter = 3): StateView => ({ state, consecutiveFailures, unhealthyAfter });
 
@@ -47,6 +47,23 @@ describe("summaryLine", () => {
   });
   it("does not call a connection that was never checked healthy", () => {
     expect(summaryLine(["HEALTHY", "UNKNOWN"])).toBe("2 connected · 1 not checked yet");
+  });
+});
+
+describe("summaryText", () => {
+  it("reads the workspace's counts (integrationCounts), whatever page is loaded", () => {
+    expect(summaryText({ connected: 3, attention: 2, unchecked: 0 })).toBe("3 connected · 2 need attention");
+    expect(summaryText({ connected: 120, attention: 0, unchecked: 0 })).toBe("120 connected · all healthy");
+    expect(summaryText({ connected: 2, attention: 1, unchecked: 1 })).toBe("2 connected · 1 needs attention · 1 not checked yet");
+    expect(summaryText({ connected: 0, attention: 0, unchecked: 0 })).toBe("Nothing connected yet");
+  });
+});
+
+describe("worstState", () => {
+  it("is the state that sorts first, or NOT_CONNECTED for none", () => {
+    expect(worstState(["HEALTHY", "FAILING", "UNKNOWN"])).toBe("FAILING");
+    expect(worstState(["MISSING_SCOPES", "UNHEALTHY"])).toBe("UNHEALTHY");
+    expect(worstState([])).toBe("NOT_CONNECTED");
   });
 });
 

@@ -53,17 +53,34 @@ export function byAttention<T>(items: readonly T[], stateOf: (item: T) => Integr
     .map(({ item }) => item);
 }
 
+/** The workspace's connections as the summary line counts them. */
+export type Totals = { connected: number; attention: number; unchecked: number };
+
 /** "4 connected · 1 needs attention"; "2 connected · all healthy"; "Nothing connected yet". */
-export function summaryLine(states: readonly IntegrationState[]): string {
-  const connected = states.filter((s) => s !== "NOT_CONNECTED");
-  if (connected.length === 0) return "Nothing connected yet";
-  const attention = connected.filter((s) => ATTENTION.has(s)).length;
-  const unchecked = connected.filter((s) => s === "UNKNOWN").length;
-  const parts = [`${connected.length} connected`];
+export function summaryText({ connected, attention, unchecked }: Totals): string {
+  if (connected <= 0) return "Nothing connected yet";
+  const parts = [`${connected} connected`];
   if (attention > 0) parts.push(`${attention} ${attention === 1 ? "needs" : "need"} attention`);
   if (unchecked > 0) parts.push(`${unchecked} not checked yet`);
-  if (attention === 0 && unchecked === 0) parts.push(connected.length === 1 ? "healthy" : "all healthy");
+  if (attention === 0 && unchecked === 0) parts.push(connected === 1 ? "healthy" : "all healthy");
   return parts.join(" · ");
+}
+
+/** The summary line of a list of connection states. */
+export function summaryLine(states: readonly IntegrationState[]): string {
+  const connected = states.filter((s) => s !== "NOT_CONNECTED");
+  return summaryText({
+    connected: connected.length,
+    attention: connected.filter((s) => ATTENTION.has(s)).length,
+    unchecked: connected.filter((s) => s === "UNKNOWN").length,
+  });
+}
+
+/** The worst of some states, by the cards' order; NOT_CONNECTED when there is none. */
+export function worstState(states: Iterable<IntegrationState>): IntegrationState {
+  let worst: IntegrationState = "NOT_CONNECTED";
+  for (const state of states) if (RANK[state] < RANK[worst]) worst = state;
+  return worst;
 }
 
 /** The tab's title: the count of connections that need attention leads, as mail clients do. */

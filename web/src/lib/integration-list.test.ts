@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEvent, upsertAll } from "./integration-list";
+import { applyEvent } from "./integration-list";
 
 type Row = { id: string; state: string };
 const a: Row = { id: "a", state: "HEALTHY" };
@@ -17,11 +17,5 @@ describe("applyEvent", () => {
     expect(applyEvent([a], { integrationId: "b", integration: b })).toEqual([a, b]);
     expect(applyEvent([a, b], { integrationId: "a", integration: null })).toEqual([b]);
     expect(applyEvent([b], { integrationId: "a", integration: null })).toEqual([b]);
-  });
-});
-
-describe("upsertAll", () => {
-  it("applies each update", () => {
-    expect(upsertAll([a], [{ id: "a", state: "FAILING" }, b])).toEqual([{ id: "a", state: "FAILING" }, b]);
   });
 });

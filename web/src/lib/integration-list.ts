@@ -17,8 +17,3 @@ export function applyEvent<T extends WithId>(list: readonly T[], event: ListEven
   next[index] = integration;
   return next;
 }
-
-/** Replaces or adds each of `updates` (a mutation's answer) by id. */
-export function upsertAll<T extends WithId>(list: readonly T[], updates: readonly T[]): T[] {
-  return updates.reduce<T[]>((acc, integration) => applyEvent(acc, { integrationId: integration.id, integration }), list.slice());
-}

@@ -31,6 +31,11 @@ const MESSAGES: Record<string, string> = {
   insufficient_scope: "a required permission was not granted. Connect again and allow every requested scope.",
   invalid_org:
     "that org is not valid. Choose Production or Sandbox, or enter a My Domain such as acme or https://acme.my.salesforce.com.",
+  // A reconnect (connectIntegration's integrationId) must come back with the connection's own
+  // account; another one changes nothing, and may be added as a connection of its own.
+  account_mismatch:
+    "you signed in to a different account than the connection you were reconnecting, so nothing was changed. Reconnect and sign in to that connection's own account, or use Add another to connect the other one.",
+  unknown_connection: "that connection no longer exists in this workspace (it may have been removed). Reload the page and start again from its card.",
   // Slack with token rotation: a refresh renews it, so this is rarely the last word.
   token_expired: "the access token expired. Switchboard renews it on its own; connect again if this persists.",
   // The web app's OAuth routes use this one when the GraphQL API did not answer, and the API

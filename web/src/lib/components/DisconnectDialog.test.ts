@@ -9,7 +9,7 @@ import DisconnectDialog from "./DisconnectDialog.svelte";
 
 type Deferred = { promise: Promise<unknown>; resolve: (value: unknown) => void };
 
-function renderDialog() {
+function renderDialog(label: string | null = null) {
   const pending: Deferred[] = [];
   const mutation = vi.fn(() => {
     let resolve!: (value: unknown) => void;
@@ -19,7 +19,7 @@ function renderDialog() {
   });
   const ondisconnected = vi.fn();
   const rendered = render(DisconnectDialog, {
-    props: { provider: { id: "slack", name: "Slack" }, integrationId: "int-1", ondisconnected },
+    props: { provider: { id: "slack", name: "Slack" }, integrationId: "int-1", label, ondisconnected },
     context: new Map([["$$_urql", { mutation }]]),
   });
   const open = () => {
@@ -102,5 +102,14 @@ describe("DisconnectDialog", () => {
     dialog = open();
     expect(within(dialog).queryByRole("alert")).toBeNull();
     expect(within(dialog).getByRole("button", { name: "Disconnect" })).toBeEnabled();
+  });
+
+  it("one of several connections: names it in the question's text and in what it tells the card", async () => {
+    const { open, pending, ondisconnected } = renderDialog("Globex Sandbox");
+    const dialog = open();
+    expect(dialog).toHaveAccessibleDescription("Switchboard asks Slack to revoke the tokens of Globex Sandbox, then deletes them. The health history stays.");
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Disconnect" }));
+    pending[0]!.resolve(outcome({}));
+    await waitFor(() => expect(ondisconnected).toHaveBeenCalledWith("Disconnected Globex Sandbox (Slack): the tokens were revoked and deleted."));
   });
 });

@@ -4,8 +4,9 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import IntegrationCard from "./IntegrationCard.svelte";
 import type { HealthStatus, Integration, IntegrationStatus, Provider, RecentCheck, Role, TestResult } from "$lib/graphql/types";
 
-// IntegrationCard on its own: every status, health state, role and loading state, with a fake
-// urql client whose mutations resolve when the test says so.
+// IntegrationCard on its own: a provider's card with its connections (each a ConnectionCard,
+// an article of its own), every status, health state, role and loading state, with a fake urql
+// client whose mutations resolve when the test says so.
 
 const NOW = Date.parse("2026-03-04T10:00:00Z");
 
@@ -41,6 +42,7 @@ function integration(overrides: Partial<Integration> = {}): Integration {
   return {
     id: "int-1",
     providerId: "slack",
+    label: "Acme Sandbox",
     status: "CONNECTED",
     healthStatus: "HEALTHY",
     // What the API would say for the status and health, unless a test says otherwise.
@@ -90,10 +92,33 @@ const PERMISSIONS: Record<Role, { testIntegrations: boolean; connectIntegrations
   VIEWER: { testIntegrations: false, connectIntegrations: false },
 };
 
-function renderCard(props: { provider?: Provider; integration?: Integration; role?: Role; now?: number; checking?: boolean } = {}) {
+type CardProps = {
+  provider?: Provider;
+  /** One connection, as most tests need; `connections` for several. */
+  integration?: Integration;
+  connections?: Integration[];
+  connected?: number;
+  needsAttention?: number;
+  note?: string | null;
+  role?: Role;
+  now?: number;
+  checking?: boolean;
+};
+
+function renderCard(props: CardProps = {}) {
   const fake = fakeClient();
+  const connections = props.connections ?? (props.integration ? [props.integration] : []);
   const result = render(IntegrationCard, {
-    props: { provider: props.provider ?? provider(), integration: props.integration, permissions: PERMISSIONS[props.role ?? "OWNER"], now: props.now ?? NOW, checking: props.checking },
+    props: {
+      provider: props.provider ?? provider(),
+      connections,
+      connected: props.connected,
+      needsAttention: props.needsAttention,
+      note: props.note,
+      permissions: PERMISSIONS[props.role ?? "OWNER"],
+      now: props.now ?? NOW,
+      checking: props.checking ? new Set(connections.map((c) => c.id)) : undefined,
+    },
     context: new Map([["$$_urql", fake.client]]),
   });
   const card = screen.getByRole("article", { name: (props.provider ?? provider()).name });
@@ -106,7 +131,7 @@ describe("status", () => {
   const cases: [IntegrationStatus, string, string | null][] = [
     ["CONNECTED", "Connected", null],
     ["REAUTH_REQUIRED", "Reconnect required", "Reconnect"],
-    ["ERROR", "Error", "Connect"],
+    ["ERROR", "Error", "Reconnect"],
     ["DISCONNECTED", "Not connected", "Connect"],
   ];
   for (const [status, label, link] of cases) {
@@ -138,17 +163,27 @@ describe("status", () => {
     expect(within(card).queryByRole("link", { name: /History and uptime/ })).toBeNull();
   });
 
-  it("a disconnected connection's card is compact too, and keeps its link to the history", () => {
+  it("a disconnected connection is not listed: the card is compact, Not connected, with Connect", () => {
     const { card } = renderCard({ integration: integration({ status: "DISCONNECTED", healthStatus: "UNKNOWN", state: "NOT_CONNECTED", missingScopes: ["chat:write"] }) });
     expect(card).toHaveClass("card-compact");
+    expect(within(card).queryByRole("article")).toBeNull();
+    expect(within(card).getByText("Not connected", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByRole("link", { name: "Connect" })).toBeInTheDocument();
     expect(within(card).queryByRole("button", { name: "Test connection" })).toBeNull();
     expect(within(card).queryByText(/Missing/)).toBeNull();
-    expect(within(card).getByRole("link", { name: /History and uptime/ })).toHaveAttribute("href", "/dashboard/integrations/int-1");
+    expect(within(card).queryByRole("link", { name: /History and uptime/ })).toBeNull();
   });
 
   it("a connected card is not compact and carries every control of the UI contract", () => {
     const { card } = renderCard({ integration: integration() });
     expect(card).not.toHaveClass("card-compact");
+    // The connection is an article of its own inside the provider's, named by its label.
+    const connection = within(card).getByRole("article", { name: "Acme Sandbox" });
+    expect(within(connection).getByRole("heading", { level: 3, name: "Acme Sandbox" })).toBeInTheDocument();
+    expect(within(connection).getByRole("button", { name: "Test connection" })).toBeEnabled();
+    expect(within(card).getByText("1 connection", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByRole("link", { name: "Add another" })).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack");
+    expect(within(card).queryByRole("link", { name: "Connect" })).toBeNull();
     expect(within(card).getByRole("button", { name: "Test connection" })).toBeEnabled();
     expect(within(card).getByRole("button", { name: "Disconnect" })).toBeEnabled();
     expect(within(card).getByText("Connected", { exact: true })).toBeInTheDocument();
@@ -260,14 +295,21 @@ describe("health", () => {
   });
 
   it("links the account at the provider, safely, and never a non-http URL", () => {
+    // The heading already says the account's name: the link says where it lives.
     const first = renderCard({ integration: integration() });
-    const link = within(first.card).getByRole("link", { name: /Acme Sandbox/ });
+    const link = within(first.card).getByRole("link", { name: /acme\.slack\.com/ });
     expect(link).toHaveAttribute("href", "https://acme.slack.com");
     expect(link).toHaveAttribute("rel", "noopener noreferrer");
+    expect(within(first.card).getAllByText("Acme Sandbox")).toHaveLength(1);
     first.unmount();
-    const { card } = renderCard({ integration: integration({ account: { id: "T1", name: "Evil", url: "javascript:alert(1)" } }) });
-    expect(within(card).getByText("Evil")).toBeInTheDocument();
-    expect(within(card).queryByRole("link", { name: /Evil/ })).toBeNull();
+    // Renamed: the account's own name is given beside the label.
+    const renamed = renderCard({ integration: integration({ label: "Support team" }) });
+    expect(within(renamed.card).getByRole("article", { name: "Support team" })).toBeInTheDocument();
+    expect(within(renamed.card).getByRole("link", { name: /Acme Sandbox/ })).toHaveAttribute("href", "https://acme.slack.com");
+    renamed.unmount();
+    const { card } = renderCard({ integration: integration({ label: "Evil", account: { id: "T1", name: "Evil", url: "javascript:alert(1)" } }) });
+    expect(within(card).getByRole("article", { name: "Evil" })).toBeInTheDocument();
+    expect(card.querySelector('a[href^="javascript"]')).toBeNull();
   });
 });
 
@@ -378,7 +420,7 @@ describe("loading states", () => {
   it('a running "Test all" shows the card as testing', () => {
     const { card } = renderCard({ integration: integration(), checking: true });
     expect(within(card).getByRole("button", { name: /Testing…/ })).toBeDisabled();
-    expect(card).toHaveAttribute("aria-busy", "true");
+    expect(within(card).getByRole("article", { name: "Acme Sandbox" })).toHaveAttribute("aria-busy", "true");
   });
 
   it('Connect turns into "Connecting…" once clicked', async () => {
@@ -410,7 +452,7 @@ describe("loading states", () => {
     pending[0]!.resolve({
       data: { disconnectIntegration: { disconnected: true, revoked: true, alreadyRevoked: false, revocationError: null, revocationMessage: null, integration: integration({ status: "DISCONNECTED" }) } },
     });
-    await waitFor(() => expect(within(card).getByText("Disconnected Slack: the tokens were revoked and deleted.")).toBeInTheDocument());
+    await waitFor(() => expect(within(card).getByText("Disconnected Acme Sandbox (Slack): the tokens were revoked and deleted.")).toBeInTheDocument());
   });
 
   it("Cancel leaves the connection alone", async () => {
@@ -435,7 +477,7 @@ describe("org choice (Salesforce)", () => {
       ...overrides,
     });
   const salesforceConnection = (overrides: Partial<Integration> = {}) =>
-    integration({ providerId: "salesforce", account: { id: "00D", name: "Acme Sandbox Org", url: null }, grantedScopes: ["api", "refresh_token", "openid"], ...overrides });
+    integration({ providerId: "salesforce", label: "Acme Sandbox Org", account: { id: "00D", name: "Acme Sandbox Org", url: null }, grantedScopes: ["api", "refresh_token", "openid"], ...overrides });
   const AUTHORIZE = "/api/integrations/oauth/authorize?provider=salesforce";
 
   it("only a provider that asks for an org shows the Org control", () => {
@@ -459,7 +501,7 @@ describe("org choice (Salesforce)", () => {
     expect(connect()).toHaveAttribute("href", `${AUTHORIZE}&org=sandbox`);
   });
 
-  it("is not offered to members and viewers, nor on a connected card", () => {
+  it("is not offered to members and viewers; on a connected card it goes with Add another, not with the connection", () => {
     for (const role of ["MEMBER", "VIEWER"] as const) {
       const { card, unmount } = renderCard({ provider: salesforce(), role });
       expect(within(card).queryByLabelText("Org")).toBeNull();
@@ -467,7 +509,11 @@ describe("org choice (Salesforce)", () => {
       unmount();
     }
     const { card } = renderCard({ provider: salesforce(), integration: salesforceConnection({ org: "sandbox" }) });
-    expect(within(card).queryByLabelText("Org")).toBeNull();
+    const connection = within(card).getByRole("article", { name: "Acme Sandbox Org" });
+    expect(within(connection).queryByLabelText("Org")).toBeNull();
+    expect(within(connection).getByText("Org: Sandbox")).toBeInTheDocument();
+    expect(within(card).getByRole("combobox", { name: "Org" })).toHaveValue("production");
+    expect(within(card).getByRole("link", { name: "Add another" })).toHaveAttribute("href", `${AUTHORIZE}&org=production`);
   });
 
   it("My Domain is checked as it is typed; Connect is disabled with the reason until it is valid", async () => {
@@ -513,36 +559,28 @@ describe("org choice (Salesforce)", () => {
     expect(within(card).getByRole("link", { name: "Connect" })).toHaveAttribute("href", `${AUTHORIZE}&org=production`);
   });
 
-  it("Reconnect preselects the org the connection was made with", () => {
-    const mine = renderCard({
+  it("Reconnect names the connection and leaves the org to it (the API signs in to the connection's own org)", () => {
+    const { card } = renderCard({
       provider: salesforce(),
       integration: salesforceConnection({ status: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY", org: "https://acme.my.salesforce.com" }),
     });
-    expect(within(mine.card).getByRole("combobox", { name: "Org" })).toHaveValue("mydomain");
-    expect(within(mine.card).getByRole("textbox", { name: "My Domain" })).toHaveValue("https://acme.my.salesforce.com");
-    expect(within(mine.card).getByRole("link", { name: "Reconnect" })).toHaveAttribute(
-      "href",
-      `${AUTHORIZE}&org=${encodeURIComponent("https://acme.my.salesforce.com")}`,
-    );
-    mine.unmount();
-
-    const { card } = renderCard({ provider: salesforce(), integration: salesforceConnection({ status: "REAUTH_REQUIRED", org: "sandbox" }) });
-    expect(within(card).getByRole("combobox", { name: "Org" })).toHaveValue("sandbox");
-    expect(within(card).getByRole("link", { name: "Reconnect" })).toHaveAttribute("href", `${AUTHORIZE}&org=sandbox`);
+    const connection = within(card).getByRole("article", { name: "Acme Sandbox Org" });
+    expect(within(connection).getByText("Org: https://acme.my.salesforce.com")).toBeInTheDocument();
+    expect(within(connection).getByRole("link", { name: "Reconnect" })).toHaveAttribute("href", `${AUTHORIZE}&integration=int-1`);
   });
 
   it("a new list from the API keeps the choice in progress", async () => {
     const { card, rerender } = renderCard({ provider: salesforce(), integration: salesforceConnection({ status: "ERROR", org: "sandbox" }) });
-    await fireEvent.change(within(card).getByRole("combobox", { name: "Org" }), { target: { value: "production" } });
-    await rerender({ integration: salesforceConnection({ status: "ERROR", org: "sandbox", lastHealthCheckAt: new Date(NOW).toISOString() }) });
-    expect(within(card).getByRole("combobox", { name: "Org" })).toHaveValue("production");
-    expect(within(card).getByRole("link", { name: "Connect" })).toHaveAttribute("href", `${AUTHORIZE}&org=production`);
+    await fireEvent.change(within(card).getByRole("combobox", { name: "Org" }), { target: { value: "sandbox" } });
+    await rerender({ connections: [salesforceConnection({ status: "ERROR", org: "sandbox", lastHealthCheckAt: new Date(NOW).toISOString() })] });
+    expect(within(card).getByRole("combobox", { name: "Org" })).toHaveValue("sandbox");
+    expect(within(card).getByRole("link", { name: "Add another" })).toHaveAttribute("href", `${AUTHORIZE}&org=sandbox`);
   });
 
-  it('"Reconnect to grant" goes back to the connection\'s own org', () => {
+  it('"Reconnect to grant" reconnects the same connection, in its own org', () => {
     const { card } = renderCard({ provider: salesforce(), integration: salesforceConnection({ org: "sandbox", missingScopes: ["api"] }) });
     expect(within(card).getByText("Missing api")).toBeInTheDocument();
-    expect(within(card).getByRole("link", { name: /^Reconnect to grant/ })).toHaveAttribute("href", `${AUTHORIZE}&org=sandbox`);
+    expect(within(card).getByRole("link", { name: /^Reconnect to grant/ })).toHaveAttribute("href", `${AUTHORIZE}&integration=int-1`);
   });
 });
 
@@ -559,7 +597,7 @@ describe("missing scopes", () => {
       expect(within(card).getByText("Missing chat:write")).toBeInTheDocument();
       const grant = within(card).queryByRole("link", { name: /^Reconnect to grant/ });
       if (offered) {
-        expect(grant).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack");
+        expect(grant).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack&integration=int-1");
         expect(grant).toHaveAccessibleDescription("Missing chat:write");
       } else {
         expect(grant).toBeNull();
@@ -576,7 +614,7 @@ describe("missing scopes", () => {
 
 describe("disconnect outcomes", () => {
   async function disconnectWith(result: Record<string, unknown>) {
-    const rendered = renderCard({ provider: provider({ id: "google", name: "Google", type: "google" }), integration: integration({ providerId: "google" }) });
+    const rendered = renderCard({ provider: provider({ id: "google", name: "Google", type: "google" }), integration: integration({ providerId: "google", label: "sandy@example.com" }) });
     await fireEvent.click(within(rendered.card).getByRole("button", { name: "Disconnect" }));
     const dialog = within(rendered.card).getByRole("dialog", { name: "Disconnect Google?" });
     await fireEvent.click(within(dialog).getByRole("button", { name: "Disconnect" }));
@@ -599,7 +637,7 @@ describe("disconnect outcomes", () => {
   it("access already removed at the provider: says so, and that the tokens were deleted", async () => {
     const { card } = await disconnectWith({ alreadyRevoked: true });
     await waitFor(() =>
-      expect(within(card).getByText("Disconnected Google: access had already been removed at Google; the tokens were deleted.")).toBeInTheDocument(),
+      expect(within(card).getByText("Disconnected sandy@example.com (Google): access had already been removed at Google; the tokens were deleted.")).toBeInTheDocument(),
     );
   });
 
@@ -638,7 +676,7 @@ describe("the last 30 checks, uptime and latency", () => {
   it("each card's strip is named by its own heading (no duplicate ids on a page of cards)", () => {
     const first = renderCard({ integration: integration() });
     renderCard({ provider: provider({ id: "hubspot", name: "HubSpot", type: "hubspot" }), integration: integration({ id: "int-2", providerId: "hubspot", recentChecks: checks(2) }) });
-    const headings = [...document.querySelectorAll("h3[id$='beats-heading']")].map((h) => h.id);
+    const headings = [...document.querySelectorAll("h4[id$='beats-heading']")].map((h) => h.id);
     expect(headings).toHaveLength(2);
     expect(new Set(headings).size).toBe(2);
     expect(within(first.card).getByRole("list", { name: "Latest 3 checks" })).toBeInTheDocument();
@@ -775,5 +813,72 @@ describe("the test panel", () => {
     await fireEvent.click(within(card).getByRole("button", { name: "Test connection" }));
     expect(within(card).queryByText(/Test result/)).toBeNull();
     expect(within(card).getByText("Running the check…")).toBeInTheDocument();
+  });
+});
+
+describe("several connections to one provider", () => {
+  const acme = () => integration();
+  const globex = (overrides: Partial<Integration> = {}) =>
+    integration({ id: "int-2", label: "Globex Sandbox", account: { id: "T2", name: "Globex Sandbox", url: "https://globex.slack.com" }, ...overrides });
+
+  it("one article per connection inside the provider's, named by its label, with the count and Add another", () => {
+    const { card } = renderCard({ connections: [acme(), globex()], connected: 2 });
+    const articles = within(card).getAllByRole("article");
+    expect(articles.map((a) => a.getAttribute("aria-labelledby") && document.getElementById(a.getAttribute("aria-labelledby")!)?.textContent)).toEqual([
+      "Acme Sandbox",
+      "Globex Sandbox",
+    ]);
+    expect(within(card).getByText("2 connections", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByRole("link", { name: "Add another" })).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack");
+    // Each connection has its own controls; the provider's card has no Connect of its own.
+    for (const name of ["Acme Sandbox", "Globex Sandbox"]) {
+      const connection = within(card).getByRole("article", { name });
+      expect(within(connection).getAllByRole("button", { name: "Test connection" })).toHaveLength(1);
+      expect(within(connection).getAllByRole("button", { name: "Disconnect" })).toHaveLength(1);
+      expect(within(connection).getByRole("link", { name: /History and uptime/ })).toHaveAccessibleName(`History and uptime of ${name} (Slack)`);
+    }
+    expect(within(card).queryByRole("link", { name: "Connect" })).toBeNull();
+  });
+
+  it("says how many need attention, and a reconnect names its own connection", () => {
+    const { card } = renderCard({ connections: [acme(), globex({ status: "REAUTH_REQUIRED", state: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY" })], connected: 2, needsAttention: 1 });
+    expect(within(card).getByText("2 connections · 1 needs attention", { exact: true })).toBeInTheDocument();
+    const globexCard = within(card).getByRole("article", { name: "Globex Sandbox" });
+    expect(within(globexCard).getByRole("link", { name: "Reconnect" })).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack&integration=int-2");
+    expect(within(within(card).getByRole("article", { name: "Acme Sandbox" })).queryByRole("link", { name: "Reconnect" })).toBeNull();
+  });
+
+  it("counts the connections that are not shown, and says why", () => {
+    const { card } = renderCard({ connections: [acme()], connected: 3, note: "2 more connections not loaded yet." });
+    expect(within(card).getByText("3 connections", { exact: true })).toBeInTheDocument();
+    expect(within(card).getAllByRole("article")).toHaveLength(1);
+    expect(within(card).getByText("2 more connections not loaded yet.")).toBeInTheDocument();
+  });
+
+  it("Test connection checks its own connection only", async () => {
+    const { card, mutation } = renderCard({ connections: [acme(), globex()] });
+    await fireEvent.click(within(within(card).getByRole("article", { name: "Globex Sandbox" })).getByRole("button", { name: "Test connection" }));
+    expect(mutation).toHaveBeenCalledTimes(1);
+    expect(mutation).toHaveBeenCalledWith(expect.anything(), { id: "int-2" });
+    expect(within(within(card).getByRole("article", { name: "Acme Sandbox" })).getByRole("button", { name: "Test connection" })).toBeEnabled();
+  });
+
+  it("disconnecting one asks about that one; once the list drops it, focus moves to Add another", async () => {
+    const { card, mutation, pending, rerender } = renderCard({ connections: [acme(), globex()], connected: 2 });
+    await fireEvent.click(within(within(card).getByRole("article", { name: "Globex Sandbox" })).getByRole("button", { name: "Disconnect" }));
+    const dialog = within(card).getByRole("dialog", { name: "Disconnect Slack?" });
+    expect(dialog).toHaveAccessibleDescription(/revoke the tokens of Globex Sandbox/);
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Disconnect" }));
+    expect(mutation).toHaveBeenCalledWith(expect.anything(), { id: "int-2", forget: false });
+    pending[0]!.resolve({
+      data: { disconnectIntegration: { disconnected: true, revoked: true, alreadyRevoked: false, revocationError: null, revocationMessage: null, integration: globex({ status: "DISCONNECTED" }) } },
+    });
+    await waitFor(() => expect(within(card).getByText("Disconnected Globex Sandbox (Slack): the tokens were revoked and deleted.")).toBeInTheDocument());
+    // The page's list follows the connection's event: it is disconnected now.
+    await rerender({ connections: [acme(), globex({ status: "DISCONNECTED", state: "NOT_CONNECTED" })], connected: 1 });
+    expect(within(card).queryByRole("article", { name: "Globex Sandbox" })).toBeNull();
+    expect(within(card).getByRole("article", { name: "Acme Sandbox" })).toBeInTheDocument();
+    expect(within(card).getByText("1 connection", { exact: true })).toBeInTheDocument();
+    await waitFor(() => expect(within(card).getByRole("link", { name: "Add another" })).toHaveFocus());
   });
 });

@@ -29,8 +29,8 @@ export const VIEWER_QUERY = graphql(`
 
 /** Sent by /api/integrations/oauth/authorize; the response sets the flow's binding cookie. */
 export const CONNECT_INTEGRATION_MUTATION = graphql(`
-  mutation ConnectIntegration($provider: ID!, $returnTo: String, $org: String) {
-    connectIntegration(provider: $provider, returnTo: $returnTo, org: $org) { authorizationUrl }
+  mutation ConnectIntegration($provider: ID!, $returnTo: String, $org: String, $integrationId: ID) {
+    connectIntegration(provider: $provider, returnTo: $returnTo, org: $org, integrationId: $integrationId) { authorizationUrl }
   }
 `);
 
@@ -42,13 +42,15 @@ export const COMPLETE_INTEGRATION_CONNECTION_MUTATION = graphql(`
 `);
 
 /**
- * What a card shows of a connection; mutations select it too, so their results match the list.
- * `recentChecks` is aliased: the detail page asks for healthHistory with its own arguments.
+ * What a card shows of a connection; mutations and live events select it too, so their results
+ * match the list. `recentChecks` is aliased: the detail page asks for healthHistory with its own
+ * arguments. `label` names the connection's article (several connections per provider).
  */
 export const INTEGRATION_FIELDS = graphql(`
   fragment IntegrationFields on Integration {
     id
     providerId
+    label
     status
     healthStatus
     state
@@ -73,15 +75,82 @@ export const PROVIDER_FIELDS = graphql(`
   fragment ProviderFields on Provider { id name description configured sandbox redirectUri scopes type orgChoice }
 `);
 
-export const DASHBOARD_QUERY = graphql(
+/** One page of connections, in the API's order (provider, label, id); `after` is the last page's endCursor. */
+export const INTEGRATION_PAGE_FIELDS = graphql(
   `
-  query Dashboard {
-    providers { ...ProviderFields }
-    integrations { ...IntegrationFields }
+  fragment IntegrationPageFields on IntegrationConnection {
+    nodes { ...IntegrationFields }
+    pageInfo { hasNextPage endCursor }
+    totalCount
   }
 `,
-  [PROVIDER_FIELDS, INTEGRATION_FIELDS],
+  [INTEGRATION_FIELDS],
 );
+
+/** Per provider, for the whole workspace whatever page is loaded: the groups' counts and the summary line. */
+export const CONNECTION_COUNT_FIELDS = graphql(`
+  fragment ConnectionCountFields on ProviderConnectionCount {
+    providerId
+    total
+    connected
+    needsAttention
+    states { state count }
+  }
+`);
+
+/**
+ * The dashboard: the catalog, the counts, and the first page of connections. The search and
+ * the filters (from the address) are the server's to apply; "Load more" asks
+ * INTEGRATIONS_PAGE_QUERY for the next page with the same variables.
+ */
+export const DASHBOARD_QUERY = graphql(
+  `
+  query Dashboard($first: Int!, $after: String, $filter: IntegrationFilter, $search: String) {
+    providers { ...ProviderFields }
+    integrations(first: $first, after: $after, filter: $filter, search: $search) { ...IntegrationPageFields }
+    integrationCounts { ...ConnectionCountFields }
+  }
+`,
+  [PROVIDER_FIELDS, INTEGRATION_PAGE_FIELDS, CONNECTION_COUNT_FIELDS],
+);
+
+/** The next page of the dashboard's list ("Load more"). */
+export const INTEGRATIONS_PAGE_QUERY = graphql(
+  `
+  query IntegrationsPage($first: Int!, $after: String, $filter: IntegrationFilter, $search: String) {
+    integrations(first: $first, after: $after, filter: $filter, search: $search) { ...IntegrationPageFields }
+  }
+`,
+  [INTEGRATION_PAGE_FIELDS],
+);
+
+/** The counts alone: after an event about a connection the page has not loaded. */
+export const INTEGRATION_COUNTS_QUERY = graphql(
+  `
+  query IntegrationCounts {
+    integrationCounts { ...ConnectionCountFields }
+  }
+`,
+  [CONNECTION_COUNT_FIELDS],
+);
+
+/** Names for the audit log's integration ids: provider and label, a page at a time. */
+export const INTEGRATION_NAMES_QUERY = graphql(`
+  query IntegrationNames($first: Int!, $after: String) {
+    providers { id name }
+    integrations(first: $first, after: $after) {
+      nodes { id providerId label }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+/** Renames a connection (members and above); an empty label goes back to the account's name. */
+export const RENAME_INTEGRATION_MUTATION = graphql(`
+  mutation RenameIntegration($id: ID!, $label: String!) {
+    renameIntegration(id: $id, label: $label) { id label labelSetByUser }
+  }
+`);
 
 /** What "Test" and "Test all" answer for one connection. */
 export const TEST_RESULT_FIELDS = graphql(

@@ -1,8 +1,9 @@
-import type { ResultOf } from "./graphql";
+import type { ResultOf, VariablesOf } from "./graphql";
 import { graphql } from "./graphql";
 import type {
   API_KEYS_QUERY,
   AUDIT_EVENTS_QUERY,
+  CONNECTION_COUNT_FIELDS,
   CREATE_API_KEY_MUTATION,
   DASHBOARD_QUERY,
   HEALTH_CHECK_FIELDS,
@@ -44,6 +45,10 @@ export type IntegrationError = NonNullable<Integration["lastError"]>;
 export type RecentCheck = Integration["recentChecks"][number];
 export type TestResult = ResultOf<typeof TEST_RESULT_FIELDS>;
 export type DashboardData = ResultOf<typeof DASHBOARD_QUERY>;
+/** Query.integrations' filter (provider ids, states, statuses, health). */
+export type IntegrationFilterInput = NonNullable<VariablesOf<typeof DASHBOARD_QUERY>["filter"]>;
+/** One provider's connections in the workspace, by state (Query.integrationCounts). */
+export type ConnectionCount = ResultOf<typeof CONNECTION_COUNT_FIELDS>;
 export type HealthCheck = ResultOf<typeof HEALTH_CHECK_FIELDS>;
 export type IntegrationDetail = NonNullable<ResultOf<typeof INTEGRATION_DETAIL_QUERY>["integration"]>;
 

@@ -26,6 +26,8 @@ export function outcomeCode(error: ApiGraphQLError | undefined): string {
   if (code === "UNAUTHENTICATED") return "unauthenticated";
   if (code === "PROVIDER_NOT_CONFIGURED") return "not_configured";
   if (code === "BAD_USER_INPUT" && reason && isKnownOAuthError(reason)) return reason.toLowerCase();
+  // A reconnect of a connection that is not (or no longer) in the workspace.
+  if (code === "NOT_FOUND" && reason?.toLowerCase() === "unknown_connection") return "unknown_connection";
   return "provider_error";
 }
 

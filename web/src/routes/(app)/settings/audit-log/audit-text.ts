@@ -5,6 +5,7 @@ const ACTIONS: Record<string, string> = {
   "integration.connected": "Connected an integration",
   "integration.disconnected": "Disconnected an integration",
   "integration.tested": "Tested a connection",
+  "integration.renamed": "Renamed a connection",
   "api_key.created": "Created an API key",
   "api_key.revoked": "Revoked an API key",
   "member.added": "Added a member",
