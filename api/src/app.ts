@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { CONNECTION_TOKEN_PATH, createConnectionTokenRoute } from "./http/connection-token.ts";
+import { createProxyRoute } from "./http/proxy.ts";
 import type { AddressInfo } from "node:net";
 import { toNodeHandler } from "better-auth/node";
 import type { Env } from "./env.ts";
@@ -146,6 +147,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const sandbox = env.sandboxEnabled ? createSandbox({ publicUrl: env.PUBLIC_URL, logger, ...sandboxAppOptions({ env, auth, prisma: db.prisma }), onFault: (provider) => db.prisma.integration.updateMany({ where: { providerId: provider, status: "CONNECTED" }, data: { nextHealthCheckAt: new Date() } }).then(() => {}, (err: unknown) => logger.warn({ err, provider }, "could not make the sandbox provider's connections due")) }) : null;
 
   const connectionToken = createConnectionTokenRoute(services);
+  // /proxy/{integrationId}/{path}: providers called with a connection's token, which stays here (http/proxy.ts).
+  const proxy = createProxyRoute(services);
 
   const server = createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
@@ -191,6 +194,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       }
       const tokenRoute = CONNECTION_TOKEN_PATH.exec(path);
       if (tokenRoute) return void connectionToken(req, res, tokenRoute[1]!).catch(fail);
+      if (path.startsWith("/proxy/")) return void proxy.handle(req, res).catch(fail);
       if (path === "/healthz") return healthz(res);
       if (path === "/metrics") return void serveMetrics(req, res, { metrics, token: env.METRICS_TOKEN, production: env.NODE_ENV === "production" }).catch(fail);
       if (path === "/sandbox" || path.startsWith("/sandbox/")) {
@@ -254,6 +258,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await scheduler.stop();
       await webhooks.stop();
       await alerts.stop();
+      // The last proxied calls' health observations are written while the database is open.
+      await proxy.close();
       await connections.close();
       await ws.close();
       await new Promise<void>((resolve) => {

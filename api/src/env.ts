@@ -114,6 +114,22 @@ export const envSchema = z
     TOKEN_REFRESH_MARGIN_SECONDS: int(120, 0, 86_400),
     /** POST /api/connections/{id}/token reads per API key per minute (per process). */
     CREDENTIALS_READS_PER_MINUTE: int(60, 1, 100_000),
+    /** /proxy request bodies above this are refused (413); bodies stream, so this bounds a caller, not memory. */
+    PROXY_MAX_REQUEST_BYTES: int(10 * 1024 * 1024, 0, 2 ** 40),
+    /** /proxy answers above this are refused (declared length) or cut off (streamed); they stream, so memory stays flat. */
+    PROXY_MAX_RESPONSE_BYTES: int(1024 * 1024 * 1024, 1, 2 ** 40),
+    /** Request bodies up to this size are held so a call refused for its token can be retried after one refresh; larger ones stream. */
+    PROXY_RETRY_BODY_BYTES: int(64 * 1024, 0, 16 * 1024 * 1024),
+    /** A provider silent this long (no answer, or no bytes of a streaming one) ends a proxied call (504). */
+    PROXY_TIMEOUT_MS: int(30_000, 100, 600_000),
+    /** Proxied calls in flight per connection (per process); more answer 429, so one caller cannot take a connection's whole provider quota. */
+    PROXY_MAX_CONCURRENT_PER_CONNECTION: int(50, 1, 10_000),
+    /** Proxied calls per connection per minute (per process); 0 = no limit (providers' own 429s still pass through). */
+    PROXY_REQUESTS_PER_MINUTE: int(0, 0, 1_000_000),
+    /** Proxied calls are health observations, written as at most one "from traffic" check per connection per this many seconds. */
+    HEALTH_TRAFFIC_WINDOW_SECONDS: int(60, 1, 3600),
+    /** A connection with a successful proxied call this recently skips its scheduled check (saves provider quota); 0 = off. */
+    HEALTH_SKIP_WHEN_ACTIVE_SECONDS: int(0, 0, 86_400),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** Deepest selection set a GraphQL operation may have; the dashboard needs 6. */
     GRAPHQL_MAX_DEPTH: int(10, 2, 100),

@@ -13,6 +13,10 @@ export type Metrics = {
   subscriptionClosed(): void;
   /** Where the count of distinct subscription executions comes from (the graphql-ws server). */
   countSubscriptionExecutionsWith(source: () => number): void;
+  /** A proxied call answered (status class 2xx … 5xx, or "error" when the proxy answered for a provider that did not). */
+  proxyCompleted(provider: string, statusClass: string, seconds: number): void;
+  /** A proxied call's token was refreshed because the provider refused it (result: ok | failed). */
+  proxyRefreshed(provider: string, result: "ok" | "failed"): void;
 };
 
 export function createMetrics({ prisma }: { prisma: PrismaClient }): Metrics {
@@ -28,6 +32,15 @@ export function createMetrics({ prisma }: { prisma: PrismaClient }): Metrics {
   });
   const sweep = new Histogram({ name: "switchboard_health_sweep_duration_seconds", help: "Duration of one scheduler sweep", buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60], registers: [registry] });
   const subscriptions = new Gauge({ name: "switchboard_graphql_subscriptions_open", help: "Open GraphQL subscriptions on this process", registers: [registry] });
+  const proxyCalls = new Counter({ name: "switchboard_proxy_calls_total", help: "Proxied calls by provider and status class (error: the proxy answered for the provider: timeout, unreachable, too large)", labelNames: ["provider", "class"], registers: [registry] });
+  const proxyLatency = new Histogram({
+    name: "switchboard_proxy_call_duration_seconds",
+    help: "Proxied calls: time until the provider's status and headers (the body streams after)",
+    labelNames: ["provider"],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const proxyRefreshes = new Counter({ name: "switchboard_proxy_refreshes_total", help: "Token refreshes after a provider refused a proxied call's token, by result", labelNames: ["provider", "result"], registers: [registry] });
   let executionsSource: () => number = () => 0;
   new Gauge({
     name: "switchboard_graphql_subscription_executions",
@@ -60,6 +73,11 @@ export function createMetrics({ prisma }: { prisma: PrismaClient }): Metrics {
     countSubscriptionExecutionsWith: (source) => {
       executionsSource = source;
     },
+    proxyCompleted: (provider, statusClass, seconds) => {
+      proxyCalls.inc({ provider, class: statusClass });
+      proxyLatency.observe({ provider }, seconds);
+    },
+    proxyRefreshed: (provider, result) => proxyRefreshes.inc({ provider, result }),
   };
 }
 
