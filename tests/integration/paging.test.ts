@@ -597,3 +597,23 @@ describe.skipIf(!postgres)("renameIntegration", () => {
     expect(await t.app.db.prisma.auditEvent.count({ where: { action: "integration.renamed" } })).toBe(auditCount);
   });
 });
+
+describe.skipIf(!postgres)("query cost with literal page sizes", () => {
+  let t: TestApp;
+  let owner: Awaited<ReturnType<TestApp["signUp"]>>;
+  beforeAll(async () => {
+    t = await startTestApp({ database: "postgres" });
+    owner = await t.signUp({ name: "Cost" });
+  });
+  afterAll(async () => t?.close());
+
+  it("admits the documented page of connections with literal arguments, refuses a multiplied one", async () => {
+    const card = "id label providerId status healthStatus state healthMessage lastHealthCheckAt nextHealthCheckAt account { id name url } grantedScopes missingScopes suggestedAction uptime { last24h last7d last30d } lastError { code httpStatus endpoint providerMessage }";
+    const page = await t.gql(`{ integrations(first: 200) { nodes { ${card} healthHistory(first: 10) { id status latencyMs checkedAt } } pageInfo { hasNextPage endCursor } totalCount } }`, { cookie: owner.cookie });
+    expect(page.body.errors).toBeUndefined();
+    const multiplied = await t.gql(`{ integrations(first: 200) { nodes { ${card} healthHistory(first: 200) { id status latencyMs checkedAt steps { step ok latencyMs code message } } incidents(first: 200) { id startedAt } } } }`, { cookie: owner.cookie });
+    expect(multiplied.body.data).toBeUndefined();
+    expect(JSON.stringify(multiplied.body.errors)).toMatch(/cost/i);
+  });
+
+});

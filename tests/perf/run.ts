@@ -1,6 +1,6 @@
 // The performance benchmark suite (issue 7). One command, from the repository root:
 //
-//   api/node_modules/.bin/tsx tests/perf/run.ts [--only=read,sql,fanout,sweep,stampede,eld,scale,uptime] [--profile] [--report-only]
+//   api/node_modules/.bin/tsx tests/perf/run.ts [--only=read,page,sql,fanout,sweep,stampede,eld,offloop,scale,sweep100k,uptime] [--profile] [--report-only]
 //
 // Each benchmark runs against its bare baseline in the same run (machines are shared; only
 // ratios mean something), prints a table and writes docs/performance.md. Needs Postgres
@@ -13,7 +13,8 @@ import { createRunContext, signUp, type RunContext } from "./lib/context.ts";
 import { insertConnections, issueSandboxTokens, seedReadWorkspace, seedWorkspaces, type Connection } from "./lib/seed.ts";
 import { round } from "./lib/stats.ts";
 import { comparePerRequest, formatSummary, summarizeProfiles } from "./lib/profile.ts";
-import { benchGraphqlRead, type ReadResult } from "./bench/graphql-read.ts";
+import { allPageBodies, benchGraphqlRead, dashboardBody, DASHBOARD_QUERY, webDashboardQuery, type ReadCase, type ReadResult } from "./bench/graphql-read.ts";
+import { benchReplicaSweep, type ReplicaSweepResult } from "./bench/replica-sweep.ts";
 import { measureSqlCounts, type SqlCountRow } from "./bench/sql-count.ts";
 import { benchFanout, type FanoutResult } from "./bench/fanout.ts";
 import { benchSweep, type SweepResult } from "./bench/sweep.ts";
@@ -24,12 +25,18 @@ import { benchUptimeHistory, type UptimeHistoryResult } from "./bench/uptime-his
 import { renderReport, type Row } from "./report.ts";
 
 const args = process.argv.slice(2);
-const ALL = ["read", "sql", "fanout", "sweep", "stampede", "eld", "offloop", "scale", "uptime"];
+const ALL = ["read", "page", "sql", "fanout", "sweep", "stampede", "eld", "offloop", "scale", "sweep100k", "uptime"];
 const only = new Set(args.find((a) => a.startsWith("--only="))?.slice(7).split(",") ?? ALL);
+for (const o of only) if (!ALL.includes(o)) throw new Error(`--only=${o}: not one of ${ALL.join(", ")}`);
 const everything = ALL.every((b) => only.has(b));
 const profile = args.includes("--profile");
+// PERF_* variables shrink a size while developing a benchmark (a partial run reports the sizes it used).
+const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SIZES = {
+  smallConnections: 4,
   readConnections: 1000,
+  readPageSize: 200,
+  pageConnections: size("PERF_PAGE_CONNECTIONS", 10_000),
   historyPerConnection: 30,
   sweep: { slack: 9300, hubspot: 500, google: 200 },
   stampede: 50,
@@ -37,15 +44,19 @@ const SIZES = {
   fanoutEvents: 4,
   scaleOut: 2000,
   eldSweep: 2000,
+  replicaSweep: { connections: size("PERF_REPLICA_SWEEP", 100_000), replicas: 3, workspaces: 1000, baselineCalls: size("PERF_REPLICA_SWEEP_BASELINE", 30_000) },
 };
 const started = Date.now();
 const log = (m: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}`);
 
 type Results = {
   read?: ReadResult[];
+  /** Whether benchmark 1's copy of the dashboard's query is the text web/src/lib/graphql/documents.ts sends. */
+  readQueryIsWeb?: boolean;
   sql?: SqlCountRow[];
   fanout?: FanoutResult[];
   sweep?: SweepResult;
+  replicaSweep?: ReplicaSweepResult;
   stampede?: { defaults: StampedeResult; waves: StampedeResult[]; pool: number };
   eld?: EldResult[];
   scale?: ScaleOutRun[];
@@ -100,38 +111,92 @@ async function main() {
   // sql and uptime bring their own databases; everything else shares the seeded run context
   const needsRun = [...only].some((o) => o !== "sql" && o !== "uptime");
   if (!needsRun) return;
-  const ctx = await createRunContext({ manyProviders: SIZES.readConnections });
+  // Only the 100,000-connection sweep needs the emulator to start with bulk Slack tokens.
+  const ctx = await createRunContext({ bulkSlack: only.has("sweep100k") ? SIZES.replicaSweep.connections : 0 });
   current = ctx;
   try {
-    log("seeding: sandbox tokens through the emulator's consent flow, workspaces, connections, history");
-    const sweepTokens = [
-      ...(await issueSandboxTokens(ctx.emulatorUrl, "slack", SIZES.sweep.slack)),
-      ...(await issueSandboxTokens(ctx.emulatorUrl, "hubspot", SIZES.sweep.hubspot)),
-      ...(await issueSandboxTokens(ctx.emulatorUrl, "google", SIZES.sweep.google)),
-    ];
-    const stampedeTokens = await issueSandboxTokens(ctx.emulatorUrl, "hubspot", SIZES.stampede);
-    const sweepWs = await seedWorkspaces(ctx.db, "sweep", sweepTokens.length);
-    const sweepConns = await insertConnections(ctx.db, ctx.vault, sweepTokens.map((tokens, i) => ({ workspace: sweepWs[i]!, tokens })), { due: null });
-    const stampWs = await seedWorkspaces(ctx.db, "stamp", SIZES.stampede);
-    const stampConns = await insertConnections(ctx.db, ctx.vault, stampedeTokens.map((tokens, i) => ({ workspace: stampWs[i]!, tokens })), { due: null });
-    const [largeWs] = await seedWorkspaces(ctx.db, "read", 1);
-    await seedReadWorkspace(ctx.db, ctx.vault, largeWs!, { connections: SIZES.readConnections, logs: SIZES.historyPerConnection });
-    const app = await ctx.startApp("app");
-    const small = await signUp(app, ctx.db, "small");
-    await seedReadWorkspace(ctx.db, ctx.vault, small.workspace, { connections: 4, logs: SIZES.historyPerConnection });
-    const largeKey = await app.call<string>("apiKey", { userId: largeWs!.ownerId, workspaceId: largeWs!.workspaceId });
+    // The common data (every benchmark but sweep100k uses it; the read benchmarks have it as the
+    // other workspaces' rows, so the workspace filter is exercised).
+    const common = [...only].some((o) => o !== "sql" && o !== "uptime" && o !== "sweep100k");
+    let sweepConns: Connection[] = [];
+    let sweepWs: Awaited<ReturnType<typeof seedWorkspaces>> = [];
+    let stampConns: Connection[] = [];
     const keys = new Map<string, string>();
-    for (const w of stampWs) keys.set(w.workspaceId, await app.call<string>("apiKey", { userId: w.ownerId, workspaceId: w.workspaceId }));
-    await ctx.db.query("ANALYZE");
-    log(`seeded ${sweepConns.length + stampConns.length + SIZES.readConnections + 4} connections`);
-    const readCases = [
-      { name: "workspace of 4 connections (session cookie)", headers: { cookie: small.cookie }, connections: 16, expectCount: 4 },
-      { name: `${SIZES.readConnections.toLocaleString("en")} connections (API key)`, headers: { authorization: `Bearer ${largeKey}` }, connections: 4, expectCount: SIZES.readConnections, amount: 12 },
-    ];
+    const app = await ctx.startApp("app");
+    let appStopped = false;
+    let small: Awaited<ReturnType<typeof signUp>> | null = null;
+    let largeKey = "";
+    let pageUser: Awaited<ReturnType<typeof signUp>> | null = null;
+    if (common) {
+      log("seeding: sandbox tokens through the emulator's consent flow, workspaces, connections, history");
+      const sweepTokens = [
+        ...(await issueSandboxTokens(ctx.emulatorUrl, "slack", SIZES.sweep.slack)),
+        ...(await issueSandboxTokens(ctx.emulatorUrl, "hubspot", SIZES.sweep.hubspot)),
+        ...(await issueSandboxTokens(ctx.emulatorUrl, "google", SIZES.sweep.google)),
+      ];
+      const stampedeTokens = await issueSandboxTokens(ctx.emulatorUrl, "hubspot", SIZES.stampede);
+      sweepWs = await seedWorkspaces(ctx.db, "sweep", sweepTokens.length);
+      sweepConns = await insertConnections(ctx.db, ctx.vault, sweepTokens.map((tokens, i) => ({ workspace: sweepWs[i]!, tokens })), { due: null });
+      const stampWs = await seedWorkspaces(ctx.db, "stamp", SIZES.stampede);
+      stampConns = await insertConnections(ctx.db, ctx.vault, stampedeTokens.map((tokens, i) => ({ workspace: stampWs[i]!, tokens })), { due: null });
+      const [largeWs] = await seedWorkspaces(ctx.db, "read", 1);
+      await seedReadWorkspace(ctx.db, ctx.vault, largeWs!, { connections: SIZES.readConnections, logs: SIZES.historyPerConnection });
+      small = await signUp(app, ctx.db, "small");
+      await seedReadWorkspace(ctx.db, ctx.vault, small.workspace, { connections: SIZES.smallConnections, logs: SIZES.historyPerConnection });
+      largeKey = await app.call<string>("apiKey", { userId: largeWs!.ownerId, workspaceId: largeWs!.workspaceId });
+      for (const w of stampWs) keys.set(w.workspaceId, await app.call<string>("apiKey", { userId: w.ownerId, workspaceId: w.workspaceId }));
+      if (only.has("page")) {
+        pageUser = await signUp(app, ctx.db, "page");
+        await seedReadWorkspace(ctx.db, ctx.vault, pageUser.workspace, { connections: SIZES.pageConnections, logs: SIZES.historyPerConnection });
+      }
+      await ctx.db.query("ANALYZE");
+      log(`seeded ${(sweepConns.length + stampConns.length + SIZES.readConnections + SIZES.smallConnections + (pageUser ? SIZES.pageConnections : 0)).toLocaleString("en")} connections`);
+    }
+    const largeHeaders = { authorization: `Bearer ${largeKey}` };
+    const largePages = common ? await allPageBodies(app.url, { ...largeHeaders }, SIZES.readPageSize) : [];
+    const readTarget = { rps: 0.75, p95: 1.3, p99: 1.5 };
+    const nodesOf = (answers: any[]) => answers.flatMap((a) => a.integrations.nodes as { id: string }[]);
+    const smallCase: ReadCase | null = small && {
+      kind: "small",
+      name: `dashboard's first page, workspace of ${SIZES.smallConnections} connections (session cookie)`,
+      headers: { cookie: small.cookie },
+      connections: 16,
+      bodies: [dashboardBody()],
+      check: ([a]) => (a.integrations.nodes.length === SIZES.smallConnections && a.integrations.totalCount === SIZES.smallConnections ? null : `expected ${SIZES.smallConnections} connections, got ${a.integrations.nodes.length} of ${a.integrations.totalCount}`),
+      target: { ...readTarget, rps: 0.8 },
+    };
+    const largeCase: ReadCase = {
+      kind: "large",
+      name: `${SIZES.readConnections.toLocaleString("en")} connections in pages of ${SIZES.readPageSize} (API key)`,
+      headers: largeHeaders,
+      connections: 4,
+      bodies: largePages,
+      check: (answers) => {
+        const ids = nodesOf(answers).map((n) => n.id);
+        return ids.length === SIZES.readConnections && new Set(ids).size === ids.length && answers.every((a) => a.integrations.totalCount === SIZES.readConnections) ? null : `expected ${SIZES.readConnections} distinct connections over ${answers.length} pages, got ${ids.length} (${new Set(ids).size} distinct)`;
+      },
+      target: readTarget,
+    };
+    const pageCase: ReadCase | null = pageUser && {
+      kind: "page",
+      name: `dashboard's first page of 50, workspace of ${SIZES.pageConnections.toLocaleString("en")} connections (session cookie)`,
+      headers: { cookie: pageUser.cookie },
+      connections: 16,
+      bodies: [dashboardBody()],
+      check: ([a]) => {
+        const total = (a.integrationCounts as { total: number }[]).reduce((x, c) => x + c.total, 0);
+        return a.integrations.nodes.length === 50 && a.integrations.totalCount === SIZES.pageConnections && a.integrations.pageInfo.hasNextPage && total === SIZES.pageConnections ? null : `expected 50 of ${SIZES.pageConnections} with more to come, got ${a.integrations.nodes.length} of ${a.integrations.totalCount}, counts ${total}`;
+      },
+      target: readTarget,
+    };
+    const readCases = [...(only.has("read") ? [smallCase!, largeCase] : []), ...(pageCase ? [pageCase] : [])];
 
-    if (only.has("read")) {
-      log("1. GraphQL read vs bare node:http + Prisma");
+    if (readCases.length > 0) {
+      results.readQueryIsWeb = (await webDashboardQuery()) === DASHBOARD_QUERY;
+      if (!results.readQueryIsWeb) log("  NOTE: web/src/lib/graphql/documents.ts DASHBOARD_QUERY is no longer bench/graphql-read.ts's copy: the read measures the copy; update it and hosts/bare-read-host.ts");
+      log(`1. GraphQL read vs bare node:http + the same SQL: ${readCases.map((c) => c.name).join("; ")}`);
       results.read = await benchGraphqlRead(ctx, app, readCases, { seconds: 5, rounds: 2, warmupSeconds: 2 });
+      for (const r of results.read) log(`  ${r.name}: ${r.system.rps.toFixed(1)} vs ${r.baseline.rps.toFixed(1)} req/s (${(r.system.rps / r.baseline.rps).toFixed(2)}x), p95 ${r.system.p95.toFixed(1)} vs ${r.baseline.p95.toFixed(1)} ms, p99 ${r.system.p99.toFixed(1)} vs ${r.baseline.p99.toFixed(1)} ms`);
       if (profile) {
         for (const [i, c] of readCases.entries()) {
           const dir = join(ctx.dir, `prof-read-${i}`);
@@ -146,13 +211,13 @@ async function main() {
         }
       }
     }
-    const who = { cookie: small.cookie, workspaceId: small.workspace.workspaceId };
+    const who = small ? { cookie: small.cookie, workspaceId: small.workspace.workspaceId } : null;
     if (only.has("fanout")) {
       log("3. subscription fan-out vs raw ws broadcast");
       const fan = await ctx.startApp("fanout");
-      results.fanout = await benchFanout(ctx, fan, who, SIZES.fanout, SIZES.fanoutEvents);
+      results.fanout = await benchFanout(ctx, fan, who!, SIZES.fanout, SIZES.fanoutEvents);
       await fan.stop();
-      await profiled(ctx, "3. fan-out to 1,000 subscribers (product process)", (p, w) => benchFanout(ctx, p, who, [1000], 3, w));
+      await profiled(ctx, "3. fan-out to 1,000 subscribers (product process)", (p, w) => benchFanout(ctx, p, who!, [1000], 3, w));
     }
     if (only.has("sweep")) {
       log(`4. health sweep of ${sweepConns.length.toLocaleString("en")} connections vs the emulator's capacity`);
@@ -184,9 +249,10 @@ async function main() {
       await b2.stop();
       results.stampede = { defaults, waves, pool };
     }
+    const reads = { small: dashboardBody(), large: largePages };
     if (only.has("eld")) {
       log("6. event-loop delay under everything at once");
-      const input = { small: who, largeKey, sweep: sweepConns.filter((c) => c.providerId === "slack").slice(0, SIZES.eldSweep), stampede: stampConns.slice(0, 25), keys, seconds: 10 };
+      const input = { small: who!, largeKey, reads, sweep: sweepConns.filter((c) => c.providerId === "slack").slice(0, SIZES.eldSweep), stampede: stampConns.slice(0, 25), keys, seconds: 10 };
       results.eld = [];
       for (const governed of [false, true])
         for (const withLarge of [true, false]) {
@@ -202,7 +268,7 @@ async function main() {
       results.eld ??= [];
       for (const mode of ["thread", "inline", "none"] as const) {
         const host = await ctx.startApp(`offloop-${mode}`, mode === "none" ? {} : { HEALTH_CHECK_WORKER: mode });
-        const r = await benchChecksOffLoop(ctx, host, { small: who, sweep: sweepConns, mode, seconds: 30 });
+        const r = await benchChecksOffLoop(ctx, host, { small: who!, readBody: reads.small, sweep: sweepConns, mode, seconds: 30 });
         log(`  ${mode}: p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, ${r.swept} swept in ${r.sweepSeconds} s (${r.checkedOnce} once, ${r.checkedTwice} twice), ${r.reads} reads (p99 ${r.readP99.toFixed(1)} ms), ${r.events} events, app CPU ${r.cpuPercent.toFixed(0)}%`);
         results.eld.push(r);
         await host.stop();
@@ -217,12 +283,27 @@ async function main() {
         watched.push({ workspaceId: w.workspaceId, integrationId: c.id, key: await app.call<string>("apiKey", { userId: w.ownerId, workspaceId: w.workspaceId }) });
       }
       await app.stop();
+      appStopped = true;
       results.scale = await benchScaleOut(ctx, { connections: slack, watched, stranger: { key: largeKey }, replicas: [1, 2, 3], subscribersPerWorkspace: 10 });
-    } else await app.stop();
+    }
+    if (!appStopped) await app.stop();
+    if (only.has("sweep100k")) {
+      const { connections: count, replicas, workspaces } = SIZES.replicaSweep;
+      log(`4b. seeding ${count.toLocaleString("en")} Slack connections in ${workspaces.toLocaleString("en")} workspaces (bulk tokens, one INSERT per 5,000 rows)`);
+      const ws = await seedWorkspaces(ctx.db, "fleet", workspaces);
+      // Several connections per provider per workspace (issue 14): count / workspaces each.
+      const conns = await insertConnections(ctx.db, ctx.vault, ctx.bulkSlackTokens.map((tokens, i) => ({ workspace: ws[i % workspaces]!, tokens })), { due: null });
+      log(`4b. health sweep of ${count.toLocaleString("en")} connections by ${replicas} replicas vs the emulator's capacity`);
+      results.replicaSweep = await benchReplicaSweep(ctx, { connections: conns, workspaces, replicas, concurrency: 16, baselineCalls: SIZES.replicaSweep.baselineCalls, log });
+      const r = results.replicaSweep;
+      log(`  ${n0(r.system.perSecond)} checks/s (${n0(r.system.seconds)} s) vs ${n0(r.baseline.perSecond)} calls/s: ${(r.system.perSecond / r.baseline.perSecond).toFixed(2)}x; ${r.checkedOnce} once, ${r.checkedTwice} twice; claimed ${r.system.claimedPerReplica.join(", ")}, CPU s ${r.system.cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(", ")}; auth.test calls ${r.calls.system} vs ${r.calls.baseline}; outcomes ${JSON.stringify(r.outcomes)}`);
+    }
   } finally {
     await ctx.close();
   }
 }
+
+const n0 = (x: number) => Math.round(x).toLocaleString("en");
 
 const resultsFile = join(root, "tests/perf/.last-results.json");
 if (args.includes("--report-only")) {

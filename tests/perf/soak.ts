@@ -214,7 +214,7 @@ async function driverRole() {
   };
   const opName = (q: string) => /^\s*(?:query|mutation|subscription)\s+(\w+)/.exec(q)?.[1];
 
-  const ctx = await createRunContext({ manyProviders: 20 });
+  const ctx = await createRunContext();
   let stopping = false;
   const background: Promise<unknown>[] = [];
   for (const signal of ["SIGINT", "SIGTERM"] as const)
@@ -439,7 +439,11 @@ async function driverRole() {
     const anyId = (w: Watched) => (Math.random() < 0.5 ? pick(w.swept) : pick(w.read));
     const OPS: Op[] = [
       { name: "VIEWER_QUERY", weight: 15, vars: () => ({}), check: (d, w) => (d.viewer?.workspace?.id === w.workspaceId ? null : "viewer of another workspace") },
-      { name: "DASHBOARD_QUERY", weight: 30, vars: () => ({}), check: (d) => (d.integrations?.length === 23 && d.providers?.length > 0 ? null : `integrations: ${d.integrations?.length}`) },
+      { name: "DASHBOARD_QUERY", weight: 30, vars: () => ({ first: 50 }), check: (d) => {
+        // `integrations` is a page since issue 14 ({ nodes … }); a plain list before
+        const list = d.integrations?.nodes ?? d.integrations;
+        return list?.length === 23 && d.providers?.length > 0 ? null : `integrations: ${list?.length}`;
+      } },
       { name: "INTEGRATION_DETAIL_QUERY", weight: 15, vars: (w) => ({ id: anyId(w), first: 25 }), check: (d) => (d.integration?.id ? null : "no integration") },
       { name: "HEALTH_HISTORY_QUERY", weight: 8, vars: (w) => ({ id: anyId(w), first: 25, before: new Date(Date.now() - 3_600_000).toISOString() }), check: (d) => (Array.isArray(d.integration?.healthHistory) ? null : "no history") },
       { name: "API_KEYS_QUERY", weight: 5, vars: () => ({}), check: (d) => (d.apiKeys?.length >= 1 ? null : "no keys") },

@@ -87,7 +87,11 @@ export function createGraphQLServer({ env, services, connections }: { env: Env; 
         maxAliases: { n: env.GRAPHQL_MAX_ALIASES },
         maxTokens: { n: env.GRAPHQL_MAX_TOKENS },
         maxDirectives: { n: 20 },
-        costLimit: { maxCost: 5000 },
+        // The cost rule multiplies a subtree by a literal `first:` (never by a variable or a
+        // default), so the limit has to admit the documented page: integrations(first: 200)
+        // with every card field and healthHistory(first: 10) costs about 66,000. What bounds
+        // the work is each field's own clamp (first ≤ 200 pages, history ≤ 200, uptime batched).
+        costLimit: { maxCost: 100_000 },
         blockFieldSuggestion: { enabled: true },
       }),
       useIntrospectionPolicy({ enabled: env.introspection }),

@@ -5,14 +5,14 @@ import { load } from "../lib/load.ts";
 import type { Connection } from "../lib/seed.ts";
 import { sleep } from "../lib/stats.ts";
 import { openSubscribers } from "../lib/subscribers.ts";
-import { READ_QUERY } from "./graphql-read.ts";
 import { SUBSCRIPTION } from "./fanout.ts";
 import { expireTokens, stampedeRequests } from "./stampede.ts";
 import { checkCounts, makeDue, setFaults } from "./sweep.ts";
 
 // Benchmark 6: event-loop delay inside one app process (perf_hooks.monitorEventLoopDelay,
 // 1 ms resolution, in the process itself) while everything above happens at once, scaled to
-// fit one process: read load on the small and the 1,000-connection workspace, a health event
+// fit one process: read load on the small workspace (the dashboard's first page) and the
+// 1,000-connection one (every page of 200 in turn, API key), a health event
 // to 1,000 subscribers every 500 ms, a sweep of due connections against the 20 ms emulator,
 // and a refresh stampede. Run twice: with and without the 1,000-connection read, to show which
 // part sets the delay.
@@ -38,7 +38,18 @@ export type EldResult = {
 export async function benchEventLoop(
   ctx: RunContext,
   app: Host & { url: string },
-  input: { small: { cookie: string; workspaceId: string }; largeKey: string; sweep: Connection[]; stampede: Connection[]; keys: Map<string, string>; seconds: number; withLarge: boolean; governed?: boolean },
+  input: {
+    small: { cookie: string; workspaceId: string };
+    largeKey: string;
+    /** The request bodies: the dashboard's first page (small workspace), and every page of the 1,000-connection one in turn (API key). */
+    reads: { small: string; large: string[] };
+    sweep: Connection[];
+    stampede: Connection[];
+    keys: Map<string, string>;
+    seconds: number;
+    withLarge: boolean;
+    governed?: boolean;
+  },
 ): Promise<EldResult> {
   await setFaults(ctx.emulator, { slack: { mode: "slow", delayMs: 20 } });
   await makeDue(ctx, input.sweep);
@@ -47,7 +58,6 @@ export async function benchEventLoop(
   await sleep(500);
   const idle = await startHost("idle", "idle-host.ts", {});
   await Promise.all([app.call("eldStart", { resolution: 1 }), idle.call("eldStart", { resolution: 1 })]);
-  const body = JSON.stringify({ query: READ_QUERY });
   const until = Date.now() + input.seconds * 1000;
   let events = 0;
   const publishing = (async () => {
@@ -59,8 +69,8 @@ export async function benchEventLoop(
     }
   })();
   const [small, large, sweep, stampede] = await Promise.all([
-    load({ url: `${app.url}/graphql`, headers: { "content-type": "application/json", cookie: input.small.cookie }, body, connections: 8, seconds: input.seconds }),
-    input.withLarge ? load({ url: `${app.url}/graphql`, headers: { "content-type": "application/json", authorization: `Bearer ${input.largeKey}` }, body, connections: 2, seconds: input.seconds }) : Promise.resolve(null),
+    load({ url: `${app.url}/graphql`, headers: { "content-type": "application/json", cookie: input.small.cookie }, body: input.reads.small, connections: 8, seconds: input.seconds }),
+    input.withLarge ? load({ url: `${app.url}/graphql`, headers: { "content-type": "application/json", authorization: `Bearer ${input.largeKey}` }, bodies: input.reads.large, connections: 2, seconds: input.seconds }) : Promise.resolve(null),
     app.call<{ claimed: number }>("sweep", {}, 600_000),
     sleep(2000).then(() => Promise.all(stampedeRequests([app], input.stampede, input.keys, 4, 60_000))),
     publishing,
@@ -95,7 +105,7 @@ export async function benchEventLoop(
 export async function benchChecksOffLoop(
   ctx: RunContext,
   app: Host & { url: string },
-  input: { small: { cookie: string; workspaceId: string }; sweep: Connection[]; mode: "thread" | "inline" | "none"; seconds?: number },
+  input: { small: { cookie: string; workspaceId: string }; /** the dashboard's first-page request */ readBody: string; sweep: Connection[]; mode: "thread" | "inline" | "none"; seconds?: number },
 ): Promise<EldResult & { mode: "thread" | "inline" | "none"; checkedTwice: number; checkedOnce: number; sweepSeconds: number; readP99: number }> {
   await setFaults(ctx.emulator, { slack: { mode: "slow", delayMs: 20 } });
   // A sweep with nothing due first, as a scheduler's start does: the worker thread is up (and
@@ -107,7 +117,7 @@ export async function benchChecksOffLoop(
   const idle = await startHost("idle", "idle-host.ts", {});
   const started = Date.now();
   await Promise.all([app.call("eldStart", { resolution: 1 }), idle.call("eldStart", { resolution: 1 })]);
-  const body = JSON.stringify({ query: READ_QUERY });
+  const body = input.readBody;
   let done = false;
   let events = 0;
   const publishing = (async () => {

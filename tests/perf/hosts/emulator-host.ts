@@ -1,13 +1,17 @@
 // The sandbox emulators (api/src/sandbox) on a port of their own, as "the providers" of the
 // sweep, stampede and scale-out benchmarks. Its in-memory token store lives here for the whole
-// run; faults, options and counters are driven over IPC.
+// run; faults, options and counters are driven over IPC. With STATE_FILE it starts from that
+// state (grants and tokens written in bulk by lib/seed.ts writeBulkSlackState) and then stops
+// saving: a snapshot of 100,000 tokens after every change would be a benchmark of its own.
 import { createServer } from "node:http";
 import { createSandbox } from "../../../api/src/sandbox/index.ts";
 import { serveIpc } from "../lib/child.ts";
 
 const port = Number(process.env.PORT);
 const publicUrl = `http://127.0.0.1:${port}`;
-const sandbox = createSandbox({ publicUrl });
+const stateFile = process.env.STATE_FILE;
+const sandbox = createSandbox({ publicUrl, ...(stateFile ? { stateFile } : {}) });
+if (stateFile) await sandbox.close();
 const server = createServer((req, res) => {
   void sandbox.handle(req, res).then((handled) => {
     if (!handled) {

@@ -7,7 +7,7 @@ import { parseEncryptionKeys } from "@switchboard/api/secrets";
 import { freePort, testSecrets } from "../../support/app.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/postgres.ts";
 import { killAll, startHost, type Host } from "./child.ts";
-import { openMigrated, writeCatalog } from "./seed.ts";
+import { openMigrated, writeBulkSlackState, writeCatalog, type IssuedTokens } from "./seed.ts";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -21,13 +21,15 @@ export type RunContext = {
   catalogFile: string;
   emulator: Host;
   emulatorUrl: string;
+  /** Slack tokens the emulator started with (options.bulkSlack), for connections written in bulk. */
+  bulkSlackTokens: IssuedTokens[];
   /** Starts one app replica in its own process. */
   startApp(name: string, env?: Record<string, string>, options?: { nodeArgs?: string[] }): Promise<Host & { url: string; origin: string }>;
   hosts: Set<Host>;
   close(): Promise<void>;
 };
 
-export async function createRunContext(options: { manyProviders: number }): Promise<RunContext> {
+export async function createRunContext(options: { /** Slack grants and tokens the emulator starts with (writeBulkSlackState). */ bulkSlack?: number } = {}): Promise<RunContext> {
   const dir = mkdtempSync(join(tmpdir(), "sb-perf-"));
   const tdb = await createTestDatabase("perf");
   const db = await openMigrated(tdb.url, { poolSize: 10 });
@@ -35,10 +37,17 @@ export async function createRunContext(options: { manyProviders: number }): Prom
   const vault = createVault(parseEncryptionKeys(secrets.ENCRYPTION_KEYS));
   const hosts = new Set<Host>();
   const emulatorPort = await freePort();
-  const emulator = await startHost("emulator", "emulator-host.ts", { PORT: String(emulatorPort) });
-  hosts.add(emulator);
   const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
-  const catalogFile = writeCatalog(dir, emulatorUrl, options.manyProviders);
+  const bulk = options.bulkSlack ? writeBulkSlackState(join(dir, "sandbox-state.json"), options.bulkSlack, emulatorUrl) : null;
+  const emulator = await startHost("emulator", "emulator-host.ts", { PORT: String(emulatorPort), ...(bulk ? { STATE_FILE: bulk.file } : {}) }, { timeoutMs: 180_000 });
+  hosts.add(emulator);
+  if (bulk) {
+    // The state file was read (a file the sandbox cannot read leaves it empty, with a warning).
+    const res = await fetch(`${emulatorUrl}/sandbox/slack/api/auth.test`, { method: "POST", headers: { authorization: `Bearer ${bulk.tokens.at(-1)!.accessToken}` } });
+    const body = (await res.json()) as { ok?: boolean; error?: string };
+    if (!body.ok) throw new Error(`the emulator did not load ${bulk.tokens.length} bulk Slack tokens: auth.test answered ${JSON.stringify(body)}; ${emulator.stderr().slice(-1000)}`);
+  }
+  const catalogFile = writeCatalog(dir, emulatorUrl);
   const ctx: RunContext = {
     dir,
     tdb,
@@ -48,6 +57,7 @@ export async function createRunContext(options: { manyProviders: number }): Prom
     catalogFile,
     emulator,
     emulatorUrl,
+    bulkSlackTokens: bulk?.tokens ?? [],
     hosts,
     async startApp(name, env = {}, options = {}) {
       const port = await freePort();

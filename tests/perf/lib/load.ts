@@ -5,13 +5,23 @@ import { percentile } from "./stats.ts";
 export type LoadResult = { latencies: number[]; seconds: number; rps: number; p50: number; p95: number; p99: number; requests: number; non2xx: number; errors: number; bytesPerRequest: number };
 
 /** Closed-loop HTTP load with autocannon; latency percentiles from every response. */
-export function load(options: { url: string; headers: Record<string, string>; body: string; connections: number; seconds: number; /** a fixed number of requests instead of a duration (slow answers) */ amount?: number }): Promise<LoadResult> {
+export function load(options: {
+  url: string;
+  headers: Record<string, string>;
+  /** One body, or several that each connection sends in turn (pages), looping. */
+  body?: string;
+  bodies?: string[];
+  connections: number;
+  seconds: number;
+  /** a fixed number of requests instead of a duration (slow answers) */ amount?: number;
+}): Promise<LoadResult> {
+  const bodies = options.bodies ?? [options.body!];
   const latencies: number[] = [];
   let non2xx = 0;
   let bytes = 0;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: options.url, method: "POST", headers: options.headers, body: options.body, connections: options.connections, ...(options.amount ? { amount: options.amount } : { duration: options.seconds }), pipelining: 1, timeout: 60 },
+      { url: options.url, method: "POST", headers: options.headers, ...(bodies.length === 1 ? { body: bodies[0] } : { requests: bodies.map((body) => ({ method: "POST", body })) }), connections: options.connections, ...(options.amount ? { amount: options.amount } : { duration: options.seconds }), pipelining: 1, timeout: 60 },
       (error: Error | null, result: any) => {
         if (error) return reject(error);
         resolve({

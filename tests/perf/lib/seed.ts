@@ -8,8 +8,10 @@ import { sealTokens } from "@switchboard/api/domain/integrations/tokens";
 import type { Vault } from "@switchboard/api/domain/vault";
 import { consent } from "../../support/sandbox-consent.ts";
 
-// Test data, written straight into Postgres with createMany (seconds for tens of thousands of
-// rows), in the shapes the product writes them (api/src/domain/oauth/flow.ts saveConnection).
+// Test data, written straight into Postgres in the shapes the product writes them
+// (api/src/domain/oauth/flow.ts saveConnection): connections with one INSERT … SELECT FROM
+// json_populate_recordset per 5,000 rows (100,000 in seconds), history and rollups with
+// INSERT … SELECT, the rest with createMany.
 
 export const BUILT_INS = ["slack", "hubspot", "google"] as const;
 export type SandboxProvider = (typeof BUILT_INS)[number];
@@ -20,24 +22,21 @@ export const SCOPES: Record<SandboxProvider, string[]> = {
   google: ["openid", "email", "profile"],
 };
 
-/** A catalog id of the many-provider catalog: one connection per provider per workspace is the product's rule. */
-export const manyId = (i: number) => `p${String(i).padStart(4, "0")}`;
+/** The built-in providers a read workspace's connections belong to, in turn (several connections per provider since issue 14). */
+export const READ_PROVIDERS = ["slack", "hubspot", "google", "salesforce"] as const;
 
 /**
  * PROVIDERS_FILE for every process of the run: the built-ins pointed at the emulator process
- * (as self-hosters point them at local servers), plus `many` generic OAuth 2.0 providers, so a
- * single workspace can hold 1,000 connections (the product allows one per provider).
+ * (as self-hosters point them at local servers). Salesforce keeps its catalog endpoints: its
+ * connections are only read, never checked.
  */
-export function writeCatalog(dir: string, emulatorUrl: string, many: number): string {
+export function writeCatalog(dir: string, emulatorUrl: string): string {
   const base = (p: string) => `${emulatorUrl}/sandbox/${p}`;
   const catalog: Record<string, unknown> = {
     slack: { clientId: "sandbox-slack", clientSecret: "sandbox-slack-secret", authorizationUrl: `${base("slack")}/oauth/v2/authorize`, tokenUrl: `${base("slack")}/api/oauth.v2.access`, revocationUrl: `${base("slack")}/api/auth.revoke`, apiBaseUrl: `${base("slack")}/api` },
     hubspot: { clientId: "sandbox-hubspot", clientSecret: "sandbox-hubspot-secret", authorizationUrl: `${base("hubspot")}/oauth/authorize`, tokenUrl: `${base("hubspot")}/oauth/v3/token`, revocationUrl: `${base("hubspot")}/oauth/v3/token/revoke`, apiBaseUrl: base("hubspot") },
     google: { clientId: "sandbox-google", clientSecret: "sandbox-google-secret", authorizationUrl: `${base("google")}/o/oauth2/v2/auth`, tokenUrl: `${base("google")}/token`, revocationUrl: `${base("google")}/revoke`, userinfoUrl: `${base("google")}/v1/userinfo`, apiBaseUrl: base("google") },
   };
-  for (let i = 0; i < many; i++) {
-    catalog[manyId(i)] = { type: "oauth2", name: `Provider ${i}`, authorizationUrl: "http://127.0.0.1:9/authorize", tokenUrl: "http://127.0.0.1:9/token", clientId: `client-${i}`, clientSecret: "secret", scopes: ["read", "write"], pkce: true };
-  }
   const file = join(dir, "providers.json");
   writeFileSync(file, JSON.stringify(catalog));
   return file;
@@ -65,38 +64,104 @@ export async function seedWorkspaces(db: Database, prefix: string, count: number
   return out;
 }
 
+/** One `integration` row as the product writes it (domain/oauth/flow.ts saveConnection), for insertIntegrations. */
+export type IntegrationRow = {
+  id: string;
+  workspaceId: string;
+  providerId: string;
+  accountId: string | null;
+  label: string | null;
+  status: "CONNECTED" | "REAUTH_REQUIRED" | "DISCONNECTED" | "ERROR";
+  healthStatus: "HEALTHY" | "DEGRADED" | "UNHEALTHY" | "UNKNOWN";
+  healthMessage?: string | null;
+  healthErrorCode?: string | null;
+  lastHealthCheckAt: Date | null;
+  nextHealthCheckAt: Date | null;
+  connectedAt: Date | null;
+  connectedById: string | null;
+  requestedScopes: string[];
+  grantedScopes: string[];
+  account: Record<string, unknown> | null;
+  providerConfig?: Record<string, unknown> | null;
+  accessTokenEnc: string | null;
+  refreshTokenEnc: string | null;
+  tokenKeyId: string | null;
+  tokenExpiresAt?: Date | null;
+  consecutiveSuccesses?: number;
+};
+
+const INTEGRATION_COLUMNS = [
+  "id", "workspaceId", "providerId", "accountId", "label", "labelSetByUser", "status", "healthStatus", "healthMessage", "healthErrorCode",
+  "lastHealthCheckAt", "nextHealthCheckAt", "consecutiveFailures", "consecutiveSuccesses", "accessTokenEnc", "refreshTokenEnc", "tokenKeyId",
+  "tokenExpiresAt", "tokenGeneration", "requestedScopes", "grantedScopes", "account", "providerConfig", "connectedById", "connectedAt", "createdAt", "updatedAt",
+].map((c) => `"${c}"`).join(", ");
+
 /**
- * Read-side data for one workspace: `connections` connections of the many-provider catalog, each
- * with `logs` health checks, plus the same number of members, API keys, webhook endpoints (with
- * deliveries) and audit events, so every dashboard query sees the size.
+ * Bulk insert: each chunk is one statement, `json_populate_recordset` over the rows as JSON
+ * (tens of thousands of rows a second; createMany builds a statement with a parameter per value).
+ * Timestamps go in as UTC ISO strings, which a `timestamp(3)` column stores as Prisma does.
+ */
+export async function insertIntegrations(db: Database, rows: IntegrationRow[], chunk = 5000): Promise<void> {
+  const now = new Date().toISOString();
+  await chunked(rows, chunk, (c) =>
+    db.query(
+      `INSERT INTO "integration" (${INTEGRATION_COLUMNS}) SELECT ${INTEGRATION_COLUMNS} FROM json_populate_recordset(NULL::"integration", $1::json)`,
+      [
+        JSON.stringify(
+          c.map((r) => ({
+            healthMessage: null,
+            healthErrorCode: null,
+            providerConfig: null,
+            tokenExpiresAt: null,
+            consecutiveSuccesses: 1,
+            ...r,
+            labelSetByUser: false,
+            consecutiveFailures: 0,
+            tokenGeneration: 1,
+            createdAt: now,
+            updatedAt: now,
+          })),
+        ),
+      ],
+    ),
+  );
+}
+
+/**
+ * Read-side data for one workspace: `connections` connections of the built-in providers in turn
+ * (several per provider, as issue 14 allows), each its own provider account with the account's
+ * name as its label (one in ten without a stored label: the dashboard then shows the account's
+ * name), each with `logs` health checks (every 5 minutes, with their hourly and daily rollups), plus `others` members, API keys, webhook endpoints
+ * (with deliveries) and audit events, so every dashboard query sees the size.
  */
 export async function seedReadWorkspace(db: Database, vault: Vault, w: Workspace, size: { connections: number; logs: number; others?: number }) {
   const now = Date.now();
   const ids = Array.from({ length: size.connections }, () => randomUUID());
-  const index = new Map(ids.map((id, i) => [id, i]));
   const statuses = ["HEALTHY", "HEALTHY", "HEALTHY", "DEGRADED", "UNHEALTHY"] as const;
-  await chunked(ids, 1000, (c) =>
-    db.prisma.integration.createMany({
-      data: c.map((id) => {
-        const i = index.get(id)!;
-        return {
-          id,
-          workspaceId: w.workspaceId,
-          providerId: manyId(i),
-          status: i % 50 === 7 ? ("REAUTH_REQUIRED" as const) : ("CONNECTED" as const),
-          healthStatus: statuses[i % statuses.length]!,
-          healthMessage: i % 5 === 3 ? "Slow answer (2300 ms)" : null,
-          healthErrorCode: i % 5 === 3 ? "slow" : i % 17 === 0 ? "rate_limited" : null,
-          lastHealthCheckAt: new Date(now - 60_000),
-          nextHealthCheckAt: new Date(now + 86_400_000),
-          connectedAt: new Date(now - 86_400_000),
-          connectedById: w.ownerId,
-          requestedScopes: ["read", "write"],
-          grantedScopes: i % 9 === 0 ? ["read"] : ["read", "write"],
-          account: { id: `acct-${i}`, name: `Account ${i}`, url: `https://example.test/${i}`, user: "owner" },
-          ...sealTokens(vault, id, { accessToken: `at-${i}`, refreshToken: `rt-${i}` }),
-        };
-      }),
+  await insertIntegrations(
+    db,
+    ids.map((id, i) => {
+      const providerId = READ_PROVIDERS[i % READ_PROVIDERS.length]!;
+      const accountId = `${providerId}-acct-${i}`;
+      return {
+        id,
+        workspaceId: w.workspaceId,
+        providerId,
+        accountId,
+        label: i % 10 === 4 ? null : `Account ${i}`,
+        status: i % 50 === 7 ? "REAUTH_REQUIRED" : "CONNECTED",
+        healthStatus: statuses[i % statuses.length]!,
+        healthMessage: i % 5 === 3 ? "Slow answer (2300 ms)" : null,
+        healthErrorCode: i % 5 === 3 ? "slow" : i % 17 === 0 ? "rate_limited" : null,
+        lastHealthCheckAt: new Date(now - 60_000),
+        nextHealthCheckAt: new Date(now + 86_400_000),
+        connectedAt: new Date(now - 86_400_000),
+        connectedById: w.ownerId,
+        requestedScopes: ["read", "write"],
+        grantedScopes: i % 9 === 0 ? ["read"] : ["read", "write"],
+        account: { id: accountId, name: `Account ${i}`, url: `https://example.test/${i}`, user: "owner" },
+        ...sealTokens(vault, id, { accessToken: `at-${i}`, refreshToken: `rt-${i}` }),
+      };
     }),
   );
   // History in one INSERT … SELECT (seconds faster than createMany for tens of thousands of rows).
@@ -109,6 +174,16 @@ export async function seedReadWorkspace(db: Database, vault: Vault, w: Workspace
       now() - make_interval(secs => k * 300)
     FROM "integration" i CROSS JOIN generate_series(1, ${Number(size.logs)}) AS k
     WHERE i."workspaceId" = '${w.workspaceId.replace(/'/g, "''")}'`);
+  // The hourly and daily rollups the check writer keeps beside the history (record.ts), so the
+  // cards' uptime has figures: an UNHEALTHY check counts as down.
+  for (const [table, unit] of [["integration_health_hourly", "hour"], ["integration_health_daily", "day"]] as const)
+    await db.exec(`
+      INSERT INTO "${table}" ("integrationId", "workspaceId", "bucketStart", "checks", "upChecks", "latencySumMs", "latencyMinMs", "latencyMaxMs", "upLatencySumMs")
+      SELECT l."integrationId", l."workspaceId", date_trunc('${unit}', l."checkedAt"), count(*), count(*) FILTER (WHERE l."status" <> 'UNHEALTHY'),
+        sum(l."latencyMs"), min(l."latencyMs"), max(l."latencyMs"), COALESCE(sum(l."latencyMs") FILTER (WHERE l."status" <> 'UNHEALTHY'), 0)
+      FROM "integration_health_log" l
+      WHERE l."workspaceId" = '${w.workspaceId.replace(/'/g, "''")}'
+      GROUP BY 1, 2, 3`);
   const others = size.others ?? 0;
   if (others > 0) {
     const created = new Date(now - 3_600_000);
@@ -197,31 +272,88 @@ export async function issueSandboxTokens(emulatorUrl: string, provider: SandboxP
 
 export type Connection = { id: string; workspaceId: string; providerId: SandboxProvider; tokens: IssuedTokens };
 
-/** Connected rows for issued tokens, one per workspace (the product's one-per-provider rule), due now. */
+/**
+ * Connected rows for issued tokens (any number per workspace and provider: each is its own
+ * provider account), due at `due` (null: never due until a benchmark makes them so).
+ */
 export async function insertConnections(db: Database, vault: Vault, items: { workspace: Workspace; tokens: IssuedTokens }[], options: { due: Date | null }): Promise<Connection[]> {
   const now = Date.now();
-  const rows = items.map(({ workspace, tokens }) => ({ id: randomUUID(), workspace, tokens }));
-  await chunked(rows, 1000, (c) =>
-    db.prisma.integration.createMany({
-      data: c.map(({ id, workspace, tokens }) => ({
+  const rows = items.map(({ workspace, tokens }, i) => ({ id: randomUUID(), workspace, tokens, i }));
+  await insertIntegrations(
+    db,
+    rows.map(({ id, workspace, tokens, i }) => {
+      // The emulator answers every token with its default account; each row still stands for
+      // an account of its own (the unique (workspace, provider, account) index).
+      const accountId = `${tokens.provider === "slack" ? "T0SANDBOX" : tokens.provider}-${i}-${id.slice(0, 8)}`;
+      return {
         id,
         workspaceId: workspace.workspaceId,
         providerId: tokens.provider,
+        accountId,
+        label: tokens.provider === "slack" ? "Acme Sandbox" : null,
         status: "CONNECTED" as const,
         ...sealTokens(vault, id, { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken }),
         tokenExpiresAt: tokens.expiresIn ? new Date(now + tokens.expiresIn * 1000) : null,
         requestedScopes: SCOPES[tokens.provider],
         grantedScopes: SCOPES[tokens.provider],
         account: tokens.provider === "slack" ? { id: "T0SANDBOX", name: "Acme Sandbox" } : {},
-        providerConfig: tokens.extra as never,
+        providerConfig: tokens.extra,
         connectedById: workspace.ownerId,
         connectedAt: new Date(now - 3_600_000),
         healthStatus: "HEALTHY" as const,
         lastHealthCheckAt: new Date(now - 300_000),
         nextHealthCheckAt: options.due,
         consecutiveSuccesses: 1,
-      })),
+      };
     }),
   );
   return rows.map((r) => ({ id: r.id, workspaceId: r.workspace.workspaceId, providerId: r.tokens.provider, tokens: r.tokens }));
+}
+
+// ── Slack tokens by the hundred thousand ─────────────────────────────────────────────────────
+// Three HTTP requests per token through the consent flow take minutes for 100,000. Instead the
+// emulator process starts from a state file (the sandbox's own persistence, api/src/sandbox/
+// persist.ts, validated by its schema on load) holding one grant and one bot token per
+// connection, each what the consent flow and oauth.v2.access would have stored for a bot
+// install with the run's Slack scopes.
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const base62 = (n: number) => Array.from(randomBytes(n), (b) => BASE62[b % 62]).join("");
+const digits = (n: number) => Array.from(randomBytes(n), (b) => String(b % 10)).join("");
+
+/** Writes the emulator's state file with `count` Slack bot grants and tokens; returns the tokens. */
+export function writeBulkSlackState(file: string, count: number, emulatorUrl: string): { file: string; tokens: IssuedTokens[] } {
+  const at = Date.now();
+  const grants: Record<string, unknown>[] = new Array(count);
+  const stored: Record<string, unknown>[] = new Array(count);
+  const tokens: IssuedTokens[] = new Array(count);
+  const extra = { team: { id: "T0SANDBOX", name: "Acme Sandbox" }, authed_user: { id: "U0SANDY" }, bot_user_id: "U0SANDBOT", app_id: "A0SANDBOX", enterprise: null };
+  for (let i = 0; i < count; i++) {
+    const grantId = `bulk${i.toString(36)}`;
+    // oauth.v2.access's bot token shape (api/src/sandbox/slack.ts issue(): xoxb-11 digits-13 digits-24 base62)
+    const value = `xoxb-${digits(11)}-${digits(13)}-${base62(24)}`;
+    grants[i] = {
+      id: grantId,
+      provider: "slack",
+      clientId: "sandbox-slack",
+      redirectUri: `${emulatorUrl}/api/integrations/oauth/callback/slack`,
+      redirectUriSent: false,
+      scopes: SCOPES.slack,
+      userScopes: [],
+      wantsBotToken: true,
+      wantsUserToken: false,
+      offline: false,
+      promptConsent: false,
+      host: "",
+      account: "acme",
+      code: `bulk-code-${i}`,
+      codeExpiresAt: at + 600_000,
+      codeUsedAt: at,
+      createdAt: at,
+    };
+    stored[i] = { value, grantId, provider: "slack", kind: "access", audience: "bot", issuedAt: at };
+    tokens[i] = { provider: "slack", accessToken: value, extra };
+  }
+  writeFileSync(file, JSON.stringify({ version: 1, providers: {}, store: { grants, tokens: stored } }), { mode: 0o600 });
+  return { file, tokens };
 }
