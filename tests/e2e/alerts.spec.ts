@@ -233,6 +233,61 @@ test.describe("on the configured server (no SMTP_URL, sandbox Slack)", () => {
     await expect(page.getByRole("row").filter({ hasText: "Sent a test alert" }).first()).toBeVisible();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
   });
+
+  // Last in this file's workspace: it adds a second Slack connection and a channel, which the
+  // audit-log test above does not count.
+  test("with two Slack workspaces connected, each Slack channel names the one that posts", async () => {
+    const page = owner;
+    await page.setViewportSize({ width: 1280, height: 720 });
+    // Team Slack was made with one Slack workspace connected: it named none, and posts through that one.
+    await page.goto("/settings/alerts");
+    const team = channel(page, "Team Slack");
+    await expect(team.getByText("Posts to #alerts in Acme Sandbox")).toBeVisible();
+    await expect(team.getByRole("combobox")).toHaveCount(0);
+    await page.getByRole("radio", { name: /^Slack channel/ }).check();
+    await expect(page.getByRole("combobox", { name: "Slack workspace" })).toHaveCount(0);
+
+    // A second Slack workspace, through the consent page's workspace picker.
+    await page.goto("/dashboard/integrations");
+    const slack = page.getByRole("article", { name: "Slack", exact: true });
+    await slack.getByRole("link", { name: "Add another", exact: true }).click();
+    await page.getByLabel("Workspace").selectOption({ label: "Globex Sandbox" });
+    await page.getByRole("button", { name: "Allow" }).click();
+    await expect(slack.getByText("2 connections", { exact: true })).toBeVisible();
+
+    // Now Team Slack is ambiguous: the row says so and offers the choice, saved at once.
+    await page.goto("/settings/alerts");
+    await expect(team.getByText("Posts to #alerts (no Slack workspace chosen)")).toBeVisible();
+    await expect(team.getByText("Cannot send", { exact: true })).toBeVisible();
+    await expect(team.getByText("Several Slack workspaces are connected: choose the one that posts.")).toBeVisible();
+    const teamWorkspace = team.getByRole("combobox", { name: "Slack workspace of Team Slack" });
+    await expect(teamWorkspace.getByRole("option")).toHaveText(["Choose a workspace", "Acme Sandbox", "Globex Sandbox"]);
+    await teamWorkspace.selectOption({ label: "Acme Sandbox" });
+    await expect(page.getByRole("status").filter({ hasText: '"Team Slack" now posts through Acme Sandbox.' })).toBeVisible();
+    await expect(team.getByText("Posts to #alerts in Acme Sandbox")).toBeVisible();
+    await expect(team.getByText("Cannot send", { exact: true })).toHaveCount(0);
+    await expect(teamWorkspace).toHaveValue(/.+/);
+
+    // A new Slack channel must name its workspace.
+    await page.getByRole("radio", { name: /^Slack channel/ }).check();
+    await expect(page.getByText("Posts through the Slack workspace you choose below.", { exact: false })).toBeVisible();
+    const form = page.locator("form").filter({ has: page.getByRole("button", { name: "Add channel" }) });
+    const workspace = form.getByRole("combobox", { name: "Slack workspace" });
+    await expect(workspace).toHaveAttribute("required", "");
+    await expect(workspace.getByRole("option")).toHaveText(["Choose a workspace", "Acme Sandbox", "Globex Sandbox"]);
+    await page.getByLabel("Name", { exact: true }).fill("Globex Slack");
+    await form.getByRole("textbox", { name: "Slack channel" }).fill("alerts");
+    await page.getByRole("button", { name: "Add channel" }).click();
+    await expect(page.getByRole("alert").filter({ hasText: "Choose the Slack workspace that posts." })).toBeVisible();
+    await workspace.selectOption({ label: "Globex Sandbox" });
+    await page.getByRole("button", { name: "Add channel" }).click();
+    const globex = channel(page, "Globex Slack");
+    await expect(globex.getByText("Posts to #alerts in Globex Sandbox")).toBeVisible();
+    await expect(globex.getByRole("combobox", { name: "Slack workspace of Globex Slack" }).locator("option:checked")).toHaveText("Globex Sandbox");
+    await globex.getByRole("button", { name: /^Send test/ }).click();
+    await expect(globex.getByRole("status")).toContainText(/Test alert delivered/);
+    await expectNoSeriousViolations(page, "settings: alerts with two Slack workspaces");
+  });
 });
 
 test.describe("on a server with SMTP_URL", () => {

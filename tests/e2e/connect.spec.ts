@@ -24,13 +24,14 @@ const BUILT_INS = [
   { name: "Slack", account: "Acme Sandbox" },
   { name: "HubSpot", account: "acme-sandbox.hubspot.com" },
   { name: "Google", account: "sandy@example.com" },
-  { name: "Salesforce", account: null },
+  { name: "Salesforce", account: "Acme Sandbox Org" },
 ] as const;
 
 for (const provider of BUILT_INS) {
   test(`connect ${provider.name} through its sandbox consent page`, async ({ page }) => {
     await signUp(page, { name: "Casey Connect", tag: "connect" });
-    const card = page.getByRole("article", { name: provider.name, exact: true });
+    // As the public contract finds a card: by the provider's name, without `exact`.
+    const card = page.getByRole("article", { name: provider.name });
     // The tag, not Salesforce's Org option of the same name.
     await expect(card.getByTitle(/built-in emulator/)).toHaveText("Sandbox");
     await card.getByRole("link", { name: "Connect", exact: true }).click();
@@ -44,6 +45,44 @@ for (const provider of BUILT_INS) {
     if (provider.account) await expect(card.getByText(provider.account)).toBeVisible();
   });
 }
+
+test("one connection per provider: each card is the one article its provider's name finds, holding the connection's controls", async ({ page }) => {
+  test.setTimeout(120_000);
+  await signUp(page, { name: "Casey Connect", tag: "connect-all" });
+  for (const { name } of BUILT_INS) {
+    // Without `exact`, as the public contract's tests find a card: a label such as HubSpot's
+    // "acme-sandbox.hubspot.com" holds the provider's name, so a connection that had an article
+    // of its own would be found too (a strict-mode violation).
+    const card = page.getByRole("article", { name });
+    await card.getByRole("link", { name: "Connect", exact: true }).click();
+    await page.getByRole("button", { name: "Allow" }).click();
+    await expect(page).toHaveURL(/\/dashboard\/integrations$/);
+    await expect(card.getByText("Healthy", { exact: true })).toBeVisible();
+  }
+  await expect(page.getByText("4 connected · all healthy")).toBeVisible();
+
+  for (const reloaded of [false, true]) {
+    if (reloaded) await page.reload();
+    for (const { name, account } of BUILT_INS) {
+      const card = page.getByRole("article", { name });
+      await expect(card).toHaveCount(1);
+      await expect(card.getByRole("article")).toHaveCount(0);
+      await expect(card.getByText("Connected", { exact: true })).toBeVisible();
+      await expect(card.getByText("Healthy", { exact: true })).toBeVisible();
+      await expect(card.getByText(/^Last checked/)).toBeVisible();
+      await expect(card.getByRole("button", { name: "Test connection" })).toBeEnabled();
+      await expect(card.getByRole("button", { name: "Disconnect" })).toBeEnabled();
+      await expect(card.getByRole("link", { name: "Add another", exact: true })).toBeVisible();
+      await expect(card.getByText("1 connection", { exact: true })).toBeVisible();
+      await expect(card.getByRole("link", { name: new RegExp(`^${account.replace(/[.]/g, "\\.")}`) })).toBeVisible();
+    }
+  }
+
+  // A test from the card tests that connection, and says so in the card.
+  const hubspot = page.getByRole("article", { name: "HubSpot" });
+  await hubspot.getByRole("button", { name: "Test connection" }).click();
+  await expect(hubspot.getByText(/Test result: Healthy/)).toBeVisible();
+});
 
 test("a denial at the provider comes back as a readable message, and nothing is connected", async ({ page }) => {
   await signUp(page, { name: "Casey Connect", tag: "connect" });

@@ -37,7 +37,8 @@ test("a transition raises a toast clear of every button, counts in the title and
   await expect(page).toHaveTitle("Integrations · Switchboard");
   expect(await faviconHref(page)).toMatch(/\/favicon\.svg$/);
   await expect(page.getByText("2 connected · all healthy")).toBeVisible();
-  // The providers' cards' accessible names, in the page's order (not their connections' articles).
+  // The providers' cards' accessible names, in the page's order (not the articles of connections,
+  // which a provider with several has).
   const names = () =>
     page.getByRole("article").filter({ has: page.getByRole("heading", { level: 2 }) }).evaluateAll((cards) =>
       cards.map((c) => (c.getAttribute("aria-label") ?? document.getElementById(c.getAttribute("aria-labelledby") ?? "")?.textContent ?? "").trim()),

@@ -8,7 +8,8 @@ test("search and filter the cards, share the filtered address, and clear an empt
   await signUp(page, { name: "Fay Filter", tag: "filter" });
   await connectSandbox(page, "Google");
   await connectSandbox(page, "Slack");
-  // The providers' cards: each holds one article per connection, whose headings are a level down.
+  // The providers' cards (a provider with several connections holds one article per connection,
+  // whose headings are a level down).
   const cards = page.getByRole("article").filter({ has: page.getByRole("heading", { level: 2 }) });
   await expect(cards).toHaveCount(5);
   // Connected (healthy) cards before the ones not connected, each group in the catalog's order.

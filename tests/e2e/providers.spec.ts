@@ -54,12 +54,14 @@ test("Salesforce: a sandbox org signs in at the test login host", async ({ page 
   await page.getByRole("button", { name: "Allow" }).click();
 
   await expectConnected(page, "Salesforce");
-  const connection = card.getByRole("article", { name: "Acme UAT Sandbox" });
-  await expect(connection).toBeVisible();
-  await expect(connection.getByText("Org: Sandbox")).toBeVisible();
+  // The only connection: shown in the provider's card, no article of its own.
+  await expect(card.getByRole("article")).toHaveCount(0);
+  await expect(card.getByText("Acme UAT Sandbox")).toBeVisible();
+  await expect(card.getByText("Org: Sandbox")).toBeVisible();
   // Connected: nothing to choose for this connection (a reconnect goes back to its own org); the
-  // card's Org choice is for "Add another".
-  await expect(connection.getByLabel("Org", { exact: true })).toHaveCount(0);
+  // card's Org choice, still offered, is for "Add another".
+  await expect(card.getByLabel("Org", { exact: true })).toHaveValue("production");
+  await expect(card.getByRole("link", { name: "Reconnect", exact: true })).toHaveCount(0);
   await expect(card.getByRole("link", { name: "Add another", exact: true })).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=salesforce&org=production");
 });
 

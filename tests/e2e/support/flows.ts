@@ -20,8 +20,9 @@ export async function signUp(page: Page, { name, tag, origin = "" }: { name: str
 
 /** Connects a sandbox built-in (Slack, HubSpot, Google, Salesforce): Connect, then Allow. */
 export async function connectSandbox(page: Page, name: string): Promise<Locator> {
-  // Exact: the provider's card holds one article per connection, named by the connection's label,
-  // and a label may contain the provider's name (HubSpot's "acme-sandbox.hubspot.com").
+  // Exact: with several connections the provider's card holds one article per connection, named
+  // by the connection's label, and a label may contain the provider's name (HubSpot's
+  // "acme-sandbox.hubspot.com").
   const card = page.getByRole("article", { name, exact: true });
   await card.getByRole("link", { name: "Connect", exact: true }).click();
   await page.getByRole("button", { name: "Allow" }).click();

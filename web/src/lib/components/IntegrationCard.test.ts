@@ -4,9 +4,10 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import IntegrationCard from "./IntegrationCard.svelte";
 import type { HealthStatus, Integration, IntegrationStatus, Provider, RecentCheck, Role, TestResult } from "$lib/graphql/types";
 
-// IntegrationCard on its own: a provider's card with its connections (each a ConnectionCard,
-// an article of its own), every status, health state, role and loading state, with a fake urql
-// client whose mutations resolve when the test says so.
+// IntegrationCard on its own: a provider's card with its connections (each a ConnectionCard: in
+// the provider's article when it is the only one, an article of its own among several), every
+// status, health state, role and loading state, with a fake urql client whose mutations resolve
+// when the test says so.
 
 const NOW = Date.parse("2026-03-04T10:00:00Z");
 
@@ -177,10 +178,11 @@ describe("status", () => {
   it("a connected card is not compact and carries every control of the UI contract", () => {
     const { card } = renderCard({ integration: integration() });
     expect(card).not.toHaveClass("card-compact");
-    // The connection is an article of its own inside the provider's, named by its label.
-    const connection = within(card).getByRole("article", { name: "Acme Sandbox" });
-    expect(within(connection).getByRole("heading", { level: 3, name: "Acme Sandbox" })).toBeInTheDocument();
-    expect(within(connection).getByRole("button", { name: "Test connection" })).toBeEnabled();
+    // The provider's only connection is no article of its own: its controls are the card's, as
+    // before issue 14, and the only article whose name holds the provider's is the card.
+    expect(within(card).queryByRole("article")).toBeNull();
+    expect(within(card).queryByRole("heading", { level: 3, name: "Acme Sandbox" })).toBeNull();
+    expect(screen.getAllByRole("article", { name: "Slack" })).toEqual([card]);
     expect(within(card).getByText("1 connection", { exact: true })).toBeInTheDocument();
     expect(within(card).getByRole("link", { name: "Add another" })).toHaveAttribute("href", "/api/integrations/oauth/authorize?provider=slack");
     expect(within(card).queryByRole("link", { name: "Connect" })).toBeNull();
@@ -295,21 +297,32 @@ describe("health", () => {
   });
 
   it("links the account at the provider, safely, and never a non-http URL", () => {
-    // The heading already says the account's name: the link says where it lives.
+    // The only connection: the account line names the account and links where it lives.
     const first = renderCard({ integration: integration() });
-    const link = within(first.card).getByRole("link", { name: /acme\.slack\.com/ });
+    const link = within(first.card).getByRole("link", { name: /^Acme Sandbox/ });
     expect(link).toHaveAttribute("href", "https://acme.slack.com");
     expect(link).toHaveAttribute("rel", "noopener noreferrer");
     expect(within(first.card).getAllByText("Acme Sandbox")).toHaveLength(1);
+    expect(within(first.card).queryByText(/^Label:/)).toBeNull();
     first.unmount();
-    // Renamed: the account's own name is given beside the label.
+    // Renamed: the label comes above the account's own name.
     const renamed = renderCard({ integration: integration({ label: "Support team" }) });
-    expect(within(renamed.card).getByRole("article", { name: "Support team" })).toBeInTheDocument();
+    expect(renamed.card.querySelector(".label")).toHaveTextContent(/^Label: Support team$/);
     expect(within(renamed.card).getByRole("link", { name: /Acme Sandbox/ })).toHaveAttribute("href", "https://acme.slack.com");
     renamed.unmount();
-    const { card } = renderCard({ integration: integration({ label: "Evil", account: { id: "T1", name: "Evil", url: "javascript:alert(1)" } }) });
-    expect(within(card).getByRole("article", { name: "Evil" })).toBeInTheDocument();
-    expect(card.querySelector('a[href^="javascript"]')).toBeNull();
+    const evil = renderCard({ integration: integration({ label: "Evil", account: { id: "T1", name: "Evil", url: "javascript:alert(1)" } }) });
+    expect(within(evil.card).getByText("Evil")).toBeInTheDocument();
+    expect(evil.card.querySelector('a[href^="javascript"]')).toBeNull();
+    evil.unmount();
+    // Among several, the heading says the account's name: the link says where it lives.
+    const { card } = renderCard({
+      connections: [integration(), integration({ id: "int-2", label: "Support team", account: { id: "T2", name: "Globex Sandbox", url: "https://globex.slack.com" } })],
+    });
+    const acme = within(card).getByRole("article", { name: "Acme Sandbox" });
+    expect(within(acme).getByRole("link", { name: /acme\.slack\.com/ })).toHaveAttribute("href", "https://acme.slack.com");
+    expect(within(acme).getAllByText("Acme Sandbox")).toHaveLength(1);
+    const support = within(card).getByRole("article", { name: "Support team" });
+    expect(within(support).getByRole("link", { name: /Globex Sandbox/ })).toHaveAttribute("href", "https://globex.slack.com");
   });
 });
 
@@ -420,7 +433,7 @@ describe("loading states", () => {
   it('a running "Test all" shows the card as testing', () => {
     const { card } = renderCard({ integration: integration(), checking: true });
     expect(within(card).getByRole("button", { name: /Testing…/ })).toBeDisabled();
-    expect(within(card).getByRole("article", { name: "Acme Sandbox" })).toHaveAttribute("aria-busy", "true");
+    expect(card.querySelector(".connection")).toHaveAttribute("aria-busy", "true");
   });
 
   it('Connect turns into "Connecting…" once clicked', async () => {
@@ -509,7 +522,7 @@ describe("org choice (Salesforce)", () => {
       unmount();
     }
     const { card } = renderCard({ provider: salesforce(), integration: salesforceConnection({ org: "sandbox" }) });
-    const connection = within(card).getByRole("article", { name: "Acme Sandbox Org" });
+    const connection = card.querySelector<HTMLElement>(".connection")!;
     expect(within(connection).queryByLabelText("Org")).toBeNull();
     expect(within(connection).getByText("Org: Sandbox")).toBeInTheDocument();
     expect(within(card).getByRole("combobox", { name: "Org" })).toHaveValue("production");
@@ -564,7 +577,7 @@ describe("org choice (Salesforce)", () => {
       provider: salesforce(),
       integration: salesforceConnection({ status: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY", org: "https://acme.my.salesforce.com" }),
     });
-    const connection = within(card).getByRole("article", { name: "Acme Sandbox Org" });
+    const connection = card.querySelector<HTMLElement>(".connection")!;
     expect(within(connection).getByText("Org: https://acme.my.salesforce.com")).toBeInTheDocument();
     expect(within(connection).getByRole("link", { name: "Reconnect" })).toHaveAttribute("href", `${AUTHORIZE}&integration=int-1`);
   });
@@ -676,7 +689,8 @@ describe("the last 30 checks, uptime and latency", () => {
   it("each card's strip is named by its own heading (no duplicate ids on a page of cards)", () => {
     const first = renderCard({ integration: integration() });
     renderCard({ provider: provider({ id: "hubspot", name: "HubSpot", type: "hubspot" }), integration: integration({ id: "int-2", providerId: "hubspot", recentChecks: checks(2) }) });
-    const headings = [...document.querySelectorAll("h4[id$='beats-heading']")].map((h) => h.id);
+    // A level below the provider's name (h2): no connection heading sits between them.
+    const headings = [...document.querySelectorAll("h3[id$='beats-heading']")].map((h) => h.id);
     expect(headings).toHaveLength(2);
     expect(new Set(headings).size).toBe(2);
     expect(within(first.card).getByRole("list", { name: "Latest 3 checks" })).toBeInTheDocument();
@@ -840,6 +854,24 @@ describe("several connections to one provider", () => {
     expect(within(card).queryByRole("link", { name: "Connect" })).toBeNull();
   });
 
+  it("the provider's article is the only one named after it while it has one connection; a second makes one article each", async () => {
+    const hubspot = provider({ id: "hubspot", name: "HubSpot", type: "hubspot", description: "Contacts and deals of a HubSpot portal" });
+    const portal = (overrides: Partial<Integration> = {}) =>
+      integration({ providerId: "hubspot", label: "acme-sandbox.hubspot.com", account: { id: "4242", name: "acme-sandbox.hubspot.com", url: "https://app.hubspot.com/home?portalId=4242" }, ...overrides });
+    const { card, rerender } = renderCard({ provider: hubspot, connections: [portal()], connected: 1 });
+    // Found as the contract's tests find it: no `exact`, so "acme-sandbox.hubspot.com" would match too.
+    expect(screen.getAllByRole("article", { name: "HubSpot" })).toEqual([card]);
+    expect(within(card).getByText("Connected", { exact: true })).toBeInTheDocument();
+    expect(within(card).getByRole("link", { name: "Add another" })).toBeInTheDocument();
+    await rerender({ connections: [portal(), portal({ id: "int-2", label: "Globex Sandbox", account: { id: "40000002", name: "Globex Sandbox", url: null } })], connected: 2 });
+    expect(within(card).getAllByRole("article").map((a) => a.getAttribute("aria-labelledby") && document.getElementById(a.getAttribute("aria-labelledby")!)?.textContent)).toEqual([
+      "acme-sandbox.hubspot.com",
+      "Globex Sandbox",
+    ]);
+    expect(within(card).getAllByRole("heading", { level: 3 }).map((h) => h.textContent)).toEqual(["acme-sandbox.hubspot.com", "Globex Sandbox"]);
+    expect(document.querySelectorAll("h4[id$='beats-heading']")).toHaveLength(2);
+  });
+
   it("says how many need attention, and a reconnect names its own connection", () => {
     const { card } = renderCard({ connections: [acme(), globex({ status: "REAUTH_REQUIRED", state: "REAUTH_REQUIRED", healthStatus: "UNHEALTHY" })], connected: 2, needsAttention: 1 });
     expect(within(card).getByText("2 connections · 1 needs attention", { exact: true })).toBeInTheDocument();
@@ -851,7 +883,9 @@ describe("several connections to one provider", () => {
   it("counts the connections that are not shown, and says why", () => {
     const { card } = renderCard({ connections: [acme()], connected: 3, note: "2 more connections not loaded yet." });
     expect(within(card).getByText("3 connections", { exact: true })).toBeInTheDocument();
-    expect(within(card).getAllByRole("article")).toHaveLength(1);
+    // One shown: in the provider's article, no article of its own.
+    expect(within(card).queryAllByRole("article")).toHaveLength(0);
+    expect(within(card).getAllByRole("button", { name: "Test connection" })).toHaveLength(1);
     expect(within(card).getByText("2 more connections not loaded yet.")).toBeInTheDocument();
   });
 
@@ -874,10 +908,12 @@ describe("several connections to one provider", () => {
       data: { disconnectIntegration: { disconnected: true, revoked: true, alreadyRevoked: false, revocationError: null, revocationMessage: null, integration: globex({ status: "DISCONNECTED" }) } },
     });
     await waitFor(() => expect(within(card).getByText("Disconnected Globex Sandbox (Slack): the tokens were revoked and deleted.")).toBeInTheDocument());
-    // The page's list follows the connection's event: it is disconnected now.
+    // The page's list follows the connection's event: it is disconnected now, and the one left
+    // is shown in the provider's article, no longer an article of its own.
     await rerender({ connections: [acme(), globex({ status: "DISCONNECTED", state: "NOT_CONNECTED" })], connected: 1 });
-    expect(within(card).queryByRole("article", { name: "Globex Sandbox" })).toBeNull();
-    expect(within(card).getByRole("article", { name: "Acme Sandbox" })).toBeInTheDocument();
+    expect(within(card).queryAllByRole("article")).toHaveLength(0);
+    expect(within(card).getAllByRole("button", { name: "Test connection" })).toHaveLength(1);
+    expect(within(card).getByRole("link", { name: /History and uptime/ })).toHaveAttribute("href", "/dashboard/integrations/int-1");
     expect(within(card).getByText("1 connection", { exact: true })).toBeInTheDocument();
     await waitFor(() => expect(within(card).getByRole("link", { name: "Add another" })).toHaveFocus());
   });

@@ -28,6 +28,7 @@ export const ALERT_CHANNEL_FIELDS = graphql(
     name
     emails
     slackChannel
+    slackIntegrationId
     webhookUrlMasked
     events
     providers
@@ -43,7 +44,7 @@ export const ALERT_SETTINGS_QUERY = graphql(
   `
   query AlertSettings {
     alertChannels { ...AlertChannelFields }
-    alertSetup { emailConfigured emailFrom slackConnected slackCanPost sandboxWebhookUrl }
+    alertSetup { emailConfigured emailFrom slackConnected slackCanPost slackConnections { id label canPost } sandboxWebhookUrl }
     providers { id name }
   }
 `,
@@ -57,11 +58,21 @@ export const CREATE_ALERT_CHANNEL_MUTATION = graphql(
     $name: String!
     $emails: [String!]
     $slackChannel: String
+    $slackIntegrationId: ID
     $webhookUrl: String
     $events: [AlertEvent!]
     $providers: [String!]
   ) {
-    createAlertChannel(kind: $kind, name: $name, emails: $emails, slackChannel: $slackChannel, webhookUrl: $webhookUrl, events: $events, providers: $providers) {
+    createAlertChannel(
+      kind: $kind
+      name: $name
+      emails: $emails
+      slackChannel: $slackChannel
+      slackIntegrationId: $slackIntegrationId
+      webhookUrl: $webhookUrl
+      events: $events
+      providers: $providers
+    ) {
       ...AlertChannelFields
     }
   }
@@ -71,8 +82,8 @@ export const CREATE_ALERT_CHANNEL_MUTATION = graphql(
 
 export const UPDATE_ALERT_CHANNEL_MUTATION = graphql(
   `
-  mutation UpdateAlertChannel($id: ID!, $enabled: Boolean) {
-    updateAlertChannel(id: $id, enabled: $enabled) { ...AlertChannelFields }
+  mutation UpdateAlertChannel($id: ID!, $enabled: Boolean, $slackIntegrationId: ID) {
+    updateAlertChannel(id: $id, enabled: $enabled, slackIntegrationId: $slackIntegrationId) { ...AlertChannelFields }
   }
 `,
   [ALERT_CHANNEL_FIELDS],
@@ -101,3 +112,5 @@ export type AlertEvent = Scalar<"AlertEvent">;
 export type AlertChannel = ResultOf<typeof ALERT_CHANNEL_FIELDS>;
 export type AlertDelivery = ResultOf<typeof ALERT_DELIVERY_FIELDS>;
 export type AlertSetup = ResultOf<typeof ALERT_SETTINGS_QUERY>["alertSetup"];
+/** A connected Slack workspace a SLACK channel can post through. */
+export type AlertSlackConnection = AlertSetup["slackConnections"][number];

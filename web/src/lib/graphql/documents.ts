@@ -285,13 +285,13 @@ export const HEALTH_HISTORY_QUERY = graphql(
 
 export const API_KEYS_QUERY = graphql(`
   query ApiKeys {
-    apiKeys { id name start role createdAt lastUsedAt expiresAt }
+    apiKeys { id name start role permissions createdAt lastUsedAt expiresAt }
   }
 `);
 
 export const CREATE_API_KEY_MUTATION = graphql(`
-  mutation CreateApiKey($name: String!) {
-    createApiKey(name: $name) { id name start createdAt key }
+  mutation CreateApiKey($name: String!, $permissions: [ApiKeyPermission!]) {
+    createApiKey(name: $name, permissions: $permissions) { id name start permissions createdAt key }
   }
 `);
 

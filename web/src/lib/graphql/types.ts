@@ -33,6 +33,7 @@ export type HealthCheckTrigger = Scalar<"HealthCheckTrigger">;
 export type ConnectionErrorCode = Scalar<"ConnectionErrorCode">;
 export type HealthEventKind = Scalar<"HealthEventKind">;
 export type WebhookEventType = Scalar<"WebhookEventType">;
+export type ApiKeyPermission = Scalar<"ApiKeyPermission">;
 
 export type Viewer = NonNullable<ResultOf<typeof VIEWER_QUERY>["viewer"]>;
 export type ViewerPermissions = Viewer["permissions"];

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { createRawSnippet } from "svelte";
 import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
+import ChoiceGroup from "./ChoiceGroup.svelte";
 import ConfirmAction from "./ConfirmAction.svelte";
 import DeliveryLog from "./DeliveryLog.svelte";
 import SettingsForm from "./SettingsForm.svelte";
@@ -33,6 +34,25 @@ describe("SettingsForm", () => {
     await screen.findByRole("button", { name: "Create key" });
     expect(screen.queryByRole("alert")).toBeNull();
     expect(onsubmit).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe("ChoiceGroup", () => {
+  it("with described details, names each checkbox by its label alone and describes it by its detail", async () => {
+    const options = [
+      { value: "READ", label: "Read", detail: "The GraphQL API." },
+      { value: "PROXY", label: "Proxy", detail: "Call a provider through the proxy." },
+    ];
+    render(ChoiceGroup, { legend: "Permissions", options, selected: ["READ"], describedDetails: true });
+    const group = screen.getByRole("group", { name: "Permissions" });
+    const read = within(group).getByRole("checkbox", { name: "Read" });
+    expect(read).toBeChecked();
+    expect(read).toHaveAccessibleDescription("The GraphQL API.");
+    const proxy = within(group).getByRole("checkbox", { name: "Proxy" });
+    expect(proxy).not.toBeChecked();
+    // The label still ticks it.
+    await userEvent.setup().click(within(group).getByText("Proxy"));
+    expect(proxy).toBeChecked();
   });
 });
 
