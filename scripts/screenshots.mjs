@@ -38,8 +38,8 @@ async function graphql(query, variables = {}) {
   return body.data;
 }
 
-// Exact: a provider's card holds one article per connection, and HubSpot's is named after its
-// portal ("acme-sandbox.hubspot.com").
+// Exact: from two connections on, a provider's card holds one article per connection, named by
+// its label (HubSpot's is its portal, "acme-sandbox.hubspot.com").
 const card = (name) => page.getByRole("article", { name, exact: true });
 const badge = (name, label) => card(name).getByText(label, { exact: true });
 
