@@ -7,6 +7,7 @@ import type { StampedeResult } from "./bench/stampede.ts";
 import type { EldResult } from "./bench/event-loop.ts";
 import type { ScaleOutRun } from "./bench/scale-out.ts";
 import type { UptimeHistoryResult } from "./bench/uptime-history.ts";
+import type { ProxyResult } from "./bench/proxy.ts";
 import { findings } from "./findings.ts";
 
 export const COMMAND = "api/node_modules/.bin/tsx tests/perf/run.ts";
@@ -22,6 +23,7 @@ export type Results = {
   eld?: EldResult[];
   scale?: ScaleOutRun[];
   uptime?: UptimeHistoryResult;
+  proxy?: ProxyResult;
   profiles: Record<string, string>;
   seconds?: number;
 };
@@ -167,6 +169,26 @@ export function rows(r: Results): Row[] {
       met: null,
     });
   }
+  for (const c of r.proxy?.calls ?? []) {
+    const rps = c.closed.proxied.rps / c.closed.direct.rps;
+    const p99 = c.closed.proxied.p99 / c.closed.direct.p99;
+    const fixed = c.fixed.proxied.p99 / c.fixed.direct.p99;
+    out.push({ benchmark: `9. proxy, ${c.name}, proxied vs direct: requests/s (closed loop, ${c.connections} connections)`, system: n(c.closed.proxied.rps), baseline: `${n(c.closed.direct.rps)} (direct)`, ratio: x(rps), target: "≥ 0.8x", met: rps >= 0.8 });
+    out.push({ benchmark: `9. proxy, ${c.name}, proxied vs direct: p99 (closed loop)`, system: `${n(c.closed.proxied.p99)} ms`, baseline: `${n(c.closed.direct.p99)} ms (direct)`, ratio: x(p99), target: "≤ 1.3x", met: p99 <= 1.3 });
+    out.push({ benchmark: `9. proxy, ${c.name}, proxied vs direct: p99 at a fixed ${n(c.rate, 0)} requests/s`, system: `${n(c.fixed.proxied.p99)} ms`, baseline: `${n(c.fixed.direct.p99)} ms (direct)`, ratio: x(fixed), target: "≤ 1.3x", met: fixed <= 1.3 });
+  }
+  for (const s of r.proxy?.stream ?? []) {
+    const growth = s.peak.rss - s.idle.rss;
+    const all = s.status === 200 && s.received === s.bytes && s.digestOk;
+    out.push({
+      benchmark: `9. proxy, a ${n(s.bytes / 1024 / 1024, 0)} MB answer (${s.framing === "length" ? "Content-Length" : "chunked"}) read at ${n(s.readerRate / 1024 / 1024, 0)} MB/s: the app's peak growth over idle; bytes received`,
+      system: `rss +${n(growth / 1024 / 1024)} MB, heap +${n((s.peak.heapUsed - s.idle.heapUsed) / 1024 / 1024)} MB; ${n(s.received, 0)} bytes${all ? ", digest equal" : s.digestOk ? "" : ", digest DIFFERS"}`,
+      baseline: `idle rss ${n(s.idle.rss / 1024 / 1024)} MB, heap ${n(s.idle.heapUsed / 1024 / 1024)} MB`,
+      ratio: "n/a",
+      target: `< 32 MB; ${n(s.bytes, 0)} bytes`,
+      met: growth < 32 * 1024 * 1024 && all,
+    });
+  }
   return out;
 }
 
@@ -183,7 +205,7 @@ export function renderReport(r: Results, sizes: Record<string, unknown>): { tabl
   const md: string[] = [];
   md.push("# Performance", "");
   md.push("Every figure below is a ratio against the simplest program that does the same work, measured in the same run on the same machine, because these machines are shared and absolute times drift. Written by the benchmark suite (`tests/perf/`); do not edit by hand, run it again.", "");
-  md.push("```sh", `${COMMAND}            # everything, about ${Math.round((r.seconds ?? 0) / 60)} minutes here; rewrites this file`, `${COMMAND} --profile  # the same, plus CPU profiles of the product processes (evidence below)`, `${COMMAND} --only=read,page,sweep100k  # a subset (writes tests/perf/.last-partial.md instead)`, "tests/node_modules/.bin/vitest run --config tests/perf/vitest.config.ts  # benchmark 2 as a test", "```", "");
+  md.push("```sh", `${COMMAND}            # everything, about ${Math.round((r.seconds ?? 0) / 60)} minutes here; rewrites this file`, `${COMMAND} --profile  # the same, plus CPU profiles of the product processes (evidence below)`, `${COMMAND} --only=read,page,proxy  # a subset (writes tests/perf/.last-partial.md instead)`, "tests/node_modules/.bin/vitest run --config tests/perf/vitest.config.ts  # benchmark 2 as a test", "```", "");
   md.push(`Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on a shared 2-core machine (Node ${process.version}, PostgreSQL and Redis local), ${r.seconds ?? "?"} s for the whole run.`, "");
   md.push("| benchmark | system | baseline | ratio | target | met? |", "|---|---|---|---|---|---|");
   for (const row of list) md.push(`| ${row.benchmark} | ${row.system} | ${row.baseline} | ${row.ratio} | ${row.target} | ${row.met === null ? "–" : row.met ? "yes" : "**no**"} |`);

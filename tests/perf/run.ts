@@ -1,6 +1,6 @@
 // The performance benchmark suite (issue 7). One command, from the repository root:
 //
-//   api/node_modules/.bin/tsx tests/perf/run.ts [--only=read,page,sql,fanout,sweep,stampede,eld,offloop,scale,sweep100k,uptime] [--profile] [--report-only]
+//   api/node_modules/.bin/tsx tests/perf/run.ts [--only=read,page,sql,fanout,sweep,stampede,eld,offloop,scale,sweep100k,uptime,proxy] [--profile] [--report-only]
 //
 // Each benchmark runs against its bare baseline in the same run (machines are shared; only
 // ratios mean something), prints a table and writes docs/performance.md. Needs Postgres
@@ -22,10 +22,11 @@ import { benchStampede, type StampedeResult } from "./bench/stampede.ts";
 import { benchChecksOffLoop, benchEventLoop, type EldResult } from "./bench/event-loop.ts";
 import { benchScaleOut, type ScaleOutRun } from "./bench/scale-out.ts";
 import { benchUptimeHistory, type UptimeHistoryResult } from "./bench/uptime-history.ts";
+import { benchProxy, type ProxyResult } from "./bench/proxy.ts";
 import { renderReport, type Row } from "./report.ts";
 
 const args = process.argv.slice(2);
-const ALL = ["read", "page", "sql", "fanout", "sweep", "stampede", "eld", "offloop", "scale", "sweep100k", "uptime"];
+const ALL = ["read", "page", "sql", "fanout", "sweep", "stampede", "eld", "offloop", "scale", "sweep100k", "uptime", "proxy"];
 const only = new Set(args.find((a) => a.startsWith("--only="))?.slice(7).split(",") ?? ALL);
 for (const o of only) if (!ALL.includes(o)) throw new Error(`--only=${o}: not one of ${ALL.join(", ")}`);
 const everything = ALL.every((b) => only.has(b));
@@ -45,6 +46,7 @@ const SIZES = {
   scaleOut: 2000,
   eldSweep: 2000,
   replicaSweep: { connections: size("PERF_REPLICA_SWEEP", 100_000), replicas: 3, workspaces: 1000, baselineCalls: size("PERF_REPLICA_SWEEP_BASELINE", 30_000) },
+  proxy: { connections: 16, streamMB: size("PERF_PROXY_STREAM_MB", 100), readerMBps: 25 },
 };
 const started = Date.now();
 const log = (m: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}`);
@@ -61,6 +63,7 @@ type Results = {
   eld?: EldResult[];
   scale?: ScaleOutRun[];
   uptime?: UptimeHistoryResult;
+  proxy?: ProxyResult;
   profiles: Record<string, string>;
   seconds?: number;
 };
@@ -117,7 +120,7 @@ async function main() {
   try {
     // The common data (every benchmark but sweep100k uses it; the read benchmarks have it as the
     // other workspaces' rows, so the workspace filter is exercised).
-    const common = [...only].some((o) => o !== "sql" && o !== "uptime" && o !== "sweep100k");
+    const common = [...only].some((o) => o !== "sql" && o !== "uptime" && o !== "sweep100k" && o !== "proxy");
     let sweepConns: Connection[] = [];
     let sweepWs: Awaited<ReturnType<typeof seedWorkspaces>> = [];
     let stampConns: Connection[] = [];
@@ -210,6 +213,13 @@ async function main() {
           log(`profile: ${label}\n${results.profiles[label]}`);
         }
       }
+    }
+    if (only.has("proxy")) {
+      const { connections, streamMB, readerMBps } = SIZES.proxy;
+      log(`9. the provider proxy: proxied vs direct calls to the emulator; ${streamMB} MB through it to a reader at ${readerMBps} MB/s`);
+      const profileDir = profile ? join(ctx.dir, "prof-proxy") : undefined;
+      results.proxy = await benchProxy(ctx, { connections, seconds: 5, rounds: 2, warmupSeconds: 2, streamBytes: streamMB * 1024 * 1024, readerRate: readerMBps * 1024 * 1024, log, profileDir });
+      Object.assign(results.profiles, results.proxy.profiles ?? {});
     }
     const who = small ? { cookie: small.cookie, workspaceId: small.workspace.workspaceId } : null;
     if (only.has("fanout")) {
@@ -316,7 +326,16 @@ if (args.includes("--report-only")) {
     killAll();
   }
   results.seconds = Math.round((Date.now() - started) / 1000);
-  if (everything) writeFileSync(resultsFile, JSON.stringify({ ...results, read: results.read?.map((c) => ({ ...c, system: { ...c.system, latencies: [] }, baseline: { ...c.baseline, latencies: [] } })) }));
+  const noLatencies = (l: { latencies: number[] }) => ({ ...l, latencies: [] });
+  if (everything)
+    writeFileSync(
+      resultsFile,
+      JSON.stringify({
+        ...results,
+        read: results.read?.map((c) => ({ ...c, system: noLatencies(c.system), baseline: noLatencies(c.baseline) })),
+        proxy: results.proxy && { ...results.proxy, calls: results.proxy.calls.map((c) => ({ ...c, closed: { proxied: noLatencies(c.closed.proxied), direct: noLatencies(c.closed.direct) }, fixed: { proxied: noLatencies(c.fixed.proxied), direct: noLatencies(c.fixed.direct) } })) },
+      }),
+    );
 }
 const { table, markdown } = renderReport(results as never, SIZES);
 console.log("\n" + table);

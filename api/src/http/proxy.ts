@@ -105,6 +105,9 @@ export function createProxyRoute(services: Services): ProxyRoute {
     if (declared > env.PROXY_MAX_REQUEST_BYTES) return refuse(res, 413, "request_too_large", `Request bodies are limited to ${env.PROXY_MAX_REQUEST_BYTES} bytes.`, { connection: "close" });
     const admitted = admit(row.id);
     if (!admitted.ok) return refuse(res, 429, "too_many_calls", admitted.message, { "retry-after": String(admitted.retryAfter) });
+    // The caller may have gone during the awaits above: its "close" has then already fired and
+    // a listener added now would never run, leaking the slot for the life of the process.
+    if (res.destroyed || res.closed || req.socket.destroyed) return release(row.id);
     res.once("close", () => release(row.id));
     await forward({ req, res, row, provider, target });
   }

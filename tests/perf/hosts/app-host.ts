@@ -1,6 +1,6 @@
 // One Switchboard replica, as `main.ts` composes it (buildApp + listen), in its own process,
-// with measuring commands over IPC: CPU and heap of this process, event-loop delay, one health
-// event published, one health sweep, an API key created.
+// with measuring commands over IPC: CPU and heap of this process, event-loop delay, memory
+// sampled over a window, one health event published, one health sweep, an API key created.
 import { PerformanceObserver, monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { parseEnv } from "@switchboard/api/env";
 import { buildApp } from "@switchboard/api/app";
@@ -19,6 +19,8 @@ let eldWindow = { cpu: process.cpuUsage(), at: performance.now() };
 new PerformanceObserver((list) => {
   if (gcPauses) for (const entry of list.getEntries()) gcPauses.push(entry.duration);
 }).observe({ entryTypes: ["gc"] });
+type Memory = { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
+let memWatch: { timer: NodeJS.Timeout; samples: number; peak: Memory } | null = null;
 const sweeps: { claimed: number; errors: number; durationMs: number; startedAt: number; endedAt: number }[] = [];
 
 serveIpc(
@@ -76,8 +78,32 @@ serveIpc(
       const cpuPercent = ((used.user + used.system) / 1000 / (performance.now() - eldWindow.at)) * 100;
       return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, mean: h.mean / 1e6, count: h.count, gc, cpuPercent };
     },
-    apiKey: async ({ userId, workspaceId }: { userId: string; workspaceId: string }) => {
-      const created = await createWorkspaceApiKey({ auth: app.auth, prisma: app.db.prisma, userId, workspaceId, name: "perf" });
+    /** process.memoryUsage() now, without a collection first. */
+    memory: () => process.memoryUsage(),
+    /** Samples process.memoryUsage() every `intervalMs` until memWatchStop, keeping each field's peak. */
+    memWatchStart: ({ intervalMs = 10 }: { intervalMs?: number } = {}) => {
+      if (memWatch) clearInterval(memWatch.timer);
+      const sample = () => {
+        const m = process.memoryUsage();
+        const w = memWatch!;
+        w.samples++;
+        w.peak = { rss: Math.max(w.peak.rss, m.rss), heapUsed: Math.max(w.peak.heapUsed, m.heapUsed), heapTotal: Math.max(w.peak.heapTotal, m.heapTotal), external: Math.max(w.peak.external, m.external), arrayBuffers: Math.max(w.peak.arrayBuffers, m.arrayBuffers) };
+      };
+      memWatch = { timer: setInterval(sample, intervalMs), samples: 0, peak: { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 } };
+      sample();
+      return true;
+    },
+    memWatchStop: () => {
+      if (!memWatch) throw new Error("memWatchStart first");
+      clearInterval(memWatch.timer);
+      const m = process.memoryUsage();
+      const { peak, samples } = memWatch;
+      memWatch = null;
+      return { peak: { rss: Math.max(peak.rss, m.rss), heapUsed: Math.max(peak.heapUsed, m.heapUsed), heapTotal: Math.max(peak.heapTotal, m.heapTotal), external: Math.max(peak.external, m.external), arrayBuffers: Math.max(peak.arrayBuffers, m.arrayBuffers) }, samples: samples + 1 };
+    },
+    /** A workspace API key (owner's role), `read` unless other permissions are given (issue 15: proxy, credentials). */
+    apiKey: async ({ userId, workspaceId, permissions }: { userId: string; workspaceId: string; permissions?: ("read" | "proxy" | "credentials")[] }) => {
+      const created = await createWorkspaceApiKey({ auth: app.auth, prisma: app.db.prisma, userId, workspaceId, name: "perf", ...(permissions ? { permissions } : {}) });
       return created.key;
     },
   },

@@ -44,20 +44,20 @@ const enumName = (value: string) => value.toUpperCase().replace(/[^A-Z0-9]+/g, "
 async function viewer(headers: Record<string, string | string[] | undefined>): Promise<{ workspaceId: string } | null> {
   const authorization = headers.authorization;
   if (typeof authorization === "string" && authorization.startsWith("Bearer ")) {
-    // The statements better-auth's api-key plugin sends per request: the lookup by hash and two
-    // UPDATEs (lastRequest, updatedAt); then auth/viewer.ts reads the key's creator and role
-    // with the creator's membership in one statement.
+    // The statement auth/viewer.ts viewerFromApiKey sends: the key by its hash (SHA-256,
+    // base64url, the plugin's hasher) with its creator's membership, in one query; "last used"
+    // written in the background at most once a minute, as the product does.
     const hash = createHash("sha256").update(authorization.slice(7)).digest("base64url");
-    const key = await prisma.apikey.findFirst({ where: { key: hash } });
-    if (!key || key.enabled === false) return null;
-    await prisma.apikey.update({ where: { id: key.id }, data: { lastRequest: new Date() } });
-    await prisma.apikey.update({ where: { id: key.id }, data: { updatedAt: new Date() } });
-    const rows = await prisma.$queryRaw<{ userId: string; keyRole: string | null; memberRole: string }[]>`
-      SELECT k."createdById" AS "userId", k."role" AS "keyRole", m."role" AS "memberRole"
+    const rows = await prisma.$queryRaw<{ id: string; workspaceId: string; userId: string | null; keyRole: string | null; memberRole: string | null; access: string[]; enabled: boolean | null; expiresAt: Date | null; remaining: number | null; lastRequest: Date | null }[]>`
+      SELECT k."id", k."referenceId" AS "workspaceId", k."createdById" AS "userId", k."role" AS "keyRole", m."role" AS "memberRole", k."access",
+             k."enabled", k."expiresAt", k."remaining", k."lastRequest"
       FROM "api_key" k
-      JOIN "membership" m ON m."userId" = k."createdById" AND m."organizationId" = k."referenceId"
-      WHERE k."id" = ${key.id} AND k."referenceId" = ${key.referenceId}`;
-    return rows[0] ? { workspaceId: key.referenceId } : null;
+      LEFT JOIN "membership" m ON m."userId" = k."createdById" AND m."organizationId" = k."referenceId"
+      WHERE k."key" = ${hash}`;
+    const key = rows[0];
+    if (!key || key.enabled === false || !key.userId || !key.keyRole || !key.memberRole || !key.access.includes("read")) return null;
+    if (!key.lastRequest || Date.now() - key.lastRequest.getTime() > 60_000) void prisma.apikey.updateMany({ where: { id: key.id }, data: { lastRequest: new Date() } }).catch(() => {});
+    return { workspaceId: key.workspaceId };
   }
   // Session cookie: the statement auth/viewer.ts sends (session joined to its user and the
   // membership it acts with, one query). The signature is checked as the product checks it.

@@ -66,6 +66,9 @@ type Row = {
   account: unknown;
 };
 
+/** Calls kept per connection per window; a Map of arrays, so memory stays bounded at any call rate. */
+const MAX_OBSERVATIONS_PER_WINDOW = 1000;
+
 const answered = (o: TrafficObservation) => o.outcome === "ok" || o.outcome === "degraded";
 
 export function createTrafficRecorder({
@@ -80,6 +83,8 @@ export function createTrafficRecorder({
   env: TrafficSettings;
 }): TrafficRecorder {
   let pending = new Map<string, TrafficObservation[]>();
+  /** Calls of the current window beyond MAX_OBSERVATIONS_PER_WINDOW, per connection (only counted). */
+  const beyond = new Map<string, number>();
   /** When each connection last got a quiet (all-ok) traffic row, to space those out. */
   const lastQuietRow = new Map<string, number>();
   let writing: Promise<void> = Promise.resolve();
@@ -90,8 +95,15 @@ export function createTrafficRecorder({
   function observe(observation: TrafficObservation): void {
     if (closed) return;
     const list = pending.get(observation.integrationId);
-    if (list) list.push(observation);
-    else pending.set(observation.integrationId, [observation]);
+    if (!list) pending.set(observation.integrationId, [observation]);
+    else if (list.length < MAX_OBSERVATIONS_PER_WINDOW) list.push(observation);
+    else {
+      // A busy connection: keep the latest calls (the thresholds read the tail of the run) and
+      // count the rest, so a window's memory is bounded whatever the call rate.
+      list.shift();
+      list.push(observation);
+      beyond.set(observation.integrationId, (beyond.get(observation.integrationId) ?? 0) + 1);
+    }
     // A token the provider refuses after a refresh: the card says "Reconnect" now, not at the window's end.
     if (observation.outcome === "auth_failure") void flush([observation.integrationId]).catch(() => {});
   }
@@ -159,7 +171,7 @@ export function createTrafficRecorder({
   }
 
   function skipUntil(observations: TrafficObservation[]): Date {
-    const lastSuccess = Math.max(...observations.filter(answered).map((o) => o.at));
+    const lastSuccess = observations.reduce((latest, o) => (answered(o) ? Math.max(latest, o.at) : latest), 0);
     return new Date(lastSuccess + env.HEALTH_SKIP_WHEN_ACTIVE_SECONDS * 1000);
   }
 
@@ -174,11 +186,13 @@ export function createTrafficRecorder({
     const failing = [...observations].reverse().find((o) => o.outcome !== "ok");
     const errorCode: CheckResult["errorCode"] = outcome === "ok" ? null : (last.code ?? (outcome === "degraded" ? "rate_limited" : outcome === "auth_failure" ? "token_revoked" : "provider_error"));
     const failed = observations.filter((o) => !answered(o)).length;
-    const summary = `from traffic: ${observations.length} call${observations.length === 1 ? "" : "s"}, ${failed} failed`;
+    const calls = observations.length + (beyond.get(row.id) ?? 0);
+    beyond.delete(row.id);
+    const summary = `from traffic: ${calls} call${calls === 1 ? "" : "s"}, ${failed}${calls > observations.length ? ` of the last ${observations.length}` : ""} failed`;
     const step: StepResult = {
       step: "api",
       ok: outcome === "ok",
-      latencyMs: Math.max(...observations.map((o) => o.latencyMs)),
+      latencyMs: observations.reduce((most, o) => Math.max(most, o.latencyMs), 0),
       message: summary,
       ...(outcome !== "ok" && errorCode ? { code: errorCode } : {}),
       ...(outcome !== "ok" && failing?.httpStatus !== undefined ? { httpStatus: failing.httpStatus } : {}),

@@ -179,7 +179,9 @@ export async function completeConnection({
       accountError = error instanceof OAuthFlowError ? error.code : "account_fetch_failed";
     }
     const latencyMs = Math.round(performance.now() - started);
-    const target = await whichConnection(prisma, { workspaceId: consumed.workspaceId, providerId: provider.id, reconnecting: consumed.integrationId, accountId: inspection?.account.id ?? null });
+    const target = await whichConnection(prisma, { workspaceId: consumed.workspaceId, providerId: provider.id, reconnecting: consumed.integrationId, accountId: inspection?.account.id ?? null }).catch((error: unknown) => {
+      throw new ConnectionNotStored(error);
+    });
     if (!target.ok) {
       // The tokens are dropped, not revoked: at Google and HubSpot a revocation ends the
       // whole grant of that account and client, which another connection (here or in another
