@@ -1,5 +1,6 @@
 import { AxeBuilder } from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
+import { asNewClient } from "./support/flows.ts";
 
 // axe on every page, with content in it (a connection, a test result, a key, a webhook with a
 // delivery), in the light and the dark colour scheme: no serious or critical violation.
@@ -20,6 +21,7 @@ for (const colorScheme of ["light", "dark"] as const) {
     await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
     await expectNoSeriousViolations(page, "login");
 
+    await asNewClient(page);
     await page.goto("/signup");
     await expect(page.getByRole("button", { name: "Create account" })).toBeEnabled();
     await expectNoSeriousViolations(page, "signup");

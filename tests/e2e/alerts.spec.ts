@@ -8,7 +8,7 @@ import { AxeBuilder } from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { SMTPServer } from "smtp-server";
 import { simpleParser, type ParsedMail } from "mailparser";
-import { connectSandbox, signUp } from "./support/flows.ts";
+import { asNewClient, connectSandbox, signUp } from "./support/flows.ts";
 
 // Settings → Alerts as an owner uses it. Playwright's own server has no SMTP_URL, so there the
 // page must say e-mail cannot be sent, and the sandbox's Slack emulator takes incoming-webhook and
@@ -193,6 +193,7 @@ test.describe("on the configured server (no SMTP_URL, sandbox Slack)", () => {
     const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL! });
     try {
       const member = await context.newPage();
+      await asNewClient(member);
       await member.goto(link);
       await member.getByLabel("Name").fill("Milo Member");
       await member.getByLabel("Password").fill("correct horse battery");

@@ -1,6 +1,6 @@
 import { AxeBuilder } from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { connectSandbox, signUp } from "./support/flows.ts";
+import { asNewClient, connectSandbox, signUp } from "./support/flows.ts";
 
 // Settings → API keys with permissions (issue 15): Read, Proxy and Credentials chosen when a key
 // is made, shown in the list; the example request beside a new key is one that key may make,
@@ -105,6 +105,7 @@ test("a permission the role does not allow is refused with the API's words", asy
   const context = await browser.newContext({ baseURL: baseURL! });
   try {
     const admin = await context.newPage();
+    await asNewClient(admin);
     await admin.goto(link);
     await admin.getByLabel("Name").fill("Ada Admin");
     await admin.getByLabel("Password").fill("correct horse battery");

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { asNewClient } from "./support/flows.ts";
 
 const PROVIDERS = ["Slack", "HubSpot", "Google", "Salesforce"];
 
@@ -7,6 +8,7 @@ function uniqueEmail(tag: string) {
 }
 
 async function signUp(page: Page, email: string, password = "correct horse battery") {
+  await asNewClient(page);
   await page.goto("/signup");
   await page.getByLabel("Name").fill("Erin Example");
   await page.getByLabel("Email").fill(email);

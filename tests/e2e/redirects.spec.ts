@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import { OFF_SITE, ON_SITE } from "../security/open-redirect-payloads.ts";
+import { asNewClient } from "./support/flows.ts";
 
 // `next` in a real browser, which is the one that finally follows it: the server's redirect of a
 // signed-in person away from /login and /signup, and the page's own navigation after signing in
@@ -15,6 +16,7 @@ const THROUGH_THE_FORM = ["/..//evil.example", "/%2e%2e//evil.example", "//evil.
 async function createAccount(page: Page, baseURL: string, tag: string): Promise<{ email: string; password: string }> {
   const email = `${tag}-${Date.now()}-${randomBytes(3).toString("hex")}@example.test`;
   const password = `Redirect-${randomBytes(12).toString("base64url")}`;
+  await asNewClient(page);
   const res = await page.request.post("/api/auth/sign-up/email", { headers: { origin: new URL(baseURL).origin }, data: { email, password, name: tag } });
   expect(res.status(), await res.text()).toBe(200);
   return { email, password };

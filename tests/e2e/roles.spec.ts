@@ -1,5 +1,6 @@
 import { AxeBuilder } from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { asNewClient } from "./support/flows.ts";
 
 // Every page as each role. Everyone signs up (and so owns a personal workspace); the owner
 // invites the others on Settings → Members, and each of them opens the invitation link and
@@ -21,6 +22,7 @@ async function signUp(browser: Browser, baseURL: string, role: Role): Promise<Pa
   const context = await browser.newContext({ baseURL });
   contexts.push(context);
   const page = await context.newPage();
+  await asNewClient(page);
   await page.goto("/signup");
   await page.getByLabel("Name").fill(nameOf(role));
   await page.getByLabel("Email").fill(emailOf(role));
@@ -224,6 +226,7 @@ test("someone new opens an invitation link, creates an account with the invited 
   const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL! });
   contexts.push(context);
   const page = await context.newPage();
+  await asNewClient(page);
   await page.goto(link);
   await expect(page.getByRole("heading", { name: `Join ${workspaceName}` })).toBeVisible();
   await expect(page.getByLabel("Email")).toHaveValue(email);

@@ -4,11 +4,22 @@ import { expect, type Locator, type Page } from "@playwright/test";
 // consent page, connect the catalog's OIDC provider through oidc-provider's dev login.
 
 /**
+ * Gives this browser context its own client address (X-Forwarded-For, believed from loopback by
+ * the e2e server's TRUSTED_PROXIES): sign-ups are throttled per address, 50 an hour, and the
+ * suite signs up more people than that. Call before a sign-up form is submitted.
+ */
+export async function asNewClient(page: Page): Promise<void> {
+  const byte = () => Math.floor(Math.random() * 254) + 1;
+  await page.context().setExtraHTTPHeaders({ "x-forwarded-for": `198.18.${byte()}.${byte()}` });
+}
+
+/**
  * Signs up a fresh user through the form and waits for the dashboard. Returns the email.
  * `origin`: a server of the spec's own instead of the configured one.
  */
 export async function signUp(page: Page, { name, tag, origin = "" }: { name: string; tag: string; origin?: string }): Promise<string> {
   const email = `${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+  await asNewClient(page);
   await page.goto(`${origin}/signup`);
   await page.getByLabel("Name").fill(name);
   await page.getByLabel("Email").fill(email);
