@@ -131,6 +131,9 @@ describe.runIf(hasPostgres)("sandbox controls need a signed-in owner or admin", 
     expect((await fetch(`${t.url}/sandbox`, { headers: bearer })).status).toBe(401);
     expect((await form({ provider: "slack", mode: "hang" }, bearer)).status).toBe(401);
     expect((await control({ reset: true }, { authorization: "Bearer sb_not_a_key" })).status).toBe(401);
+    // An owner's key without the read permission (proxy only) is refused, not an error.
+    const proxyOnly = await t.gql<{ createApiKey: { key: string } }>(`mutation { createApiKey(name: "proxy only", permissions: [PROXY]) { key } }`, { cookie: owner.cookie });
+    expect((await control({ reset: true }, { authorization: `Bearer ${proxyOnly.body.data!.createApiKey.key}` })).status).toBe(403);
 
     // A key acts with at most its creator's current role.
     const person = await personWithRole("admin");

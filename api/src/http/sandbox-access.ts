@@ -25,7 +25,15 @@ export function authorizeSandboxControl({ auth, prisma }: { auth: Auth; prisma: 
       else if (Array.isArray(value)) headers.set(name, value.join(", "));
     }
     if (!apiKey) headers.delete("authorization");
-    const viewer = await resolveViewer({ auth, prisma, headers });
+    let viewer;
+    try {
+      viewer = await resolveViewer({ auth, prisma, headers });
+    } catch (error) {
+      // A valid key without the read permission (a proxy- or credentials-only key) may not drive
+      // the sandbox either: refused as forbidden, not a server error.
+      if ((error as { extensions?: { http?: { status?: number } } }).extensions?.http?.status === 403) return "forbidden";
+      throw error;
+    }
     if (!viewer) return "anonymous";
     return can(viewer.role, { integration: ["connect", "disconnect"] }) ? "ok" : "forbidden";
   };
