@@ -2,11 +2,24 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { answerMeaning, needsPeek } from "./proxy-signals.ts";
 import { headersToCaller, headersToProvider } from "./proxy-headers.ts";
+import { salesforceFixtures } from "../providers/fixtures/salesforce.ts";
+import { slackFixtures } from "../providers/fixtures/slack.ts";
 
 const json = { "content-type": "application/json; charset=utf-8" };
 const body = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value));
 
 describe("what a provider's answer says about the token", () => {
+  it("on the providers' documented answers (providers/fixtures, each with its source)", () => {
+    const meaning = (provider: string, f: { status: number; body: unknown }) => answerMeaning(provider, f.status, typeof f.body === "string" ? { "content-type": "text/plain" } : json, body(f.body)).token;
+    for (const f of [slackFixtures.authTestInvalidAuth, slackFixtures.authTestTokenExpired, slackFixtures.authTestTokenRevoked, slackFixtures.authTestAccountInactive]) expect(meaning("slack", f), JSON.stringify(f.body)).toBe(true);
+    for (const f of [slackFixtures.authTestBot, slackFixtures.teamInfoMissingScope]) expect(meaning("slack", f), JSON.stringify(f.body)).toBe(false);
+    expect(meaning("salesforce", salesforceFixtures.restInvalidSession)).toBe(true);
+    expect(meaning("salesforce", salesforceFixtures.identityBadToken)).toBe(true);
+    expect(meaning("salesforce", salesforceFixtures.restRequestLimit)).toBe(false);
+    expect(meaning("salesforce", salesforceFixtures.orgQuery)).toBe(false);
+  });
+
+
   it("Slack: HTTP 200 ok:false with a token error (slack.md S1/S2/S4); other errors are answers", () => {
     expect(needsPeek("slack", 200, json)).toBe(true);
     expect(needsPeek("slack", 200, { ...json, "content-length": "1000000" })).toBe(false);
