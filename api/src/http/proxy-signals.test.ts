@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { answerMeaning, needsPeek } from "./proxy-signals.ts";
+import { answerMeaning, needsPeek, type ProviderKind } from "./proxy-signals.ts";
 import { headersToCaller, headersToProvider } from "./proxy-headers.ts";
 import { salesforceFixtures } from "../providers/fixtures/salesforce.ts";
 import { slackFixtures } from "../providers/fixtures/slack.ts";
@@ -10,7 +10,7 @@ const body = (value: unknown) => Buffer.from(typeof value === "string" ? value :
 
 describe("what a provider's answer says about the token", () => {
   it("on the providers' documented answers (providers/fixtures, each with its source)", () => {
-    const meaning = (provider: string, f: { status: number; body: unknown }) => answerMeaning(provider, f.status, typeof f.body === "string" ? { "content-type": "text/plain" } : json, body(f.body)).token;
+    const meaning = (provider: ProviderKind, f: { status: number; body: unknown }) => answerMeaning(provider, f.status, typeof f.body === "string" ? { "content-type": "text/plain" } : json, body(f.body)).token;
     for (const f of [slackFixtures.authTestInvalidAuth, slackFixtures.authTestTokenExpired, slackFixtures.authTestTokenRevoked, slackFixtures.authTestAccountInactive]) expect(meaning("slack", f), JSON.stringify(f.body)).toBe(true);
     for (const f of [slackFixtures.authTestBot, slackFixtures.teamInfoMissingScope]) expect(meaning("slack", f), JSON.stringify(f.body)).toBe(false);
     expect(meaning("salesforce", salesforceFixtures.restInvalidSession)).toBe(true);
