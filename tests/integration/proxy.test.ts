@@ -558,6 +558,37 @@ describe.skipIf(!(await requirePostgres()))("the proxy: /proxy/{integrationId}/{
       .toBeGreaterThan(Date.now() + 590_000);
   });
 
+  it("keys on the proxy follow the GraphQL API's rules: a fresh token is used as stored, a key whose creator left is refused, a key-guessing address is throttled before a valid key counts", async () => {
+    // A token well inside its lifetime is used as stored: the connection's times are read right.
+    await t.app.db.prisma.integration.update({ where: { id: ids.hubspot! }, data: { tokenExpiresAt: new Date(Date.now() + 2 * 3600_000) } });
+    const grants = t.app.sandbox!.stats("hubspot").tokenRequests.refresh_token;
+    expect((await proxy(ids.hubspot!, "account-info/v3/details")).status).toBe(200);
+    expect(t.app.sandbox!.stats("hubspot").tokenRequests.refresh_token).toBe(grants);
+    // A key whose creator left the workspace is no key.
+    const leaver = await t.signUp({ name: "Leaver" });
+    await t.addMember(owner, leaver, "ADMIN");
+    const leaversKey = await createKey(leaver.cookie, "leaver's", ["PROXY"]);
+    expect((await fetch(`${t.url}/proxy/${ids.hubspot}/account-info/v3/details`, { headers: { authorization: `Bearer ${leaversKey}` } })).status).toBe(200);
+    await t.app.db.prisma.member.deleteMany({ where: { userId: leaver.userId, organizationId: owner.workspaceId } });
+    expect((await fetch(`${t.url}/proxy/${ids.hubspot}/account-info/v3/details`, { headers: { authorization: `Bearer ${leaversKey}` } })).status).toBe(401);
+    // Guessing keys: each wrong key counts against the address; past the limit even a valid key
+    // from that address is refused (429 with Retry-After) and nothing reaches the provider.
+    try {
+      let last: Response | undefined;
+      for (let i = 0; i < 25 && last?.status !== 429; i++) last = await fetch(`${t.url}/proxy/${ids.local}/echo`, { headers: { authorization: `Bearer sb_guess_${i}` } });
+      expect(last!.status).toBe(429);
+      const before = upstream.apiCalls("echo");
+      const valid = await proxy(ids.local!, "echo");
+      expect(valid.status).toBe(429);
+      expect(Number(valid.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await valid.json()).toMatchObject({ error: "too_many_requests" });
+      expect(upstream.apiCalls("echo")).toBe(before);
+    } finally {
+      await t.app.db.prisma.$executeRawUnsafe(`DELETE FROM "auth_throttle"`);
+    }
+    expect((await proxy(ids.local!, "echo")).status).toBe(200);
+  });
+
   it("metrics per provider and logs with method, path and status, never a query string, a body or a token", async () => {
     await proxy(ids.local!, "echo?secret_query=hunter2", { method: "POST", body: "secret-body-text" });
     const metrics = await (await fetch(`${t.url}/metrics`)).text();

@@ -39,7 +39,8 @@ export type Throttle = {
   refund(scope: ThrottleScope, subject: string, options?: { clear?: boolean }): Promise<void>;
 };
 
-function keyOf(scope: ThrottleScope, subject: string): string {
+/** The row key of a scope and subject (a hash: addresses and e-mails are not stored). */
+export function throttleKey(scope: ThrottleScope, subject: string): string {
   return createHash("sha256").update(`${scope}\u0000${subject}`).digest("hex");
 }
 
@@ -56,7 +57,7 @@ export function createThrottle({ prisma, rules = THROTTLE_RULES }: { prisma: Pri
     async check(scope, subject) {
       const rows = await prisma.$queryRaw<{ retryAfter: number }[]>`
         SELECT GREATEST(1, ceil(extract(epoch FROM ("blockedUntil" - now()))))::int AS "retryAfter"
-        FROM "auth_throttle" WHERE "key" = ${keyOf(scope, subject)} AND "blockedUntil" > now()`;
+        FROM "auth_throttle" WHERE "key" = ${throttleKey(scope, subject)} AND "blockedUntil" > now()`;
       return rows[0] ? { scope, retryAfter: rows[0].retryAfter } : null;
     },
 
@@ -70,7 +71,7 @@ export function createThrottle({ prisma, rules = THROTTLE_RULES }: { prisma: Pri
       // row as it was, locked first (FOR UPDATE: concurrent attempts on one subject queue up
       // here and each sees the count the previous one left), never inferred from timestamps
       // (two attempts in one millisecond would look alike).
-      const key = keyOf(scope, subject);
+      const key = throttleKey(scope, subject);
       const rows = await prisma.$queryRaw<{ blocked: boolean; retryAfter: number | null }[]>`
         WITH old AS (
           SELECT "blockedUntil" > now() AS blocked FROM "auth_throttle" WHERE "key" = ${key} FOR UPDATE
@@ -92,7 +93,7 @@ export function createThrottle({ prisma, rules = THROTTLE_RULES }: { prisma: Pri
     },
 
     async refund(scope, subject, { clear = false } = {}) {
-      const key = keyOf(scope, subject);
+      const key = throttleKey(scope, subject);
       if (clear) await prisma.$executeRaw`DELETE FROM "auth_throttle" WHERE "key" = ${key}`;
       else await prisma.$executeRaw`UPDATE "auth_throttle" SET "failures" = GREATEST("failures" - 1, 0) WHERE "key" = ${key}`;
     },

@@ -218,16 +218,35 @@ const LAST_USED_EVERY_MS = 60_000;
  * go through the plugin's verifyApiKey as before. Nothing is cached: a revoked key, a removed
  * creator or a demotion takes effect on the next request, on every replica.
  */
-async function viewerFromApiKey({ auth, prisma, key }: { auth: Auth; prisma: PrismaClient; key: string }): Promise<Viewer | null> {
+/** How an API key is looked up: the SHA-256 of the key, base64url (better-auth's api-key plugin stores it so). */
+export function hashApiKey(key: string): string | null {
   if (key.length > 200) return null;
-  const hashed = createHash("sha256").update(key).digest("base64url");
-  const rows = await prisma.$queryRaw<{ id: string; workspaceId: string; userId: string | null; keyRole: string | null; memberRole: string | null; access: string[]; enabled: boolean | null; expiresAt: Date | null; remaining: number | null; lastRequest: Date | null }[]>`
+  return createHash("sha256").update(key).digest("base64url");
+}
+
+/** The key's columns and its creator's role in the key's workspace, as one statement reads them. */
+export type ApiKeyRow = { id: string; workspaceId: string; userId: string | null; keyRole: string | null; memberRole: string | null; access: string[]; enabled: boolean | null; expiresAt: Date | null; remaining: number | null; lastRequest: Date | null };
+
+async function viewerFromApiKey({ auth, prisma, key }: { auth: Auth; prisma: PrismaClient; key: string }): Promise<Viewer | null> {
+  const hashed = hashApiKey(key);
+  if (!hashed) return null;
+  const rows = await prisma.$queryRaw<ApiKeyRow[]>`
     SELECT k."id", k."referenceId" AS "workspaceId", k."createdById" AS "userId", k."role" AS "keyRole", m."role" AS "memberRole", k."access",
            k."enabled", k."expiresAt", k."remaining", k."lastRequest"
     FROM "api_key" k
     LEFT JOIN "membership" m ON m."userId" = k."createdById" AND m."organizationId" = k."referenceId"
     WHERE k."key" = ${hashed}`;
-  const row = rows[0];
+  return viewerFromApiKeyRow({ auth, prisma, key, row: rows[0] ?? null });
+}
+
+/**
+ * The rules for a key's row (the GraphQL API's lookup and the proxy's, which reads the key with
+ * the connection in one statement): a key with a usage limit or an expiry goes through
+ * better-auth's plugin; a disabled key, a key without a creator or whose creator left the
+ * workspace is no key; otherwise it acts with the weaker of its role and its creator's current
+ * role, and the permissions that role still allows.
+ */
+export async function viewerFromApiKeyRow({ auth, prisma, key, row }: { auth: Auth; prisma: PrismaClient; key: string; row: ApiKeyRow | null }): Promise<Viewer | null> {
   if (!row) return null;
   if (row.remaining !== null || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return viewerFromApiKeyByPlugin({ auth, prisma, key });
   if (row.enabled === false) return null;

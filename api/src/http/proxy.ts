@@ -6,7 +6,7 @@ import type { CatalogProvider } from "../providers/catalog.ts";
 import { OAuthFlowError } from "../providers/errors.ts";
 import { codeOf } from "../providers/http.ts";
 import { OutboundError } from "./outbound.ts";
-import { keyCaller, sendJson } from "./key-caller.ts";
+import { keyCallerWithConnection, sendJson, type ProxiedConnection } from "./key-caller.ts";
 import { apiBaseOf, parseProxyUrl, providerUrl, PROXY_PREFIX } from "./proxy-path.ts";
 import { headersToProvider } from "./proxy-headers.ts";
 import { answerMeaning, needsPeek, PEEK_BYTES, type AnswerMeaning, type ProviderKind } from "./proxy-signals.ts";
@@ -30,18 +30,6 @@ export type ProxyRoute = {
   /** Writes the last health observations and closes the provider sockets. */
   close(): Promise<void>;
 };
-
-const ROW = {
-  id: true,
-  workspaceId: true,
-  providerId: true,
-  status: true,
-  accessTokenEnc: true,
-  tokenExpiresAt: true,
-  tokenIssuedAt: true,
-  tokenGeneration: true,
-  providerConfig: true,
-} as const;
 
 export function createProxyRoute(services: Services): ProxyRoute {
   const { env, prisma, logger, metrics } = services;
@@ -83,12 +71,14 @@ export function createProxyRoute(services: Services): ProxyRoute {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const parsed = parseProxyUrl(req.url ?? "/");
-    const caller = await keyCaller({ auth: services.auth, prisma, req, need: "proxy" });
+    // The key, its creator's membership, the address's throttle row and the connection (only in
+    // the key's workspace: another workspace's connection answers exactly like a missing one), in
+    // one statement.
+    const caller = await keyCallerWithConnection({ auth: services.auth, prisma, db: services.db, req, need: "proxy", integrationId: parsed.ok ? parsed.target.integrationId : null });
     if (!caller.ok) return sendJson(res, caller.status, caller.body, { ...caller.headers, "x-switchboard-proxy-error": caller.body.error });
     const notFound = () => refuse(res, 404, "not_found", "No such connection in this API key's workspace.");
     if (!parsed.ok) return notFound();
-    // Another workspace's connection answers exactly like a missing one.
-    const row = await prisma.integration.findFirst({ where: { id: parsed.target.integrationId, workspaceId: caller.viewer.workspaceId }, select: ROW });
+    const row = caller.connection;
     if (!row) return notFound();
     if (parsed.refusal) return refuse(res, 400, "invalid_path", `This path is not forwarded: ${parsed.refusal}. Nothing was sent to the provider.`);
     if (row.status === "REAUTH_REQUIRED") return refuse(res, 409, "reauth_required", "The provider no longer accepts this connection's grant: reconnect it on the dashboard.");
@@ -121,7 +111,7 @@ export function createProxyRoute(services: Services): ProxyRoute {
   }: {
     req: IncomingMessage;
     res: ServerResponse;
-    row: { id: string; workspaceId: string; providerId: string; status: string; accessTokenEnc: string | null; tokenExpiresAt: Date | null; tokenIssuedAt: Date | null; tokenGeneration: number; providerConfig: unknown };
+    row: ProxiedConnection;
     provider: CatalogProvider;
     target: { url: URL; requestPath: string };
   }): Promise<void> {
