@@ -414,6 +414,31 @@ describe.skipIf(!(await requirePostgres()))("the proxy: /proxy/{integrationId}/{
     expect((await proxy(id, "echo")).status).toBe(200);
   });
 
+  it("callers that leave while their key is checked free their slots: the next calls are all admitted", async () => {
+    const id = await seedLocal(owner.workspaceId, "leavers");
+    const { hostname, port } = new URL(t.url);
+    // Forty callers send a request and hang up as soon as it is written, before any answer.
+    await Promise.all(
+      Array.from(
+        { length: 40 },
+        () =>
+          new Promise<void>((resolve) => {
+            const req = request({ hostname, port, path: `/proxy/${id}/echo`, headers: auth(), agent: false });
+            req.on("error", () => resolve());
+            req.on("close", () => resolve());
+            req.end(() => req.destroy());
+          }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    // Every slot of PROXY_MAX_CONCURRENT_PER_CONNECTION (20) is free again: twenty calls that the
+    // provider holds all reach it, none is refused with 429.
+    const before = upstream.apiCalls("hang");
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => proxy(id, "hang").then((r) => r.status)));
+    expect(statuses).toEqual(Array(20).fill(504));
+    expect(upstream.apiCalls("hang") - before).toBe(20);
+  });
+
   it("keys: a read key gets 403, another workspace's proxy key gets 404 (as a missing id), a cookie session or no key gets 401", async () => {
     const read = await fetch(`${t.url}/proxy/${ids.hubspot}/account-info/v3/details`, { headers: { authorization: `Bearer ${readKey}` } });
     expect(read.status).toBe(403);

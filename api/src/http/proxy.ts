@@ -10,6 +10,7 @@ import { keyCallerWithConnection, sendJson, type ProxiedConnection } from "./key
 import { apiBaseOf, parseProxyUrl, providerUrl, PROXY_PREFIX } from "./proxy-path.ts";
 import { headersToProvider } from "./proxy-headers.ts";
 import { answerMeaning, needsPeek, PEEK_BYTES, type AnswerMeaning, type ProviderKind } from "./proxy-signals.ts";
+import { createProxyLimits } from "./proxy-limits.ts";
 import { createAgents, discard, holdBody, peekBody, relayAnswer, sendUpstream, TooLargeError, type HeldBody, type Peeked } from "./proxy-stream.ts";
 
 // /proxy/{integrationId}/{path} (issue 15): a service calls a provider through Switchboard with
@@ -35,8 +36,7 @@ export function createProxyRoute(services: Services): ProxyRoute {
   const { env, prisma, logger, metrics } = services;
   const agents = createAgents();
   const traffic = createTrafficRecorder({ prisma, realtime: services.realtime, logger, env });
-  const inFlight = new Map<string, number>();
-  const minutes = new Map<string, { started: number; count: number }>();
+  const { admit, release } = createProxyLimits(env);
   /** Refreshes started after answering (a refused token on a call whose body streamed). */
   const background = new Set<Promise<unknown>>();
 
@@ -44,29 +44,6 @@ export function createProxyRoute(services: Services): ProxyRoute {
   function refuse(res: ServerResponse, status: number, error: string, message: string, headers: Record<string, string> = {}): void {
     if (res.headersSent) return void res.destroy();
     sendJson(res, status, { error, message }, { "x-switchboard-proxy-error": error, ...headers });
-  }
-
-  /** Per connection, per process: calls in flight, and calls this minute when PROXY_REQUESTS_PER_MINUTE is set. */
-  function admit(id: string, now = Date.now()): { ok: true } | { ok: false; message: string; retryAfter: number } {
-    const running = inFlight.get(id) ?? 0;
-    if (running >= env.PROXY_MAX_CONCURRENT_PER_CONNECTION) return { ok: false, message: `At most ${env.PROXY_MAX_CONCURRENT_PER_CONNECTION} proxied calls at once per connection.`, retryAfter: 1 };
-    if (env.PROXY_REQUESTS_PER_MINUTE > 0) {
-      const w = minutes.get(id);
-      if (!w || now - w.started >= 60_000) {
-        if (minutes.size > 10_000) minutes.clear();
-        minutes.set(id, { started: now, count: 1 });
-      } else if (w.count >= env.PROXY_REQUESTS_PER_MINUTE) {
-        return { ok: false, message: `At most ${env.PROXY_REQUESTS_PER_MINUTE} proxied calls a minute per connection.`, retryAfter: Math.max(1, Math.ceil((w.started + 60_000 - now) / 1000)) };
-      } else w.count++;
-    }
-    inFlight.set(id, running + 1);
-    return { ok: true };
-  }
-
-  function release(id: string): void {
-    const running = (inFlight.get(id) ?? 1) - 1;
-    if (running <= 0) inFlight.delete(id);
-    else inFlight.set(id, running);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
