@@ -158,12 +158,10 @@ export async function benchProxy(
   const out: ProxyResult = { calls: [], stream: [], streamIdleSamples: 0 };
   try {
     // ── (a) proxied vs direct ──
-    // PROXY_MAX_CONCURRENT_PER_CONNECTION is lifted: with the default (50) the calls of a client
-    // that left while its key was being checked (autocannon ends a round with requests in
-    // flight) kept their slot in the per-connection count (2026-12-06: api/src/http/proxy.ts
-    // registers its release on the response's "close" after the awaits, when the close may
-    // already have happened), and after a few rounds every call answered 429 too_many_calls.
-    const app = await ctx.startApp("proxy", { PROVIDERS_FILE: catalogFile, PROXY_MAX_CONCURRENT_PER_CONNECTION: "10000" });
+    // Default limits (PROXY_MAX_CONCURRENT_PER_CONNECTION 50). Until 2026-12-06 this run lifted
+    // it: calls whose client left while the key was checked (autocannon ends a round with calls
+    // in flight) kept their slot for good; fixed and tested in tests/integration/proxy.test.ts.
+    const app = await ctx.startApp("proxy", { PROVIDERS_FILE: catalogFile });
     try {
       const proxyKey = await app.call<string>("apiKey", { userId: ws!.ownerId, workspaceId: ws!.workspaceId, permissions: ["proxy"] });
       const credentialsKey = await app.call<string>("apiKey", { userId: ws!.ownerId, workspaceId: ws!.workspaceId, permissions: ["credentials"] });
