@@ -212,7 +212,7 @@ export function findings(r: Results, sizes: Record<string, any>): string {
     out.push("");
     for (const c of px.calls)
       p(
-        `- ${c.name} (\`${c.endpoint}\`): the emulator counted ${n(c.reached.emulator, 0)} calls during the proxied rounds, for ${n(c.reached.answered, 0)} answers the client counted (the difference: requests in flight when a round ended); the app process used ${n(c.appCpuMsPerCall, 2)} ms of CPU per proxied call and the emulator ${n(c.emulatorCpuMsPerCall, 2)} ms per direct call (closed-loop rounds).`,
+        `- ${c.name} (\`${c.endpoint}\`): the emulator counted ${n(c.reached.emulator, 0)} calls during the proxied rounds, for ${n(c.reached.answered, 0)} answers the client counted (the difference: requests in flight when a round ended); the app process used ${n(c.appCpuMsPerCall, 2)} ms of CPU per proxied call and the emulator ${n(c.emulatorCpuMsPerCall, 2)} ms per direct call (closed-loop rounds)${c.appLoop ? `; over the fixed-rate proxied rounds the app's event-loop delay was ${n(c.appLoop.p99)} ms at p99 (max ${n(c.appLoop.max)}), with ${n(c.appLoop.gcCount, 0)} garbage-collector pauses (longest ${n(c.appLoop.gcMaxMs)} ms) and the app at ${n(c.appLoop.cpuPercent, 0)}% of a core` : ""}.`,
       );
     const ok = (c: (typeof px.calls)[number]) => c.closed.proxied.rps / c.closed.direct.rps >= 0.8 && c.closed.proxied.p99 / c.closed.direct.p99 <= 1.3 && c.fixed.proxied.p99 / c.fixed.direct.p99 <= 1.3;
     const instant = px.calls.filter((c) => !c.delayMs);

@@ -64,6 +64,8 @@ export type ProxyCallResult = {
   reached: { emulator: number; answered: number };
   /** The app process's CPU per proxied call over the closed-loop rounds (ms). */
   appCpuMsPerCall: number;
+  /** The app's event-loop delay (p99, max, ms) and GC pauses over the fixed-rate proxied rounds: where added latency is the app's own. */
+  appLoop?: { p99: number; max: number; gcCount: number; gcMaxMs: number; gcTotalMs: number; cpuPercent: number };
   /** The emulator process's CPU per direct call over the closed-loop rounds (ms): what answering costs. */
   emulatorCpuMsPerCall: number;
   /** The machine's 1-minute load average when the case began and when it ended (a shared machine). */
@@ -187,6 +189,7 @@ export async function benchProxy(
         const reached = { emulator: 0, answered: 0 };
         let appCpuUs = 0;
         let emulatorCpuUs = 0;
+        let appLoop: ProxyCallResult["appLoop"];
         const run = async (side: "proxied" | "direct", seconds: number, rate?: number, count = true) => {
           if (side === "direct") {
             if (!rate && count) await ctx.emulator.call("cpuMark");
@@ -196,8 +199,14 @@ export async function benchProxy(
           }
           const before = await apiCalls();
           if (!rate && count) await app.call("cpuMark");
+          if (rate && count) await app.call("eldStart");
           const r = await load({ url: proxiedUrl, method: "GET", headers: proxiedHeaders, connections: options.connections, seconds, rate });
           if (!rate && count) appCpuUs += await app.call<number>("cpuSince");
+          if (rate && count) {
+            const l = await app.call<{ p99: number; max: number; gc: { count: number; maxMs: number; totalMs: number }; cpuPercent: number }>("eldStop");
+            // The worse of the rounds.
+            if (!appLoop || l.p99 > appLoop.p99) appLoop = { p99: l.p99, max: l.max, gcCount: l.gc.count, gcMaxMs: l.gc.maxMs, gcTotalMs: l.gc.totalMs, cpuPercent: l.cpuPercent };
+          }
           if (count) {
             reached.emulator += (await apiCalls()) - before;
             reached.answered += r.requests;
@@ -239,7 +248,7 @@ export async function benchProxy(
         for (const [label, r] of Object.entries({ "closed proxied": closed.proxied, "closed direct": closed.direct, "fixed proxied": fixed.proxied, "fixed direct": fixed.direct })) {
           if (r.non2xx + r.errors > 0) throw new Error(`${c.name}: failed requests (${label}: ${r.non2xx} non-2xx, ${r.errors} errors; statuses ${JSON.stringify(r.statuses)})${failed.length ? `; a failed answer: ${failed.join(" | ")}` : ""}`);
         }
-        log(`  ${c.name}: at ${rate} req/s p99 ${fixed.proxied.p99.toFixed(1)} vs ${fixed.direct.p99.toFixed(1)} ms (${(fixed.proxied.p99 / fixed.direct.p99).toFixed(2)}x), p50 ${fixed.proxied.p50.toFixed(1)} vs ${fixed.direct.p50.toFixed(1)} ms`);
+        log(`  ${c.name}: at ${rate} req/s p99 ${fixed.proxied.p99.toFixed(1)} vs ${fixed.direct.p99.toFixed(1)} ms (${(fixed.proxied.p99 / fixed.direct.p99).toFixed(2)}x), p50 ${fixed.proxied.p50.toFixed(1)} vs ${fixed.direct.p50.toFixed(1)} ms; the app's event-loop delay p99 ${appLoop?.p99.toFixed(1)} ms (max ${appLoop?.max.toFixed(1)}), GC ${appLoop?.gcCount} pauses, longest ${appLoop?.gcMaxMs.toFixed(1)} ms, CPU ${appLoop?.cpuPercent.toFixed(0)}% of a core; load average ${loadavg()[0]!.toFixed(1)}`);
         if (options.profileDir) {
           const dir = join(options.profileDir, `${c.provider}-${c.delayMs ?? 0}`);
           mkdirSync(dir, { recursive: true });
@@ -265,6 +274,7 @@ export async function benchProxy(
           fixed,
           reached,
           appCpuMsPerCall: appCpuUs / 1000 / Math.max(1, closed.proxied.requests),
+          appLoop,
           emulatorCpuMsPerCall: emulatorCpuUs / 1000 / Math.max(1, closed.direct.requests),
           loadAverage: [loadBefore, loadavg()[0]!],
           bytes: { proxied: Math.round(closed.proxied.bytesPerRequest), direct: Math.round(closed.direct.bytesPerRequest) },
