@@ -41,6 +41,16 @@ async function graphql(query, variables = {}) {
 // Exact: from two connections on, a provider's card holds one article per connection, named by
 // its label (HubSpot's is its portal, "acme-sandbox.hubspot.com").
 const card = (name) => page.getByRole("article", { name, exact: true });
+/** Dismisses toasts until none has come for 1.5 s (live events may arrive late on a busy machine). */
+async function settle() {
+  for (let quiet = 0, round = 0; quiet < 3 && round < 40; round += 1) {
+    await page.waitForTimeout(500);
+    const buttons = await page.getByRole("button", { name: "Dismiss message" }).all();
+    for (const button of buttons) await button.click().catch(() => {});
+    quiet = buttons.length ? 0 : quiet + 1;
+  }
+  await page.mouse.move(0, 0);
+}
 const badge = (name, label) => card(name).getByText(label, { exact: true });
 
 try {
@@ -74,11 +84,8 @@ try {
   await card("HubSpot").getByText("Failing 1 of 3", { exact: true }).waitFor();
   await badge("Google", "Unhealthy").waitFor();
 
-  // Dismiss the toasts ("Connected to …", the transitions); the live page has settled.
-  await page.waitForTimeout(500);
-  for (const button of await page.getByRole("button", { name: "Dismiss message" }).all()) await button.click().catch(() => {});
-  await page.mouse.move(0, 0);
-  await page.waitForTimeout(500);
+  // Dismiss the toasts ("Connected to …", the transitions) until no new one comes for a while.
+  await settle();
 
   await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });
   for (const [name, state] of [["Slack", "healthy"], ["HubSpot", "failing"], ["Google", "unhealthy"], ["Salesforce", "not-connected"]]) {
@@ -109,7 +116,18 @@ try {
   await page.waitForTimeout(1500);
   await page.screenshot({ path: join(out, "alerts.png"), fullPage: true });
 
-  const names = ["dashboard", "card-healthy", "card-failing", "card-unhealthy", "card-not-connected", "detail", "incidents", "alerts"];
+  // A second Slack workspace ("Add another", the emulator's workspace picker): the Slack card
+  // then holds one article per connection, with the provider's counts.
+  await page.goto("/dashboard/integrations");
+  await card("Slack").getByRole("link", { name: "Add another", exact: true }).click();
+  await page.getByLabel("Workspace").selectOption({ label: "Globex Sandbox" });
+  await page.getByRole("button", { name: "Allow" }).click();
+  await page.waitForURL(/\/dashboard\/integrations/);
+  await card("Globex Sandbox").getByText("Healthy", { exact: true }).waitFor();
+  await settle();
+  await card("Slack").screenshot({ path: join(out, "card-two-connections.png") });
+
+  const names = ["dashboard", "card-healthy", "card-failing", "card-unhealthy", "card-not-connected", "detail", "incidents", "alerts", "card-two-connections"];
   console.log(`wrote ${names.map((n) => `docs/screenshots/${n}.png`).join(", ")}`);
 } finally {
   // Leave the sandbox as it was found.
