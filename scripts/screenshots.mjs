@@ -3,7 +3,10 @@
 //   node scripts/screenshots.mjs [URL]        (or SWITCHBOARD_URL; default http://localhost:3000)
 // It signs up a new user, connects three sandbox providers, uses the sandbox fault controls to
 // put the cards in different states (an incident opens), adds an alert channel, and writes
-// docs/screenshots/*.png: the dashboard, four cards, a detail page, /incidents, Settings → Alerts. The browser is
+// docs/screenshots/*.png: the dashboard, four cards, a detail page, /incidents, Settings → Alerts,
+// a card with two connections. Start the instance with HEALTH_SCHEDULER=off (e.g.
+// `HEALTH_SCHEDULER=off DATA_DIR=$(mktemp -d) PORT=4790 PUBLIC_URL=http://localhost:4790 node api/dist/main.js`),
+// so only the script's own checks change the cards while it works. The browser is
 // Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium); Playwright comes from tests/.
 // Faults are set on the shared sandbox, so run it against a demo instance, not one in use.
 import { mkdirSync } from "node:fs";
