@@ -14,6 +14,12 @@ import { connectSandbox } from "../support/connect.ts";
 // kept in the statement that writes the checks (no extra round trip per batch).
 
 const enabled = await requirePostgres();
+
+// Wide margins (as in health.test.ts): a healthy answer, even on a loaded machine, stays far under
+// the slow threshold; the slow fault's delay (a timer) is over it and ends far before the check
+// timeout (the default, 10 s: no fault here hangs).
+const SLOW_THRESHOLD_MS = 1000;
+const SLOW_DELAY_MS = 2000;
 const PROVIDERS = ["slack", "hubspot", "google", "salesforce"] as const;
 
 const INCIDENT_FIELDS = `id startedAt endedAt durationSeconds errorCode message checksFailed alertsSent open integration { id provider { id name } }`;
@@ -26,7 +32,7 @@ describe.skipIf(!enabled)("incidents", () => {
   beforeAll(async () => {
     t = await startTestApp({
       database: "postgres",
-      env: { HEALTH_CHECK_TIMEOUT_MS: "600", HEALTH_SLOW_THRESHOLD_MS: "250", HEALTH_CHECK_INTERVAL_SECONDS: "300" },
+      env: { HEALTH_SLOW_THRESHOLD_MS: String(SLOW_THRESHOLD_MS), HEALTH_CHECK_INTERVAL_SECONDS: "300" },
     });
     user = await t.signUp({ name: "Ida" });
     for (const p of PROVIDERS) ids[p] = await connectSandbox(t, user, p);
@@ -79,7 +85,7 @@ describe.skipIf(!enabled)("incidents", () => {
   });
 
   it("a slow but answering provider opens no incident", async () => {
-    t.app.sandbox!.setFault("salesforce", { mode: "slow", delayMs: 400 });
+    t.app.sandbox!.setFault("salesforce", { mode: "slow", delayMs: SLOW_DELAY_MS });
     const result = await sweep(ids.salesforce!);
     expect(result).toMatchObject({ status: "DEGRADED", errorCode: "slow" });
     expect(await incidentsOf(ids.salesforce!)).toHaveLength(0);

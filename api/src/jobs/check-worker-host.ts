@@ -24,15 +24,12 @@ import type { Claimed, SweepSummary } from "./health-scheduler.ts";
 export type CheckWorkerMode = "thread" | "inline";
 
 /**
- * thread only when asked for (HEALTH_CHECK_WORKER=thread) and with DATABASE_URL; inline otherwise,
- * and always on the embedded database (one connection, one thread). Not the default yet: a loaded CI
- * run with it failed threshold and alert tests, because the worker then ran at nice 19 and its
- * latency measurements included the time it was starved (now at the serving thread's priority,
- * check-worker.ts); it becomes the default once the suite and the benchmark have run with it.
+ * thread whenever the database is Postgres (DATABASE_URL), unless HEALTH_CHECK_WORKER=inline; inline
+ * always on the embedded database (PGlite: one connection in one thread).
  */
 export function checkWorkerMode(env: Pick<Env, "HEALTH_CHECK_WORKER" | "DATABASE_URL">, databaseKind: string | undefined): CheckWorkerMode {
   if (databaseKind !== "postgres" || !env.DATABASE_URL) return "inline";
-  return env.HEALTH_CHECK_WORKER ?? "inline";
+  return env.HEALTH_CHECK_WORKER ?? "thread";
 }
 
 export type WorkerData = { env: Env; encryptionKeys: { id: string; key: Uint8Array }[]; allowHttp: boolean };
@@ -61,6 +58,8 @@ function workerEntry(): { filename: string | URL; eval: boolean } {
 export type CheckWorkerHost = {
   /** Starts the worker ahead of the first sweep (the scheduler's start). */
   warm(): void;
+  /** Resolves once the worker started last is ready for sweeps, or has exited (at once without one). */
+  whenReady(): Promise<void>;
   /** One sweep in the worker, starting with `initial` (rows the caller claimed; without it the worker claims them all). */
   sweep(initial?: Claimed[]): Promise<SweepSummary>;
   stop(): Promise<void>;
@@ -87,6 +86,7 @@ export function createCheckWorkerHost({
   let crashes = 0;
   let restartTimer: NodeJS.Timeout | null = null;
   let nextId = 1;
+  let ready: Promise<void> = Promise.resolve();
   /** The sweep under way (one at a time), with the results posted so far. */
   let running: { id: number; results: CheckResult[]; started: number; resolve(summary: SweepSummary): void; reject(error: Error): void } | null = null;
   const publish = realtime.publish as (...args: unknown[]) => void;
@@ -124,9 +124,15 @@ export function createCheckWorkerHost({
     const entry = workerEntry();
     const data: WorkerData = { env, encryptionKeys: encryptionKeys.map((k) => ({ id: k.id, key: new Uint8Array(k.key) })), allowHttp };
     const w = new Worker(entry.filename, { eval: entry.eval, workerData: data, name: "health-checks" });
-    w.on("message", onMessage);
+    let settle!: () => void;
+    ready = new Promise<void>((resolve) => (settle = resolve));
+    w.on("message", (message: FromWorker) => {
+      if (message.type === "ready") settle();
+      onMessage(message);
+    });
     w.on("error", (error) => logger.error({ err: error }, "the health check worker failed"));
     w.on("exit", (code) => {
+      settle();
       if (worker !== w) return;
       worker = null;
       if (running) {
@@ -157,6 +163,9 @@ export function createCheckWorkerHost({
     },
     warm() {
       if (!stopping) worker ??= spawn();
+    },
+    whenReady() {
+      return ready;
     },
     sweep(initial) {
       if (stopping) return Promise.resolve({ claimed: 0, results: [], errors: 0, durationMs: 0 });

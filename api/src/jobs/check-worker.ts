@@ -1,4 +1,6 @@
 import { readlinkSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { setPriority } from "node:os";
 import { Writable } from "node:stream";
 import { parentPort, workerData } from "node:worker_threads";
@@ -7,6 +9,7 @@ import { createLogger } from "../logger.ts";
 import { loadCatalog, type SandboxWiring } from "../providers/catalog.ts";
 import { sandboxClient, sandboxEndpoints, type SandboxProviderId } from "../sandbox/index.ts";
 import { createVault } from "../domain/vault/vault.ts";
+import { outboundFetch } from "../http/outbound.ts";
 import type { Realtime } from "../realtime/pubsub.ts";
 import type { CheckResult } from "../domain/health/check-integration.ts";
 import { runSweep, type Claimed, type SweepStop, type SweepSummary } from "./health-scheduler.ts";
@@ -25,7 +28,10 @@ import type { FromWorker, ToWorker, WorkerData } from "./check-worker-host.ts";
  * a check's latency is measured on this thread, and at nice 19 a busy machine starved it enough
  * that answering providers read as slow or timed out (health.test.ts under three busy loops:
  * 4 of 12 failed at nice 19, 0 inline). A verdict must not depend on the host's load; the
- * serving thread is protected by the thread boundary itself, not by starving the checks.
+ * serving thread is protected by the thread boundary itself, not by starving the checks. Nice 10
+ * was measured too (offloop benchmark, issue 14, back to back with nice 0 on a quiet machine): the
+ * serving thread's p99 was 31.3 ms against 30.5 ms, no gain: on two cores it waits as much for
+ * Postgres and the provider (here the emulator) as for this thread.
  */
 const WORKER_NICE = 0;
 
@@ -122,11 +128,30 @@ async function sweep(id: number, initial: Claimed[] | undefined): Promise<void> 
   }
 }
 
+/**
+ * One HTTP round trip through the outbound client to a server of this thread's own on loopback:
+ * a thread's first real request pays for the client's first use (HTTP parser, agent, sockets;
+ * measured: ~15 ms with fetch on an idle 2-core machine, ~90 ms on a loaded one, a few ms with
+ * node:http), which is otherwise added to the latency of the worker's first checks.
+ */
+async function warmHttp(): Promise<void> {
+  const server = createServer((_req, res) => res.end("ok"));
+  try {
+    await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await (await outboundFetch(`http://127.0.0.1:${port}/`, {}, { timeoutMs: 10_000 })).text();
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
 // Warm up what every first check would otherwise pay for on this new thread (the pool's first
-// connection, fetch's HTTP stack, the cipher), so a first check is not reported slow for it.
+// connection, the outbound HTTP client, the cipher), so a first check is not reported slow for
+// it. Sweeps are taken (and their checks timed) only after this, once "ready" is posted.
 await Promise.all([
   db.prisma.integration.findFirst({ where: { id: "warm-up" }, select: { id: true } }).catch(() => {}),
-  fetch("data:text/plain,ok").then((r) => r.text(), () => {}),
+  warmHttp().catch(() => {}),
   Promise.resolve().then(() => vault.open(vault.seal("warm-up", { table: "integration", rowId: "warm-up", field: "accessTokenEnc" }), { table: "integration", rowId: "warm-up", field: "accessTokenEnc" })),
 ]).catch(() => {});
 

@@ -19,9 +19,10 @@ import { checkWorkerMode, createCheckWorkerHost, type CheckWorkerMode } from "./
 // nothing more. HEALTH_CHECK_CONCURRENCY workers take claimed rows from a local queue, which is
 // refilled (one claim at a time) as it runs low, never more than a few batches ahead of the
 // workers; finished checks go to a recorder that writes them in groups, one statement each.
-// With HEALTH_CHECK_WORKER=thread and DATABASE_URL the sweep itself (claim, checks, writes) runs in a worker thread
-// (check-worker.ts, check-worker-host.ts) so it never shares the event loop that answers HTTP
-// and WebSocket traffic; its events and metrics are posted back and published here.
+// With DATABASE_URL (unless HEALTH_CHECK_WORKER=inline) the sweep itself (claim, checks, writes)
+// runs in a worker thread (check-worker.ts, check-worker-host.ts) so it never shares the event
+// loop that answers HTTP and WebSocket traffic; its events and metrics are posted back and
+// published here. The embedded database keeps checks on the serving thread.
 
 export type Claimed = HealthRow;
 export type SchedulerServices = RefreshServices & { env: Env; prisma: PrismaClient; catalog: CatalogProvider[]; logger: Logger };
@@ -35,7 +36,7 @@ export type SweepSummary = {
 };
 
 export type HealthScheduler = {
-  /** Where checks run: a worker thread (HEALTH_CHECK_WORKER=thread) or the serving thread. */
+  /** Where checks run: a worker thread (the default with DATABASE_URL) or the serving thread. */
   readonly mode: CheckWorkerMode;
   /** The check worker's thread while one runs (tests crash it). */
   readonly workerThread: Worker | null;
@@ -94,7 +95,7 @@ async function unclaim(prisma: PrismaClient, ids: string[]): Promise<void> {
 
 /**
  * One sweep: claim, check, record. Runs on whichever thread calls it: the serving thread
- * (HEALTH_CHECK_WORKER=inline, the embedded database) or the check worker (check-worker.ts),
+ * (HEALTH_CHECK_WORKER=inline, the embedded database) or the check worker (check-worker.ts, the default with DATABASE_URL),
  * which passes its own services (database pool, outbound HTTP, a pub/sub that posts events back
  * to the serving thread) and metrics (posted back too).
  */
@@ -269,20 +270,21 @@ export function createHealthScheduler({
     mode === "thread" && !runCheck && workerOptions
       ? createCheckWorkerHost({ env, encryptionKeys: workerOptions.encryptionKeys, allowHttp: services.allowHttp, logger, realtime: services.realtime, metrics })
       : null;
-  // The worker loads (modules, pool, warm-up) while the app starts, as the serving thread does,
-  // so the first sweep (a tick, `check-now`, a test) claims at once rather than seconds later.
-  host?.warm();
   if (env.HEALTH_CHECK_WORKER === "thread" && services.db?.kind !== "postgres") {
     logger.warn("HEALTH_CHECK_WORKER=thread needs DATABASE_URL (the embedded database serves one thread): checks run on the serving thread");
   }
 
   /**
    * With a worker: the first batch is claimed here, at once (one statement on the serving
-   * thread's pool), so a sweep holds its rows from the moment it is asked for, whether or not the
-   * worker is up yet; nothing due means the worker is not even woken. The worker claims the rest.
+   * thread's pool), so a sweep holds the rows due when it was asked for, whether or not the
+   * worker is up yet; nothing due means nothing is sent. The worker claims the rest. It is
+   * started by the scheduler's start or by the first sweep, so a replica that never sweeps
+   * (HEALTH_SCHEDULER=off) has no worker and no second pool; its start-up counts in neither the
+   * sweep's duration nor any check's latency, which the worker measures itself once it is ready.
    */
   async function sweepInWorker(worker: NonNullable<typeof host>): Promise<SweepSummary> {
     if (stop.requested) return { claimed: 0, results: [], errors: 0, durationMs: 0 };
+    worker.warm();
     const started = performance.now();
     let initial: Claimed[] | undefined;
     try {
@@ -291,7 +293,13 @@ export function createHealthScheduler({
       // The database is down or restarting: the worker tries on its own pool and logs what it finds.
       logger.error({ err: error }, "could not claim due health checks");
     }
-    if (initial?.length === 0) return { claimed: 0, results: [], errors: 0, durationMs: Math.round(performance.now() - started) };
+    if (initial?.length === 0) {
+      // Nothing due: settles once the worker is up all the same, so that every sweep ends with a
+      // worker ready for the next (the first tick, or a benchmark's warm-up sweep, pays its start).
+      const durationMs = Math.round(performance.now() - started);
+      await worker.whenReady();
+      return { claimed: 0, results: [], errors: 0, durationMs };
+    }
     if (stop.requested) {
       // Shutting down meanwhile: give the rows back rather than leave them leased.
       await unclaim(prisma, (initial ?? []).map((r) => r.id)).catch(() => {});
