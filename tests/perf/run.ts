@@ -266,7 +266,7 @@ async function main() {
       results.eld = [];
       for (const governed of [false, true])
         for (const withLarge of [true, false]) {
-          const host = await ctx.startApp(`eld-${withLarge}-${governed}`, { DATABASE_POOL_SIZE: "30", ...(governed ? { HEALTH_CHECK_MAX_LOOP_DELAY_MS: "20" } : {}) });
+          const host = await ctx.startApp(`eld-${withLarge}-${governed}`, { DATABASE_POOL_SIZE: "30", ...(governed ? { HEALTH_CHECK_WORKER: "inline", HEALTH_CHECK_MAX_LOOP_DELAY_MS: "20" } : {}) });
           results.eld.push(await benchEventLoop(ctx, host, { ...input, withLarge, governed }));
           await host.stop();
         }
