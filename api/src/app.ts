@@ -10,6 +10,7 @@ import { migrate } from "./db/migrate.ts";
 import { DEFAULT_MIGRATIONS_DIR } from "./db/migrations-dir.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { createAuth, type Auth } from "./auth/auth.ts";
+import { scopeBetterAuthStorage } from "./auth/async-context.ts";
 import { CLIENT_ADDRESS_HEADER, clientAddress, parseTrustedProxies, TrustedProxiesError } from "./auth/client-address.ts";
 import { INVITATION_LOOKUP_PATH, isMountedAuthRoute, serveInvitationLookup } from "./auth/routes.ts";
 import { EnvError } from "./env.ts";
@@ -118,6 +119,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const realtime = createRealtime({ redisUrl: env.REDIS_URL, logger });
   const auth = createAuth({ prisma: db.prisma, env, secret: secrets.authSecret, logger, realtime });
+  // better-auth's AsyncLocalStorages would keep Node's promise hooks on for good after the first
+  // auth request, a cost on every promise of every request after it: on only while it runs.
+  await scopeBetterAuthStorage();
   const metrics = createMetrics({ prisma: db.prisma });
   const allowHttp = env.NODE_ENV !== "production" || env.PUBLIC_URL.startsWith("http://");
   const services: Services = { env, db, prisma: db.prisma, auth, vault, catalog, realtime, logger, allowHttp, metrics };

@@ -6,6 +6,7 @@ import { getDatamodel } from "../generated/pothos-prisma-types.ts";
 import type { Context } from "./context.ts";
 import { can, type Permission } from "../auth/roles.ts";
 import { clientError } from "./errors.ts";
+import { isoString } from "./iso-date.ts";
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
@@ -35,7 +36,7 @@ builder.subscriptionType({});
 
 builder.scalarType("DateTime", {
   description: "An ISO-8601 date and time in UTC",
-  serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString()),
+  serialize: (value) => isoString(value instanceof Date ? value : new Date(value)),
   parseValue: (value) => {
     const date = new Date(String(value));
     if (Number.isNaN(date.getTime())) throw new TypeError("DateTime must be an ISO-8601 string");

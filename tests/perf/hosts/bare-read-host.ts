@@ -1,12 +1,14 @@
 // Baseline of benchmark 1: a bare node:http handler that sends the same SQL statements the
 // product sends for the dashboard's page of connections, and answers the same JSON with
 // JSON.stringify. No GraphQL, no auth library. The statements (from the product's query log):
-// the caller's credentials; the page of ids in the keyset order, the rows by id, the total and,
-// for the dashboard, the counts per provider and state, each built by the product's own SQL
-// builders in api/src/domain/integrations/page.ts (so the baseline's SQL is the product's SQL);
-// then the page's latest N checks in one statement per N (domain/health/history.ts: 30 for the
-// card's recent checks, 1 for the error of the connections that have one) and, for the
-// dashboard, the page's uptime from the rollups (the product's uptime loader, one statement).
+// the caller's credentials; the page of ids in the keyset order, the rows by id, and the total
+// (for the dashboard, whose page is unfiltered, the sum of the counts per provider and state it
+// reads anyway, one statement, as the product does; for an API page a count), each built by the
+// product's own SQL builders in api/src/domain/integrations/page.ts (so the baseline's SQL is the
+// product's SQL); then the page's latest N checks in one statement per N (the product's
+// domain/health/history.ts latestChecksSql: 30 for the card's recent checks, 1 for the error of
+// the connections that have one) and, for the dashboard, the page's uptime from the rollups (the
+// product's uptime loader, one statement): 7 statements for the dashboard, 5 for an API page.
 //
 // Two operations, told apart by operationName (the bench sends it):
 // - Dashboard($first): bench/graphql-read.ts DASHBOARD_QUERY, the web's dashboard query: the
@@ -16,8 +18,9 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import { createDatabase } from "@switchboard/api/db";
-import { integrationCount, integrationPage, integrationSummary, type PageArgs } from "../../../api/src/domain/integrations/page.ts";
+import { integrationCount, integrationPage, integrationSummary, isWholeWorkspace, summaryTotal, type PageArgs, type ProviderSummary } from "../../../api/src/domain/integrations/page.ts";
 import { createUptimeLoader } from "../../../api/src/domain/health/uptime.ts";
+import { latestChecksSql } from "../../../api/src/domain/health/history.ts";
 import { integrationState } from "../../../api/src/domain/health/thresholds.ts";
 import { connectionErrorCode, nextStepFor } from "../../../api/src/providers/errors.ts";
 import { loadCatalog } from "../../../api/src/providers/catalog.ts";
@@ -70,8 +73,8 @@ async function viewer(headers: Record<string, string | string[] | undefined>): P
   const expected = createHmac("sha256", secret).update(token).digest();
   const given = Buffer.from(signed.slice(dot + 1), "base64");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  const rows = await prisma.$queryRaw<{ userId: string; expiresAt: Date; organizationId: string | null; role: string | null }[]>`
-    SELECT s."userId", s."expiresAt", m."organizationId", m."role"
+  const rows = await prisma.$queryRaw<{ sessionId: string; userId: string; expiresAt: Date; organizationId: string | null; role: string | null }[]>`
+    SELECT s."id" AS "sessionId", s."userId", s."expiresAt", m."organizationId", m."role"
     FROM "session" s
     JOIN "user" u ON u."id" = s."userId"
     LEFT JOIN LATERAL (
@@ -87,27 +90,25 @@ async function viewer(headers: Record<string, string | string[] | undefined>): P
   return { workspaceId: row.organizationId };
 }
 
-/** The latest `first` checks of each connection, one statement (domain/health/history.ts). */
+/** The latest `first` checks of each connection, one statement (the product's, domain/health/history.ts latestChecksSql). */
 async function history(ids: string[], first: number): Promise<Map<string, IntegrationHealthLog[]>> {
-  const before: Date | null = null;
-  const logs = await prisma.$queryRaw<(IntegrationHealthLog & { rn: bigint })[]>`
-          SELECT * FROM (
-            SELECT l.*, row_number() OVER (PARTITION BY l."integrationId" ORDER BY l."checkedAt" DESC, l.id DESC) AS rn
-            FROM "integration_health_log" l
-            WHERE l."integrationId" = ANY(${ids}::text[])
-              AND (${before}::timestamp IS NULL OR l."checkedAt" < ${before}::timestamp)
-          ) ranked
-          WHERE rn <= ${first}
-          ORDER BY "integrationId", "checkedAt" DESC, id DESC`;
+  const logs = await prisma.$queryRaw<IntegrationHealthLog[]>(latestChecksSql(ids, first, null));
   const byId = new Map<string, IntegrationHealthLog[]>(ids.map((id) => [id, []]));
-  for (const { rn: _rn, ...row } of logs) byId.get(row.integrationId)?.push(row as IntegrationHealthLog);
+  for (const row of logs) byId.get(row.integrationId)?.push(row);
   return byId;
 }
 
-/** One page: ids in the keyset order, then the rows by id (the product's integrationById loader) and the total. */
-async function page(args: PageArgs) {
+/**
+ * One page: ids in the keyset order, then the rows by id (the product's integrationById loader)
+ * and the total: counted (integrationCount), or, for an unfiltered page read with the counts per
+ * provider, their sum (the product's statements: graphql/types/integration.ts totalCount).
+ */
+async function page(args: PageArgs, summary?: Promise<ProviderSummary[]>) {
   const { rows: ids, hasNextPage } = await integrationPage(prisma, args);
-  const [found, totalCount] = await Promise.all([prisma.integration.findMany({ where: { id: { in: ids.map((r) => r.id) } } }), integrationCount(prisma, args)]);
+  const [found, totalCount] = await Promise.all([
+    prisma.integration.findMany({ where: { id: { in: ids.map((r) => r.id) } } }),
+    summary && isWholeWorkspace(args) ? summary.then(summaryTotal) : integrationCount(prisma, args),
+  ]);
   const byId = new Map(found.map((r) => [r.id, r]));
   return { rows: ids.map((r) => byId.get(r.id)!), totalCount, pageInfo: { hasNextPage, endCursor: ids.at(-1)?.cursor ?? null } };
 }
@@ -209,8 +210,10 @@ async function answer(workspaceId: string, request: { operationName?: string; va
   if (request.operationName === "Dashboard") {
     const args: PageArgs = { workspaceId, first: request.variables?.first ?? 50, after: request.variables?.after ?? null, filter: null, search: null };
     // The product resolves the root fields at once: the page and the counts, then the page's rows
-    // and total, then each card's checks (30 recent; 1 for the connections with an error) and uptime.
-    const [p, counts] = await Promise.all([page(args), integrationSummary(prisma, workspaceId)]);
+    // (its total is the counts' sum), then each card's checks (30 recent; 1 for the connections
+    // with an error) and uptime.
+    const summary = integrationSummary(prisma, workspaceId);
+    const [p, counts] = await Promise.all([page(args, summary), summary]);
     const ids = p.rows.map((r) => r.id);
     const failing = p.rows.filter((r) => r.healthErrorCode).map((r) => r.id);
     const [recent, latest, uptime] = await Promise.all([history(ids, 30), failing.length ? history(failing, 1) : Promise.resolve(new Map<string, IntegrationHealthLog[]>()), createUptimeLoader(prisma).loadMany(ids)]);

@@ -2,6 +2,7 @@ import DataLoader from "dataloader";
 import type { Integration, PrismaClient } from "../../generated/prisma/client.ts";
 import { createHistoryLoader } from "./history.ts";
 import { createLatencySeriesLoader } from "./series.ts";
+import { integrationSummary, type ProviderSummary } from "../integrations/page.ts";
 import { rollupWindow } from "./windows.ts";
 
 // Uptime like Uptime Kuma's: the share of checks in a window that found the provider answering,
@@ -68,13 +69,22 @@ function createIntegrationLoader(prisma: PrismaClient) {
   });
 }
 
+/**
+ * A workspace's counts per provider and state, read once per request however many fields ask:
+ * `integrationCounts`, and the `totalCount` of an unfiltered page in the same operation.
+ */
+function createSummaryLoader(prisma: PrismaClient) {
+  return new DataLoader<string, ProviderSummary[]>((workspaceIds) => Promise.all(workspaceIds.map((id) => integrationSummary(prisma, id))));
+}
+
 export type Loaders = {
   integrationById: ReturnType<typeof createIntegrationLoader>;
   uptime: ReturnType<typeof createUptimeLoader>;
   history: ReturnType<typeof createHistoryLoader>;
   latencySeries: ReturnType<typeof createLatencySeriesLoader>;
+  summary: ReturnType<typeof createSummaryLoader>;
 };
 
 export function createLoaders(prisma: PrismaClient): Loaders {
-  return { integrationById: createIntegrationLoader(prisma), uptime: createUptimeLoader(prisma), history: createHistoryLoader(prisma), latencySeries: createLatencySeriesLoader(prisma) };
+  return { integrationById: createIntegrationLoader(prisma), uptime: createUptimeLoader(prisma), history: createHistoryLoader(prisma), latencySeries: createLatencySeriesLoader(prisma), summary: createSummaryLoader(prisma) };
 }

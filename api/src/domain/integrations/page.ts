@@ -98,12 +98,24 @@ export async function integrationPage(prisma: PrismaClient, args: PageArgs): Pro
   return { rows, hasNextPage: found.length > args.first };
 }
 
+/**
+ * Whether a page's WHERE is the workspace alone (no filter list with values, no search): its
+ * totalCount is then exactly the sum of integrationSummary's totals, which a dashboard reads anyway.
+ */
+export function isWholeWorkspace(args: Pick<PageArgs, "filter" | "search">): boolean {
+  const f = args.filter ?? {};
+  return !f.providers?.length && !f.status?.length && !f.health?.length && !f.states?.length && !args.search?.trim();
+}
+
 export async function integrationCount(prisma: PrismaClient, args: Pick<PageArgs, "workspaceId" | "filter" | "search">): Promise<number> {
   const [row] = await prisma.$queryRaw<{ n: bigint | number }[]>`SELECT count(*) AS n FROM "integration" i WHERE ${pageWhere(args)}`;
   return Number(row?.n ?? 0);
 }
 
 export type ProviderSummary = { providerId: string; total: number; connected: number; needsAttention: number; states: Partial<Record<IntegrationState, number>> };
+
+/** Every connection counted in a summary: the workspace's total. */
+export const summaryTotal = (summary: ProviderSummary[]): number => summary.reduce((n, s) => n + s.total, 0);
 
 /** Counts per provider and state for the whole workspace: the dashboard's groups and summary line. */
 export async function integrationSummary(prisma: PrismaClient, workspaceId: string): Promise<ProviderSummary[]> {

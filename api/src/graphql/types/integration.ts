@@ -7,7 +7,8 @@ import { ProviderRef, findProvider } from "./provider.ts";
 import type { Uptime } from "../../domain/health/uptime.ts";
 import { integrationIncidentsQuery } from "./incident.ts";
 import { integrationState } from "../../domain/health/thresholds.ts";
-import { integrationCount, integrationPage, integrationSummary, PAGE_DEFAULT, PageInputError, type PageArgs, type PageRow, type ProviderSummary } from "../../domain/integrations/page.ts";
+import { integrationCount, integrationPage, isWholeWorkspace, PAGE_DEFAULT, PageInputError, summaryTotal, type PageArgs, type PageRow, type ProviderSummary } from "../../domain/integrations/page.ts";
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import type { IntegrationState } from "../../domain/health/thresholds.ts";
 import { recordAudit } from "../../domain/integrations/audit.ts";
 
@@ -119,7 +120,7 @@ const HealthCheckRef = builder.prismaObject("IntegrationHealthLog", {
   }),
 });
 
-builder.prismaObject("Integration", {
+const IntegrationRef = builder.prismaObject("Integration", {
   authScopes: { permission: { integration: ["read"] } },
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -146,7 +147,7 @@ builder.prismaObject("Integration", {
       type: LastErrorRef,
       nullable: true,
       description: "The current error with the provider's HTTP status, endpoint and own words; null while the connection is fine (healthErrorCode null)",
-      resolve: async (i, _args, ctx) => (i.healthErrorCode ? lastErrorOf(i, (await ctx.loaders.history.load({ integrationId: i.id, first: 1, before: null }))[0]) : null),
+      resolve: (i, _args, ctx) => (i.healthErrorCode ? ctx.loaders.history.load({ integrationId: i.id, first: 1, before: null }).then((checks) => lastErrorOf(i, checks[0])) : null),
     }),
     lastHealthCheckAt: t.expose("lastHealthCheckAt", { type: "DateTime", nullable: true }),
     nextHealthCheckAt: t.expose("nextHealthCheckAt", { type: "DateTime", nullable: true }),
@@ -197,7 +198,21 @@ builder.prismaObject("Integration", {
   }),
 });
 
-type PageSource = { args: PageArgs; rows: PageRow[]; hasNextPage: boolean };
+/** `totalFromSummary`: the page is the whole workspace and the operation reads integrationCounts too. */
+type PageSource = { args: PageArgs; rows: PageRow[]; hasNextPage: boolean; totalFromSummary: boolean };
+
+/** Whether the operation selects the root field `name` (through fragments too; directives aside). */
+function selectsRootField(info: GraphQLResolveInfo, name: string): boolean {
+  const visit = (set: SelectionSetNode, seen: Set<string>): boolean =>
+    set.selections.some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === name;
+      if (s.kind === Kind.INLINE_FRAGMENT) return visit(s.selectionSet, seen);
+      if (seen.has(s.name.value)) return false;
+      const fragment = info.fragments[s.name.value];
+      return fragment ? visit(fragment.selectionSet, new Set([...seen, s.name.value])) : false;
+    });
+  return visit(info.operation.selectionSet, new Set());
+}
 
 const IntegrationFilterInput = builder.inputType("IntegrationFilter", {
   description: "Narrows Query.integrations; every list given must match (an empty or missing list matches all)",
@@ -222,7 +237,7 @@ const PageInfoRef = builder.objectRef<{ hasNextPage: boolean; endCursor: string 
 const IntegrationEdgeRef = builder.objectRef<{ cursor: string; id: string }>("IntegrationEdge").implement({
   fields: (t) => ({
     cursor: t.exposeString("cursor"),
-    node: t.prismaField({ type: "Integration", resolve: (query, edge, _args, ctx) => ctx.loaders.integrationById.load(edge.id) as never }),
+    node: t.field({ type: IntegrationRef, resolve: (edge, _args, ctx) => ctx.loaders.integrationById.load(edge.id) as never }),
   }),
 });
 
@@ -232,12 +247,20 @@ builder.objectType(IntegrationConnectionRef, {
     "A page of connections in a stable order (provider, then label case-insensitively, then id). A cursor keeps its place when connections are added or removed before it",
   fields: (t) => ({
     edges: t.field({ type: [IntegrationEdgeRef], resolve: (p) => p.rows }),
-    nodes: t.prismaField({ type: ["Integration"], resolve: (_query, p, _args, ctx) => Promise.all(p.rows.map((r) => ctx.loaders.integrationById.load(r.id))) as never }),
+    // t.field, not t.prismaField: the rows come from the loader whatever the selection, so the
+    // Prisma query a prismaField would plan from the selection on every request is not needed
+    // (relations such as `incidents` load through plugin-prisma's fallback either way).
+    nodes: t.field({ type: [IntegrationRef], resolve: (p, _args, ctx) => Promise.all(p.rows.map((r) => ctx.loaders.integrationById.load(r.id))) as never }),
     pageInfo: t.field({
       type: PageInfoRef,
       resolve: (p) => ({ hasNextPage: p.hasNextPage, hasPreviousPage: false, startCursor: p.rows[0]?.cursor ?? null, endCursor: p.rows.at(-1)?.cursor ?? null }),
     }),
-    totalCount: t.int({ description: "Connections matching the filter and search, on every page", resolve: (p, _args, ctx) => integrationCount(ctx.prisma, p.args) }),
+    totalCount: t.int({
+      description: "Connections matching the filter and search, on every page",
+      // Unfiltered, it is the sum of the counts per provider; a dashboard reading both gets them
+      // from one statement over the workspace instead of two.
+      resolve: (p, _args, ctx) => (p.totalFromSummary ? ctx.loaders.summary.load(p.args.workspaceId).then(summaryTotal) : integrationCount(ctx.prisma, p.args)),
+    }),
   }),
 });
 
@@ -253,7 +276,7 @@ builder.queryField("integrations", (t) =>
       filter: t.arg({ type: IntegrationFilterInput, required: false }),
       search: t.arg.string({ required: false }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       const pageArgs: PageArgs = {
         workspaceId: ctx.viewer.workspaceId,
         first: args.first ?? PAGE_DEFAULT,
@@ -263,7 +286,7 @@ builder.queryField("integrations", (t) =>
       };
       try {
         const page = await integrationPage(ctx.prisma, pageArgs);
-        return { args: pageArgs, ...page };
+        return { args: pageArgs, ...page, totalFromSummary: isWholeWorkspace(pageArgs) && selectsRootField(info, "integrationCounts") };
       } catch (error) {
         if (error instanceof PageInputError) throw clientError("BAD_USER_INPUT", error.message);
         throw error;
@@ -309,7 +332,7 @@ builder.queryField("integrationCounts", (t) =>
     type: [ProviderSummaryRef],
     description: "Connections per provider and state in the caller's workspace (the dashboard's groups and summary), whatever page is loaded; providers without connections are left out",
     authScopes: { permission: { integration: ["read"] } },
-    resolve: (_root, _args, ctx) => integrationSummary(ctx.prisma, ctx.viewer.workspaceId),
+    resolve: (_root, _args, ctx) => ctx.loaders.summary.load(ctx.viewer.workspaceId),
   }),
 );
 
