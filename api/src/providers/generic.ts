@@ -30,11 +30,11 @@ export const generic: Adapter = {
       throw new OAuthFlowError("token_exchange_failed", (error as Error).message.slice(0, 200));
     }
   },
-  async inspect({ provider, tokens, allowHttp }) {
-    const as = await authorizationServer(provider, allowHttp);
+  async inspect({ provider, tokens, allowHttp, outbound }) {
+    const as = await authorizationServer(provider, allowHttp, outbound);
     const url = provider.userinfoUrl ?? as.userinfo_endpoint;
     if (!url) return { account: {} };
-    const info = objectOf(await call(url, { headers: bearer(tokens.accessToken) }));
+    const info = objectOf(await call(url, { headers: bearer(tokens.accessToken) }, undefined, outbound));
     // OIDC Core §5.3.2: the UserInfo answer always carries `sub`; without it, it names nobody.
     if (typeof info.sub !== "string" && typeof info.id !== "string" && typeof info.id !== "number") throw new OAuthFlowError("provider_error", "the userinfo answer names no account (no sub)");
     return {

@@ -61,10 +61,10 @@ export const google: Adapter = {
     set.scopes = googleScopes(set.scopes, requested);
     return set;
   },
-  async inspect({ provider, tokens, requested }) {
+  async inspect({ provider, tokens, requested, outbound }) {
     const [userinfo, tokeninfo] = await Promise.all([
-      call(provider.userinfoUrl!, { headers: bearer(tokens.accessToken) }, classify),
-      call(tokeninfoUrl(provider), { method: "POST", headers: bearer(tokens.accessToken) }, classifyTokeninfo),
+      call(provider.userinfoUrl!, { headers: bearer(tokens.accessToken) }, classify, outbound),
+      call(tokeninfoUrl(provider), { method: "POST", headers: bearer(tokens.accessToken) }, classifyTokeninfo, outbound),
     ]);
     const info = objectOf(userinfo);
     const token = objectOf(tokeninfo);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { OutboundError, outboundFetch } from "../http/outbound.ts";
+import { OutboundError, outboundRequest, type HeaderReader, type OutboundAnswer, type OutboundOptions } from "../http/outbound.ts";
 import { OAuthFlowError, type OAuthErrorCode } from "./errors.ts";
 import type { TokenSet } from "./types.ts";
 
@@ -10,7 +10,7 @@ import type { TokenSet } from "./types.ts";
 /** One provider answer, read whole (outboundFetch has already bounded its size and time). */
 export type Answer = {
   status: number;
-  headers: Headers;
+  headers: HeaderReader;
   text: string;
   body: unknown;
   /** The call this answers, "METHOD /path" (no query string: it may carry a token or a query) */
@@ -26,8 +26,27 @@ export function endpointOf(url: string | URL, method = "GET"): string | undefine
   }
 }
 
-/** Reads an answer; with the request it answers, the answer (and errors about it) name the endpoint. */
-export async function readAnswer(response: Response, request?: { url: string | URL; method?: string }): Promise<Answer> {
+/** An answer whose endpoint is worked out only when something asks (an error about it): most answers are fine. */
+class ReadAnswer implements Answer {
+  #endpoint: string | undefined | null = null;
+  constructor(
+    readonly status: number,
+    readonly headers: HeaderReader,
+    readonly text: string,
+    readonly body: unknown,
+    private readonly request: { url: string | URL; method?: string } | undefined,
+  ) {}
+  get endpoint(): string | undefined {
+    if (this.#endpoint === null) this.#endpoint = this.request ? endpointOf(this.request.url, this.request.method) : undefined;
+    return this.#endpoint;
+  }
+}
+
+/**
+ * Reads an answer (a Response, or an OutboundAnswer already read by outboundRequest); with the
+ * request it answers, the answer (and errors about it) name the endpoint.
+ */
+export async function readAnswer(response: Response | OutboundAnswer, request?: { url: string | URL; method?: string }): Promise<Answer> {
   const text = await response.text();
   let body: unknown = undefined;
   try {
@@ -37,7 +56,7 @@ export async function readAnswer(response: Response, request?: { url: string | U
     // omniphx/forrest issue #213); read them as the object they stand for.
     if (/^[\w.-]+=[^<>\s]*$/.test(text.trim()) && /(^|&)error=/.test(text)) body = Object.fromEntries(new URLSearchParams(text.trim()));
   }
-  return { status: response.status, headers: response.headers, text, body, endpoint: request ? endpointOf(request.url, request.method) : undefined };
+  return new ReadAnswer(response.status, response.headers, text, body, request);
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -67,7 +86,7 @@ export function providerText(answer: Answer): string {
   return (text ?? `HTTP ${answer.status}`).replace(/\s+/g, " ").trim().slice(0, 300);
 }
 
-export function retryAfter(headers: Headers): number | undefined {
+export function retryAfter(headers: HeaderReader): number | undefined {
   const value = headers.get("retry-after");
   if (!value) return undefined;
   const seconds = Number(value);
@@ -77,7 +96,7 @@ export function retryAfter(headers: Headers): number | undefined {
 }
 
 /** RFC 6750 §3: the `error` of a WWW-Authenticate Bearer challenge (invalid_token, insufficient_scope). */
-export function bearerChallengeError(headers: Headers): string | undefined {
+export function bearerChallengeError(headers: HeaderReader): string | undefined {
   return /\berror="([^"]+)"/i.exec(headers.get("www-authenticate") ?? "")?.[1];
 }
 
@@ -111,8 +130,8 @@ export function tokenError(answer: Answer): OAuthFlowError {
 export type Classify = (answer: Answer) => OAuthFlowError | undefined;
 
 /** Sends a request and returns the answer when it succeeded; otherwise throws the classified error. */
-export async function call(url: string, init: RequestInit, classify: Classify = () => undefined): Promise<Answer> {
-  const answer = await readAnswer(await outboundFetch(url, init), { url, method: init.method });
+export async function call(url: string, init: RequestInit, classify: Classify = () => undefined, outbound?: OutboundOptions): Promise<Answer> {
+  const answer = await readAnswer(await outboundRequest(url, init, outbound), { url, method: init.method });
   if (answer.status >= 200 && answer.status < 300) return answer;
   throw (classify(answer) ?? apiError(answer)).about(answer);
 }
@@ -144,7 +163,13 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: stri
 }
 
 export function splitScopes(value: string, separator: string): string[] {
-  return [...new Set(value.split(separator === " " ? /\s+/ : separator).map((s) => s.trim()).filter(Boolean))];
+  // Distinct, in order of first mention (every Slack answer carries x-oauth-scopes: a plain loop).
+  const out: string[] = [];
+  for (const part of value.split(separator === " " ? /\s+/ : separator)) {
+    const scope = part.trim();
+    if (scope && !out.includes(scope)) out.push(scope);
+  }
+  return out;
 }
 
 export function toTokenSet(parsed: z.infer<typeof standardToken>, requested: string[], separator = " ", extraKeys: string[] = []): TokenSet {

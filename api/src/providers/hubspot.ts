@@ -1,7 +1,7 @@
 import type { CatalogProvider } from "./catalog.ts";
 import { OAuthFlowError } from "./errors.ts";
 import { bearer, call, form, isObject, objectOf, parseOrThrow, providerText, readAnswer, retryAfter, standardToken, tokenError, toTokenSet, type Answer } from "./http.ts";
-import { outboundFetch } from "../http/outbound.ts";
+import { outboundFetch, type OutboundOptions } from "../http/outbound.ts";
 import type { Adapter } from "./types.ts";
 
 // HubSpot: what is particular to it. Facts from ../shared/providers/hubspot.md:
@@ -32,13 +32,14 @@ function classify(answer: Answer): OAuthFlowError | undefined {
 
 type Introspection = { active: false } | { active: true; body: Record<string, unknown> };
 
-async function introspect(provider: CatalogProvider, token: string, hint: "access_token" | "refresh_token"): Promise<Introspection> {
+async function introspect(provider: CatalogProvider, token: string, hint: "access_token" | "refresh_token", outbound?: OutboundOptions): Promise<Introspection> {
   const answer = await call(
     introspectionUrl(provider),
     // The latest reference names the field `token`; the v3 guide names it after the hint
     // (access_token= / refresh_token=): both are sent, with the same value.
     form({ client_id: provider.clientId, client_secret: provider.clientSecret, token_type_hint: hint, token, [hint]: token }),
     (a) => classify(a) ?? (a.status === 400 || a.status === 401 ? tokenError(a) : undefined),
+    outbound,
   );
   const body = objectOf(answer);
   if (body.active === true) return { active: true, body };
@@ -59,8 +60,8 @@ export const hubspot: Adapter = {
     }
     return set;
   },
-  async inspect({ provider, tokens, known }) {
-    const info = await introspect(provider, tokens.accessToken, "access_token");
+  async inspect({ provider, tokens, known, outbound }) {
+    const info = await introspect(provider, tokens.accessToken, "access_token", outbound);
     if (!info.active) throw new OAuthFlowError("token_revoked", "HubSpot says the access token is not active");
     const { body } = info;
     const hubId = body.hub_id !== undefined ? String(body.hub_id) : undefined;
@@ -70,7 +71,7 @@ export const hubspot: Adapter = {
       // A convenience: the introspection above already names the account.
       let uiDomain = "app.hubspot.com";
       try {
-        const details = objectOf(await call(`${provider.apiBaseUrl}/account-info/v3/details`, { headers: bearer(tokens.accessToken) }, classify));
+        const details = objectOf(await call(`${provider.apiBaseUrl}/account-info/v3/details`, { headers: bearer(tokens.accessToken) }, classify, outbound));
         if (typeof details.uiDomain === "string" && /^[a-z0-9.-]+$/i.test(details.uiDomain)) uiDomain = details.uiDomain;
       } catch {}
       url = `https://${uiDomain}/home?portalId=${hubId}`;

@@ -1,6 +1,6 @@
 import * as oauth from "oauth4webapi";
 import type { CatalogProvider } from "./catalog.ts";
-import { outboundFetch } from "../http/outbound.ts";
+import { outboundFetch, type OutboundOptions } from "../http/outbound.ts";
 import { OAuthFlowError } from "./errors.ts";
 
 // The OAuth 2.0 protocol details (PKCE, discovery, iss checks, request building, RFC 7009
@@ -8,10 +8,13 @@ import { OAuthFlowError } from "./errors.ts";
 // deviate from RFC 6749 (Slack's HTTP 200 `ok:false`, token_type "bot") are parsed by their own
 // module after the request; catalog providers use oauth4webapi's strict processing.
 
-/** oauth4webapi options shared by every call: our fetch (timeouts, size limits), http for local. */
-export function requestOptions(provider: CatalogProvider, allowHttp: boolean) {
+/**
+ * oauth4webapi options shared by every call: our fetch (timeouts, size limits: `outbound`, the
+ * defaults without it), http for local.
+ */
+export function requestOptions(provider: CatalogProvider, allowHttp: boolean, outbound?: OutboundOptions) {
   return {
-    [oauth.customFetch]: (url: string, init: RequestInit) => outboundFetch(url, init),
+    [oauth.customFetch]: (url: string, init: RequestInit) => outboundFetch(url, init, outbound),
     ...(allowHttp ? { [oauth.allowInsecureRequests]: true } : {}),
   } as const;
 }
@@ -32,13 +35,13 @@ export function expectedIssuer(provider: Pick<CatalogProvider, "issuer" | "autho
 }
 
 /** The authorization server metadata of a provider: discovery for oidc, the catalog otherwise. */
-export async function authorizationServer(provider: CatalogProvider, allowHttp: boolean): Promise<oauth.AuthorizationServer> {
+export async function authorizationServer(provider: CatalogProvider, allowHttp: boolean, outbound?: OutboundOptions): Promise<oauth.AuthorizationServer> {
   if (provider.type === "oidc" && provider.issuer) {
     const cached = discovered.get(provider.issuer);
     if (cached && Date.now() - cached.at < DISCOVERY_TTL_MS) return cached.as;
     const issuer = new URL(provider.issuer);
     try {
-      const response = await oauth.discoveryRequest(issuer, { algorithm: "oidc", ...requestOptions(provider, allowHttp) });
+      const response = await oauth.discoveryRequest(issuer, { algorithm: "oidc", ...requestOptions(provider, allowHttp, outbound) });
       const as = await oauth.processDiscoveryResponse(issuer, response);
       discovered.set(provider.issuer, { as, at: Date.now() });
       return as;

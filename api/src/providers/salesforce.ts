@@ -115,13 +115,13 @@ export const salesforce: Adapter = {
     const parsed = parseOrThrow(standardToken.extend({ instance_url: z.string().url() }), objectOf(answer), "Salesforce's token response");
     return toTokenSet(parsed, requested, " ", ["instance_url", "id", "issued_at"]);
   },
-  async inspect({ provider, tokens, known }) {
+  async inspect({ provider, tokens, known, outbound }) {
     const instance = String(tokens.extra.instance_url).replace(/\/+$/, "");
     // Who (userinfo on the org's login host) and whether the REST API serves this session
     // (limits: design.md's check call; a missing `api` scope or the org's quota shows here).
     const [userinfo] = await Promise.all([
-      call(provider.userinfoUrl ?? `${instance}/services/oauth2/userinfo`, { headers: bearer(tokens.accessToken) }, classify),
-      call(`${instance}/services/data/v${SALESFORCE_API_VERSION}/limits`, { headers: bearer(tokens.accessToken) }, classify),
+      call(provider.userinfoUrl ?? `${instance}/services/oauth2/userinfo`, { headers: bearer(tokens.accessToken) }, classify, outbound),
+      call(`${instance}/services/data/v${SALESFORCE_API_VERSION}/limits`, { headers: bearer(tokens.accessToken) }, classify, outbound),
     ]);
     const info = objectOf(userinfo);
     let name = known?.name && known.name !== new URL(instance).host ? known.name : undefined;
@@ -129,7 +129,7 @@ export const salesforce: Adapter = {
       // Once per connection: the org's name, for the card (an org is not a host name).
       const q = encodeURIComponent("SELECT Id, Name, IsSandbox FROM Organization");
       try {
-        const result = parseOrThrow(orgQuery, objectOf(await call(`${instance}/services/data/v${SALESFORCE_API_VERSION}/query?q=${q}`, { headers: bearer(tokens.accessToken) }, classify)), "the Organization query");
+        const result = parseOrThrow(orgQuery, objectOf(await call(`${instance}/services/data/v${SALESFORCE_API_VERSION}/query?q=${q}`, { headers: bearer(tokens.accessToken) }, classify, outbound)), "the Organization query");
         name = result.records[0]!.Name;
       } catch (error) {
         // Without the name the connection still works; a dead token is still a dead token.

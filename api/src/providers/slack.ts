@@ -1,4 +1,4 @@
-import { outboundFetch } from "../http/outbound.ts";
+import { outboundFetch, outboundRequest, type OutboundAnswer } from "../http/outbound.ts";
 import { OAuthFlowError, type OAuthErrorCode } from "./errors.ts";
 import { bearer, isObject, objectOf, parseOrThrow, readAnswer, retryAfter, splitScopes, standardToken, toTokenSet, type Answer } from "./http.ts";
 import type { Adapter } from "./types.ts";
@@ -39,7 +39,7 @@ export const SLACK_ERRORS: Record<string, OAuthErrorCode> = {
 /** Answers of auth.revoke that mean the token was already dead (S2 enum, S1 descriptions). */
 const DEAD_TOKEN = new Set(["token_revoked", "invalid_auth", "account_inactive"]);
 
-async function slackCall(response: Response, request?: { url: string; method: string }): Promise<{ body: Record<string, unknown>; answer: Answer }> {
+async function slackCall(response: Response | OutboundAnswer, request?: { url: string; method: string }): Promise<{ body: Record<string, unknown>; answer: Answer }> {
   const answer = await readAnswer(response, request);
   if (answer.status === 429) throw new OAuthFlowError("rate_limited", "ratelimited", retryAfter(answer.headers)).about(answer);
   // A 5xx may still carry Slack's {"ok":false,"error":"..."}: show its words when it does.
@@ -59,9 +59,9 @@ export const slack: Adapter = {
     const parsed = parseOrThrow(standardToken, body, "Slack's token response");
     return toTokenSet(parsed, requested, ",", ["team", "authed_user", "bot_user_id", "app_id", "enterprise"]);
   },
-  async inspect({ provider, tokens, known }) {
+  async inspect({ provider, tokens, known, outbound }) {
     const url = `${provider.apiBaseUrl}/auth.test`;
-    const { body: test, answer } = await slackCall(await outboundFetch(url, { method: "POST", headers: bearer(tokens.accessToken) }), { url, method: "POST" });
+    const { body: test, answer } = await slackCall(await outboundRequest(url, { method: "POST", headers: bearer(tokens.accessToken) }, outbound), { url, method: "POST" });
     const installer = (tokens.extra.authed_user ?? {}) as { id?: string };
     const header = answer.headers.get("x-oauth-scopes");
     return {

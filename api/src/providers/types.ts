@@ -1,4 +1,5 @@
 import type { CatalogProvider } from "./catalog.ts";
+import type { OutboundOptions } from "../http/outbound.ts";
 
 // The contract between the domain (connect, refresh, check, disconnect) and each provider's
 // module: what is particular to a provider lives behind these three calls.
@@ -33,9 +34,17 @@ export type Adapter = {
   /**
    * The provider's identity call with the access token: the account and the live scopes. Throws
    * OAuthFlowError: token_revoked / token_expired (refresh once, retry), invalid_grant, rate_limited,
-   * insufficient_scope, provider_error, or OutboundError.
+   * insufficient_scope, provider_error, or OutboundError. `outbound`: the limits of its calls
+   * (a health check's timeout), the defaults without it.
    */
-  inspect(args: { provider: CatalogProvider; tokens: { accessToken: string; extra: Record<string, unknown> }; requested: string[]; known?: AccountDetails | null; allowHttp: boolean }): Promise<Inspection>;
+  inspect(args: {
+    provider: CatalogProvider;
+    tokens: { accessToken: string; extra: Record<string, unknown> };
+    requested: string[];
+    known?: AccountDetails | null;
+    allowHttp: boolean;
+    outbound?: OutboundOptions;
+  }): Promise<Inspection>;
   /**
    * Revokes the grant. Returns "already_revoked" when the provider answers that the token is
    * already dead (the person removed the app there). Throws only when the grant may still be

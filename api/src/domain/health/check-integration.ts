@@ -3,7 +3,7 @@ import type { HealthStatus, IntegrationStatus } from "../../generated/prisma/enu
 import type { CatalogProvider } from "../../providers/catalog.ts";
 import { adapterFor, providerForConnection, type AccountDetails, type Inspection } from "../../providers/index.ts";
 import { codeOf } from "../../providers/http.ts";
-import { withOutboundLimits } from "../../http/outbound.ts";
+import type { OutboundOptions } from "../../http/outbound.ts";
 import type { Env } from "../../env.ts";
 import { OAuthFlowError, oauthErrorCodes, type ConnectionErrorCode, type OAuthErrorCode } from "../../providers/errors.ts";
 import { getAccessToken, type RefreshServices } from "../integrations/refresh.ts";
@@ -83,15 +83,6 @@ function outcomeOf(code: OAuthErrorCode): Outcome {
   return "failure";
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
-  const started = performance.now();
-  try {
-    return { value: await fn(), ms: Math.round(performance.now() - started) };
-  } catch (error) {
-    return { error, ms: Math.round(performance.now() - started) };
-  }
-}
-
 /** The next check: the interval with ±10% jitter so replicas' sweeps spread out, or later when the provider asked. */
 export function nextCheckTime(intervalSeconds: number, now: number, retryAfterSeconds?: number): Date {
   const jitter = intervalSeconds * 0.1 * (Math.random() * 2 - 1);
@@ -108,8 +99,8 @@ export type HealthRow = {
   healthStatus: HealthStatus;
   consecutiveFailures: number;
   consecutiveSuccesses: number;
+  /** Only the access token: a refresh re-reads the row under its lock (the refresh token is opened there). */
   accessTokenEnc: string | null;
-  refreshTokenEnc: string | null;
   tokenExpiresAt: Date | null;
   tokenIssuedAt: Date | null;
   tokenGeneration: number;
@@ -121,7 +112,7 @@ export type HealthRow = {
 
 /** The same columns as SQL, for RETURNING / SELECT lists (enums as text, as `HealthRow` types them). */
 export const HEALTH_ROW_COLUMNS = `id, "workspaceId", "providerId", status::text AS status, "healthStatus"::text AS "healthStatus",
-  "consecutiveFailures", "consecutiveSuccesses", "accessTokenEnc", "refreshTokenEnc", "tokenExpiresAt", "tokenIssuedAt", "tokenGeneration",
+  "consecutiveFailures", "consecutiveSuccesses", "accessTokenEnc", "tokenExpiresAt", "tokenIssuedAt", "tokenGeneration",
   "requestedScopes", "grantedScopes", account, "providerConfig"`;
 
 /** A finished probe: the result, plus what to store that the result does not carry. */
@@ -167,61 +158,81 @@ export async function probeIntegration({
   /** The provider's own words, shown for errors we have no better words for (a 403 with its text). */
   let providerSays: string | undefined;
 
-  await withOutboundLimits({ timeoutMs: env.HEALTH_CHECK_TIMEOUT_MS }, async () => {
-    const token = await timed(async () => {
-      const got = await getAccessToken({ services, provider, integrationId: row.id, row });
-      generation = got.generation >= 0 ? got.generation : generation;
-      return got.accessToken;
-    });
-    steps.push({ step: "token", ok: !token.error, latencyMs: token.ms, ...(token.error ? failureOf(token.error) : {}) });
-    if (token.error) {
-      errorCode = codeOf(token.error);
+  // Every call of the check to the provider (its API calls, and a refresh's) has the check's timeout.
+  const outbound: OutboundOptions = { timeoutMs: env.HEALTH_CHECK_TIMEOUT_MS };
+  // The layers, in order, written out without helpers or closures: a sweep runs thousands.
+  layers: {
+    let t0 = performance.now();
+    let accessToken: string;
+    try {
+      const got = await getAccessToken({ services, provider, integrationId, row, outbound });
+      if (got.generation >= 0) generation = got.generation;
+      accessToken = got.accessToken;
+    } catch (error) {
+      steps.push({ step: "token", ok: false, latencyMs: Math.round(performance.now() - t0), ...failureOf(error) });
+      errorCode = codeOf(error);
       outcome = errorCode === "invalid_grant" ? "auth_failure" : errorCode === "rate_limited" ? "degraded" : "failure";
-      if (token.error instanceof OAuthFlowError) retryAfterSeconds = token.error.retryAfterSeconds;
-      return;
+      if (error instanceof OAuthFlowError) retryAfterSeconds = error.retryAfterSeconds;
+      break layers;
     }
+    steps.push({ step: "token", ok: true, latencyMs: Math.round(performance.now() - t0) });
+
     const adapter = adapterFor(connection);
     const known = (row.account ?? null) as AccountDetails | null;
-    const tokens = { accessToken: token.value!, extra: (row.providerConfig as Record<string, unknown>) ?? {} };
-    const inspect = (accessToken: string) => adapter.inspect({ provider: connection, tokens: { ...tokens, accessToken }, requested: row.requestedScopes, known, allowHttp: services.allowHttp });
-    let api = await timed<Inspection>(() => inspect(tokens.accessToken));
-    const refusal = api.error ? codeOf(api.error) : null;
+    const extra = (row.providerConfig as Record<string, unknown>) ?? {};
+    let inspection: Inspection | undefined;
+    let apiError: unknown;
+    let failed = false;
+    t0 = performance.now();
+    try {
+      inspection = await adapter.inspect({ provider: connection, tokens: { accessToken, extra }, requested: row.requestedScopes, known, allowHttp: services.allowHttp, outbound });
+    } catch (error) {
+      failed = true;
+      apiError = error;
+    }
+    let apiMs = Math.round(performance.now() - t0);
+    const refusal = failed ? codeOf(apiError) : null;
     if (refusal === "token_revoked" || refusal === "token_expired") {
       // The token may only have expired early (Salesforce sessions, Slack rotation's
       // token_expired, HubSpot's inactive token): refresh once through the single-flight
       // refresh, retry once.
-      const again = await timed(async () => {
-        const fresh = await getAccessToken({ services, provider, integrationId, rejected: tokens.accessToken });
-        generation = fresh.generation >= 0 ? fresh.generation : generation;
-        return inspect(fresh.accessToken);
-      });
-      api = { ...again, ms: api.ms + again.ms };
+      t0 = performance.now();
+      try {
+        const fresh = await getAccessToken({ services, provider, integrationId, rejected: accessToken, outbound });
+        if (fresh.generation >= 0) generation = fresh.generation;
+        inspection = await adapter.inspect({ provider: connection, tokens: { accessToken: fresh.accessToken, extra }, requested: row.requestedScopes, known, allowHttp: services.allowHttp, outbound });
+        failed = false;
+        apiError = undefined;
+      } catch (error) {
+        apiError = error;
+      }
+      apiMs += Math.round(performance.now() - t0);
     }
-    const slow = !api.error && api.ms > env.HEALTH_SLOW_THRESHOLD_MS;
+    const slow = !failed && apiMs > env.HEALTH_SLOW_THRESHOLD_MS;
     steps.push({
       step: "api",
-      ok: !api.error && !slow,
-      latencyMs: api.ms,
-      ...(api.error ? failureOf(api.error) : slow ? { code: "slow", message: `answered in ${api.ms} ms` } : {}),
+      ok: !failed && !slow,
+      latencyMs: apiMs,
+      ...(failed ? failureOf(apiError) : slow ? { code: "slow", message: `answered in ${apiMs} ms` } : {}),
     });
-    if (api.error) {
-      errorCode = codeOf(api.error);
-      if (api.error instanceof OAuthFlowError) {
-        retryAfterSeconds = api.error.retryAfterSeconds;
-        providerSays = api.error.providerMessage;
+    if (failed) {
+      errorCode = codeOf(apiError);
+      if (apiError instanceof OAuthFlowError) {
+        retryAfterSeconds = apiError.retryAfterSeconds;
+        providerSays = apiError.providerMessage;
       }
       outcome = outcomeOf(errorCode);
-      return;
+      break layers;
     }
     if (slow) {
       errorCode = "slow";
       outcome = "degraded";
     }
-    account = api.value!.account;
-    liveScopes = api.value!.scopes;
+    account = inspection!.account;
+    liveScopes = inspection!.scopes;
     const stored = (row.account ?? {}) as AccountDetails;
     const same = !stored.id || !account?.id || stored.id === account.id;
-    steps.push({ step: "identity", ok: same, latencyMs: 0, ...(same ? {} : { code: "identity_changed", message: "the token now belongs to another account" }) });
+    steps.push(same ? { step: "identity", ok: true, latencyMs: 0 } : { step: "identity", ok: false, latencyMs: 0, code: "identity_changed", message: "the token now belongs to another account" });
     if (!same) {
       errorCode = "provider_error";
       outcome = "failure";
@@ -229,7 +240,7 @@ export async function probeIntegration({
       account = undefined;
       liveScopes = undefined;
     }
-  });
+  }
 
   // Scopes as the provider reports them now (HubSpot introspection, Google tokeninfo, Slack's
   // x-oauth-scopes); the stored ones when it reports none (Salesforce, catalog providers).

@@ -127,7 +127,7 @@ describe("recording health checks", () => {
     for (const id of ids) await integration(id);
     writes.length = 0;
     const written: string[] = [];
-    const recorder = createCheckRecorder({ prisma: db.prisma, realtime: createRealtime(), maxBatch: 100, onWritten: (ps) => written.push(...ps.map((p) => p.result.integrationId)), onFailed: (_, e) => {
+    const recorder = createCheckRecorder({ prisma: db.prisma, realtime: createRealtime(), maxBatch: 100, minBatch: 1, onWritten: (ps) => written.push(...ps.map((p) => p.result.integrationId)), onFailed: (_, e) => {
         throw e;
       } });
     for (const id of ids) void recorder.add(probe(id)); // all handed over while the first write runs
@@ -136,6 +136,33 @@ describe("recording health checks", () => {
     expect(writes).toHaveLength(4);
     expect(written.sort()).toEqual([...ids].sort());
     expect(await db.prisma.integrationHealthLog.count({ where: { integrationId: { in: ids } } })).toBe(250);
+  });
+
+  it("the recorder waits for a batch worth writing, or its linger at most; a drain writes what is left at once", async () => {
+    const ids = Array.from({ length: 130 }, (_, i) => `l${i}`);
+    for (const id of ids) await integration(id);
+    writes.length = 0;
+    const written: string[][] = [];
+    const recorder = createCheckRecorder({ prisma: db.prisma, realtime: createRealtime(), minBatch: 50, lingerMs: 3000, onWritten: (ps) => written.push(ps.map((p) => p.result.integrationId)), onFailed: (_, e) => {
+        throw e;
+      } });
+    // Fewer than minBatch: nothing is written until the linger runs out.
+    for (const id of ids.slice(0, 10)) void recorder.add(probe(id));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(writes).toHaveLength(0);
+    await expect.poll(() => written.length, { timeout: 6000, interval: 20 }).toBe(1);
+    expect(written[0]).toEqual(ids.slice(0, 10));
+    // minBatch reached: written at once, without waiting for the linger.
+    for (const id of ids.slice(10, 60)) void recorder.add(probe(id));
+    await expect.poll(() => written.length, { timeout: 2000, interval: 5 }).toBe(2);
+    expect(written[1]).toHaveLength(50);
+    // The rest, fewer than minBatch, goes with the drain, not after the linger.
+    for (const id of ids.slice(60)) void recorder.add(probe(id));
+    const started = performance.now();
+    await recorder.drain();
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(written.flat().sort()).toEqual([...ids].sort());
+    expect(await db.prisma.integrationHealthLog.count({ where: { integrationId: { in: ids } } })).toBe(130);
   });
 
   it("keeps incidents in the same statement: opened by the first failed check, counted, closed by the first answering one", async () => {
@@ -160,6 +187,22 @@ describe("recording health checks", () => {
     expect(closed[0]!.endedAt!.getTime()).toBe(recovered.result.checkedAt.getTime());
     expect(closed[0]!.checksFailed).toBe(2);
     expect(writes).toHaveLength(3);
+  });
+
+  it("writes a provider's text that jsonb would refuse (a NUL, half a surrogate pair) with U+FFFD, without failing the batch", async () => {
+    await integration("odd");
+    await integration("fine");
+    const cut = "quota 😀".slice(0, -1); // an emoji cut in half, as slice(0, 300) can leave it
+    const odd = probe("odd", { status: "DEGRADED" });
+    odd.result = { ...odd.result, outcome: "failure", errorCode: "provider_error", message: `HTTP 500 (${cut}\u0000)`, steps: [{ step: "api", ok: false, latencyMs: 3, code: "provider_error", providerMessage: cut }] };
+    const written = await writeChecks(db.prisma, [odd, probe("fine")]);
+    expect([...written].sort()).toEqual(["fine", "odd"]);
+    expect((await db.prisma.integration.findUniqueOrThrow({ where: { id: "odd" } })).healthMessage).toBe("HTTP 500 (quota \ufffd\ufffd)");
+    const log = await db.prisma.integrationHealthLog.findFirstOrThrow({ where: { integrationId: "odd" } });
+    expect(log.steps).toEqual([{ step: "api", ok: false, latencyMs: 3, code: "provider_error", providerMessage: "quota \ufffd" }]);
+    // and a text that is fine is written as it is
+    expect(await writeChecks(db.prisma, [{ ...probe("fine"), result: { ...probe("fine").result, message: 'a "quoted" \\ path ünïcode 😀' } }])).toEqual(new Set(["fine"]));
+    expect((await db.prisma.integration.findUniqueOrThrow({ where: { id: "fine" } })).healthMessage).toBe('a "quoted" \\ path ünïcode 😀');
   });
 
   it("makes time-ordered UUIDv7 ids", () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import { publishIntegrationEvent, type Realtime } from "../../realtime/pubsub.ts";
 import type { Probe } from "./check-integration.ts";
 import { isIncidentOutcome } from "./incidents.ts";
@@ -7,7 +7,7 @@ import { ANSWERING_CODES } from "./uptime.ts";
 import { rollupInsert } from "./rollups.ts";
 
 // Writing checks: the integration's new state and one history row per check, for any number of
-// checks in ONE statement (a data-modifying CTE over `unnest` of one array per column), so a
+// checks in ONE statement (a data-modifying CTE over the batch as one jsonb parameter), so a
 // sweep pays one round trip per batch instead of BEGIN, UPDATE, INSERT, COMMIT per check. The
 // statement is atomic: a check's row update and its history row are written together or not
 // at all, and a history row is only written for a row that still exists (deleted meanwhile:
@@ -31,38 +31,57 @@ export function uuidv7(now = Date.now()): string {
 /** Writes the probes' results; returns the ids of the integrations that were written. */
 export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promise<Set<string>> {
   if (probes.length === 0) return new Set();
-  const n = probes.length;
-  const col = <T,>(f: (p: Probe) => T): T[] => {
-    const out = new Array<T>(n);
-    for (let i = 0; i < n; i++) out[i] = f(probes[i]!);
-    return out;
-  };
-  const iso = (d: Date | null) => (d ? d.toISOString() : null);
-  const rows = await prisma.$queryRaw<{ integrationId: string }[]>`
+  const rows = await prisma.$queryRaw<{ integrationId: string }[]>(writeChecksStatement(probes));
+  return new Set(rows.map((r) => r.integrationId));
+}
+
+// Strings a provider wrote (its error text in a message or a step) may hold what Postgres's jsonb
+// refuses: a NUL, or half a surrogate pair left by cutting the text short. One such check must
+// not fail the batch it is written with: those characters become U+FFFD.
+const REFUSED_BY_JSONB = /\\u(?:0000|d[89a-f])/i;
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\u0000/g;
+const wellFormed = (_key: string, value: unknown) => (typeof value === "string" ? value.replace(loneSurrogate, "\ufffd") : value);
+
+/** The one statement that writes `probes` (see above). */
+export function writeChecksStatement(probes: Probe[]): Prisma.Sql {
+  // One JSON parameter for the batch: one JSON.stringify here and one parse in Postgres, where
+  // an array per column cost a walk over every value in Prisma and in pg (escaping each one).
+  const rows = new Array<Record<string, unknown>>(probes.length);
+  for (let i = 0; i < probes.length; i++) {
+    const p = probes[i]!;
+    const r = p.result;
+    rows[i] = {
+      id: r.integrationId,
+      workspaceId: r.workspaceId,
+      reauth: r.reauthRequired,
+      healthStatus: r.status,
+      failures: p.counters.consecutiveFailures,
+      successes: p.counters.consecutiveSuccesses,
+      message: r.message,
+      code: r.errorCode,
+      checkedAt: r.checkedAt.toISOString(),
+      nextAt: r.nextCheckAt.toISOString(),
+      // absent (SQL NULL) rather than JSON null: nothing new to store
+      account: p.account ?? undefined,
+      logId: uuidv7(),
+      trigger: p.trigger,
+      latencyMs: r.latencyMs,
+      steps: r.steps,
+      transitionFrom: p.transitionFrom,
+      granted: p.grantedScopes ?? undefined,
+      gen: p.generation,
+      providerId: r.providerId,
+      failed: isIncidentOutcome(r.outcome),
+      incidentId: uuidv7(),
+    };
+  }
+  let json = JSON.stringify(rows);
+  if (REFUSED_BY_JSONB.test(json)) json = JSON.stringify(rows, wellFormed);
+  return Prisma.sql`
     WITH v AS (
-      SELECT * FROM unnest(
-        ${col((p) => p.result.integrationId)}::text[],
-        ${col((p) => p.result.workspaceId)}::text[],
-        ${col((p) => p.result.reauthRequired)}::boolean[],
-        ${col((p) => p.result.status)}::text[],
-        ${col((p) => p.counters.consecutiveFailures)}::int[],
-        ${col((p) => p.counters.consecutiveSuccesses)}::int[],
-        ${col((p) => p.result.message)}::text[],
-        ${col((p) => p.result.errorCode)}::text[],
-        ${col((p) => iso(p.result.checkedAt))}::text[],
-        ${col((p) => iso(p.result.nextCheckAt))}::text[],
-        ${col((p) => (p.account === null ? null : JSON.stringify(p.account)))}::text[],
-        ${col(() => uuidv7())}::text[],
-        ${col((p) => p.trigger)}::text[],
-        ${col((p) => p.result.latencyMs)}::int[],
-        ${col((p) => JSON.stringify(p.result.steps))}::text[],
-        ${col((p) => p.transitionFrom)}::text[],
-        ${col((p) => (p.grantedScopes === null ? null : JSON.stringify(p.grantedScopes)))}::text[],
-        ${col((p) => p.generation)}::int[],
-        ${col((p) => p.result.providerId)}::text[],
-        ${col((p) => isIncidentOutcome(p.result.outcome))}::boolean[],
-        ${col(() => uuidv7())}::text[]
-      ) AS t(id, "workspaceId", reauth, "healthStatus", failures, successes, message, code, "checkedAt", "nextAt", account, "logId", trigger, "latencyMs", steps, "transitionFrom", granted, gen, "providerId", failed, "incidentId")
+      SELECT * FROM jsonb_to_recordset(${json}::jsonb) AS t(id text, "workspaceId" text, reauth boolean, "healthStatus" text, failures int, successes int,
+        message text, code text, "checkedAt" text, "nextAt" text, account jsonb, "logId" text, trigger text, "latencyMs" int, steps jsonb,
+        "transitionFrom" text, granted jsonb, gen int, "providerId" text, failed boolean, "incidentId" text)
     ),
     u AS (
       UPDATE "integration" i SET
@@ -79,9 +98,9 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
         -- a connection that needs a reconnect is not checked again until it has one
         "nextHealthCheckAt" = CASE WHEN v.reauth THEN NULL ELSE v."nextAt"::timestamp(3) END,
         "healthLeaseUntil" = NULL,
-        account = COALESCE(v.account::jsonb, i.account),
+        account = COALESCE(v.account, i.account),
         -- what the provider grants now (null: it reports nothing new)
-        "grantedScopes" = CASE WHEN v.granted IS NULL THEN i."grantedScopes" ELSE ARRAY(SELECT jsonb_array_elements_text(v.granted::jsonb)) END,
+        "grantedScopes" = CASE WHEN v.granted IS NULL THEN i."grantedScopes" ELSE ARRAY(SELECT jsonb_array_elements_text(v.granted)) END,
         "updatedAt" = v."checkedAt"::timestamp(3)
       FROM v WHERE i.id = v.id
       RETURNING i.id, i.status, i."tokenGeneration"
@@ -109,7 +128,7 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
     ),
     logged AS (
       INSERT INTO "integration_health_log" (id, "integrationId", "workspaceId", status, trigger, "latencyMs", steps, "errorCode", message, "transitionFrom", "checkedAt")
-      SELECT v."logId", v.id, v."workspaceId", v."healthStatus"::"HealthStatus", v.trigger::"HealthCheckTrigger", v."latencyMs", v.steps::jsonb, v.code, v.message,
+      SELECT v."logId", v.id, v."workspaceId", v."healthStatus"::"HealthStatus", v.trigger::"HealthCheckTrigger", v."latencyMs", v.steps, v.code, v.message,
         v."transitionFrom"::"HealthStatus", v."checkedAt"::timestamp(3)
       FROM v JOIN u ON u.id = v.id
       RETURNING "integrationId", "workspaceId", "checkedAt", "latencyMs", ("errorCode" IS NULL OR "errorCode" = ANY(${[...ANSWERING_CODES]}::text[])) AS up
@@ -119,7 +138,6 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
     hourly AS (${rollupInsert("hour", "logged")}),
     daily AS (${rollupInsert("day", "logged")})
     SELECT "integrationId" FROM logged`;
-  return new Set(rows.map((r) => r.integrationId));
 }
 
 /** Publishes each written check to its workspace's subscribers. */
@@ -158,13 +176,19 @@ export type CheckRecorder = {
 
 /**
  * Group commit for a sweep: one write in flight at a time, each taking up to `maxBatch` of the
- * probes that finished meanwhile. `add` waits only when more than `maxPending` are queued, so
- * a slow database slows the checks down instead of filling memory.
+ * probes that finished meanwhile. A write waits for `minBatch` probes, or `lingerMs` at most,
+ * before it goes: a statement costs Postgres about 1.5 ms of CPU whatever its size, plus about
+ * 0.14 ms per check (measured: 0.29 ms per check in writes of 10, 0.15 in writes of 200), and on
+ * a busy machine that CPU is the sweep's. Results and events come that much later; `drain`
+ * writes what is left at once. `add` waits only when more than `maxPending` are queued, so a
+ * slow database slows the checks down instead of filling memory.
  */
 export function createCheckRecorder({
   prisma,
   realtime,
   maxBatch = 200,
+  minBatch = 100,
+  lingerMs = 100,
   maxPending = 1000,
   onWritten,
   onFailed,
@@ -172,6 +196,8 @@ export function createCheckRecorder({
   prisma: PrismaClient;
   realtime: Realtime;
   maxBatch?: number;
+  minBatch?: number;
+  lingerMs?: number;
   maxPending?: number;
   onWritten: (probes: Probe[]) => void;
   onFailed: (probes: Probe[], error: unknown) => Promise<void> | void;
@@ -179,6 +205,9 @@ export function createCheckRecorder({
   let pending: Probe[] = [];
   let flushing: Promise<void> | null = null;
   let waiters: (() => void)[] = [];
+  let lingering: NodeJS.Timeout | null = null;
+  /** The linger ran out (or a drain asked): write whatever is pending. */
+  let due = false;
 
   async function flush(): Promise<void> {
     const batch = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch);
@@ -194,6 +223,17 @@ export function createCheckRecorder({
       if (!flushing) release();
       return;
     }
+    if (pending.length < minBatch && !due) {
+      lingering ??= setTimeout(() => {
+        lingering = null;
+        due = true;
+        kick();
+      }, lingerMs);
+      return;
+    }
+    if (lingering) clearTimeout(lingering);
+    lingering = null;
+    due = false;
     flushing = flush().finally(() => {
       flushing = null;
       release();
@@ -214,6 +254,7 @@ export function createCheckRecorder({
     },
     async drain() {
       while (flushing || pending.length > 0) {
+        due = true;
         kick();
         await flushing;
       }

@@ -4,7 +4,7 @@ import type { Database } from "../../db/index.ts";
 import type { Env } from "../../env.ts";
 import type { CatalogProvider } from "../../providers/catalog.ts";
 import { adapterFor, providerForConnection } from "../../providers/index.ts";
-import { OutboundError } from "../../http/outbound.ts";
+import { OutboundError, type OutboundOptions } from "../../http/outbound.ts";
 import { authorizationServer, clientAuth, oauthClient, requestOptions } from "../../providers/oauth.ts";
 import { endpointOf } from "../../providers/http.ts";
 import { OAuthFlowError } from "../../providers/errors.ts";
@@ -66,6 +66,7 @@ export async function getAccessToken({
   rejected,
   marginSeconds = catalogProvider.refreshMarginSeconds ?? services.env.TOKEN_REFRESH_MARGIN_SECONDS,
   row: known,
+  outbound,
 }: {
   services: RefreshServices;
   provider: CatalogProvider;
@@ -73,6 +74,8 @@ export async function getAccessToken({
   rejected?: string;
   marginSeconds?: number;
   row?: TokenRow;
+  /** Limits of the refresh's calls to the provider (a health check's timeout); the defaults without. */
+  outbound?: OutboundOptions;
 }): Promise<AccessToken> {
   const { prisma, vault, db } = services;
   const first: TokenRow = known ?? (await prisma.integration.findUniqueOrThrow({ where: { id: integrationId } }));
@@ -104,7 +107,7 @@ export async function getAccessToken({
       return { accessToken: tokens.accessToken, refreshed: false, generation: row.tokenGeneration };
     }
     const provider = providerForConnection(catalogProvider, row.providerConfig);
-    const fresh = await refreshWithRetries(services, provider, tokens.refreshToken).catch(async (error) => {
+    const fresh = await refreshWithRetries(services, provider, tokens.refreshToken, outbound).catch(async (error) => {
       if (error instanceof OAuthFlowError && error.code === "invalid_grant") await markReauthRequired(services, row, "invalid_grant", error.providerMessage ?? "invalid_grant");
       throw error;
     });
@@ -135,11 +138,11 @@ export async function getAccessToken({
   });
 }
 
-async function refreshWithRetries(services: RefreshServices, provider: CatalogProvider, refreshToken: string) {
+async function refreshWithRetries(services: RefreshServices, provider: CatalogProvider, refreshToken: string, outbound?: OutboundOptions) {
   for (let attempt = 0; ; attempt++) {
     try {
-      const as = await authorizationServer(provider, services.allowHttp);
-      const response = await oauth.refreshTokenGrantRequest(as, oauthClient(provider), clientAuth(provider), refreshToken, requestOptions(provider, services.allowHttp));
+      const as = await authorizationServer(provider, services.allowHttp, outbound);
+      const response = await oauth.refreshTokenGrantRequest(as, oauthClient(provider), clientAuth(provider), refreshToken, requestOptions(provider, services.allowHttp, outbound));
       try {
         return await adapterFor(provider).readTokenResponse({ provider, response, requested: provider.scopes, allowHttp: services.allowHttp, grant: "refresh_token" });
       } catch (error) {

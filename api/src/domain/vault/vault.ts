@@ -66,7 +66,11 @@ export function createVault(keys: EncryptionKey[]): Vault {
         const decipher = createDecipheriv("aes-256-gcm", key, iv);
         decipher.setAAD(aad(kid, from));
         decipher.setAuthTag(tag);
-        return Buffer.concat([decipher.update(data), decipher.final()]).toString("utf8");
+        // GCM is a stream mode: update() returns the whole plaintext and final() only checks
+        // the tag (it throws when authentication fails, before anything is returned).
+        const plaintext = decipher.update(data);
+        decipher.final();
+        return plaintext.toString("utf8");
       } catch {
         throw new VaultError("TAMPERED", `ciphertext of ${from.table}.${from.field} failed authentication`);
       }
