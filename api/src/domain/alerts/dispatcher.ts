@@ -7,7 +7,8 @@ import { sendAlert, type AlertChannelRow, type AlertServices } from "./send.ts";
 // The alert dispatcher: each tick plans (plan.ts) and then sends what is due, like the webhook
 // dispatcher: a batch claimed with FOR UPDATE SKIP LOCKED whose UPDATE counts the attempt and
 // sets a lease, one attempt per delivery, the outcome written fenced on the attempt number,
-// failures retried with the webhook backoff up to WEBHOOK_MAX_ATTEMPTS.
+// failures retried with the webhook backoff up to WEBHOOK_MAX_ATTEMPTS, except those Slack
+// documents as permanent (send.ts), which fail at once.
 
 export type AlertDispatcher = {
   start(): void;
@@ -33,9 +34,14 @@ export async function deliverAlert(
   const now = options.now ?? new Date();
   if (!channel) return null; // deleted, with its deliveries
   const tried = channel.enabled || options.allowDisabled ? await sendAlert(services, channel, delivery, { lookup: options.lookup, now }) : null;
-  const outcome: DeliveryOutcome = tried
-    ? outcomeOf(tried, delivery.attempts, env, now)
-    : { status: "failed", responseStatus: null, lastError: "the channel is disabled", nextAttemptAt: null };
+  const outcome: DeliveryOutcome = !tried
+    ? { status: "failed", responseStatus: null, lastError: "the channel is disabled", nextAttemptAt: null }
+    : !tried.ok && tried.permanent
+      ? // Slack said the same message can never get through as things are (a removed webhook or
+        // channel, a revoked token): retrying on the backoff would only repeat the refusal. The
+        // reason says what to change; "Send test alert" tries again after the change.
+        { status: "failed", responseStatus: tried.responseStatus, lastError: tried.error, nextAttemptAt: null }
+      : outcomeOf(tried, delivery.attempts, env, now);
   const { count } = await prisma.alertDelivery.updateMany({
     where: { id: delivery.id, status: "pending", attempts: delivery.attempts },
     data: { ...outcome, durationMs: tried?.durationMs ?? null, deliveredAt: outcome.status === "delivered" ? new Date() : null },

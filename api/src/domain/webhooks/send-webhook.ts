@@ -11,10 +11,11 @@ import type { ResolvedAddress } from "./url-policy.ts";
 // same with `connect.lookup`, but undici is not a dependency of the API; node:http is enough for
 // one POST without redirects.) Redirects are never followed: node:http does not follow them.
 // The receiver's body is not kept: it is read only to let the connection end cleanly, up to a
-// limit, and thrown away, because the delivery log is shown to workspace admins.
+// limit, and thrown away, because the delivery log is shown to workspace admins. Only a caller
+// whose receiver answers in codes it parses (Slack's incoming webhooks) keeps the first bytes.
 
 export type SendWebhookResult =
-  | { ok: true; status: number; headers: IncomingHttpHeaders; durationMs: number }
+  | { ok: true; status: number; headers: IncomingHttpHeaders; durationMs: number; /** The body's first `keepBodyBytes` bytes, when asked for. */ bodyStart?: string }
   | { ok: false; error: string; durationMs: number };
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -41,6 +42,7 @@ export function sendWebhook({
   body,
   timeoutMs,
   maxResponseBytes,
+  keepBodyBytes = 0,
 }: {
   url: URL;
   /** What the URL policy checked for this attempt; the connection goes to one of these. */
@@ -50,6 +52,8 @@ export function sendWebhook({
   timeoutMs: number;
   /** The answer is drained (and discarded) up to this many bytes, then the connection is cut. */
   maxResponseBytes: number;
+  /** Keep this many of the body's first bytes (`bodyStart`); none by default. */
+  keepBodyBytes?: number;
 }): Promise<SendWebhookResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
@@ -85,15 +89,18 @@ export function sendWebhook({
     request.on("error", fail);
     request.on("response", (response) => {
       const answer: SendWebhookResult = { ok: true, status: response.statusCode ?? 0, headers: response.headers, durationMs: elapsed() };
+      const kept: Buffer[] = [];
       let received = 0;
       response.on("data", (chunk: Buffer) => {
+        if (received < keepBodyBytes) kept.push(chunk.subarray(0, keepBodyBytes - received));
         received += chunk.length;
         if (received > maxResponseBytes) response.destroy();
       });
       // Settled once the answer is over, however it ends (a cut-off drain is no failure).
-      response.on("end", () => settle(answer));
-      response.on("close", () => settle(answer));
-      response.on("error", () => settle(answer));
+      const done = () => settle(keepBodyBytes > 0 ? { ...answer, bodyStart: Buffer.concat(kept).toString("utf8") } : answer);
+      response.on("end", done);
+      response.on("close", done);
+      response.on("error", done);
     });
     request.end(payload);
   });
