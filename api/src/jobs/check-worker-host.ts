@@ -8,6 +8,7 @@ import type { Realtime } from "../realtime/pubsub.ts";
 import type { EncryptionKey } from "../secrets.ts";
 import type { CheckResult } from "../domain/health/check-integration.ts";
 import type { Claimed, SweepSummary } from "./health-scheduler.ts";
+import { createLoopDelayShare } from "./loop-governor.ts";
 
 // The serving thread's side of the check worker (check-worker.ts). The worker runs whole sweeps
 // (claim with SKIP LOCKED + lease, checks, batched writes) on its own event loop, database pool
@@ -32,7 +33,13 @@ export function checkWorkerMode(env: Pick<Env, "HEALTH_CHECK_WORKER" | "DATABASE
   return env.HEALTH_CHECK_WORKER ?? "thread";
 }
 
-export type WorkerData = { env: Env; encryptionKeys: { id: string; key: Uint8Array }[]; allowHttp: boolean };
+export type WorkerData = {
+  env: Env;
+  encryptionKeys: { id: string; key: Uint8Array }[];
+  allowHttp: boolean;
+  /** The serving thread's loop delay (loop-governor.ts createLoopDelayShare), when HEALTH_CHECK_MAX_LOOP_DELAY_MS is set. */
+  loopDelay?: SharedArrayBuffer;
+};
 
 /** What the worker posts: publishes, metrics and written results in batches; log lines; sweep ends. */
 export type FromWorker =
@@ -90,6 +97,9 @@ export function createCheckWorkerHost({
   /** The sweep under way (one at a time), with the results posted so far. */
   let running: { id: number; results: CheckResult[]; started: number; resolve(summary: SweepSummary): void; reject(error: Error): void } | null = null;
   const publish = realtime.publish as (...args: unknown[]) => void;
+  // With HEALTH_CHECK_MAX_LOOP_DELAY_MS the worker's sweeps are governed by this thread's loop
+  // delay (see loop-governor.ts), measured here only while a sweep runs.
+  const loopDelay = env.HEALTH_CHECK_MAX_LOOP_DELAY_MS > 0 ? createLoopDelayShare() : null;
 
   function onMessage(message: FromWorker): void {
     switch (message.type) {
@@ -108,6 +118,7 @@ export function createCheckWorkerHost({
         if (running?.id === message.id) {
           const { resolve, results } = running;
           running = null;
+          loopDelay?.stop();
           resolve({ ...message.summary, results });
         }
         return;
@@ -115,6 +126,7 @@ export function createCheckWorkerHost({
         if (running?.id === message.id) {
           const { reject } = running;
           running = null;
+          loopDelay?.stop();
           reject(new Error(message.message));
         }
     }
@@ -122,7 +134,7 @@ export function createCheckWorkerHost({
 
   function spawn(): Worker {
     const entry = workerEntry();
-    const data: WorkerData = { env, encryptionKeys: encryptionKeys.map((k) => ({ id: k.id, key: new Uint8Array(k.key) })), allowHttp };
+    const data: WorkerData = { env, encryptionKeys: encryptionKeys.map((k) => ({ id: k.id, key: new Uint8Array(k.key) })), allowHttp, ...(loopDelay ? { loopDelay: loopDelay.buffer } : {}) };
     const w = new Worker(entry.filename, { eval: entry.eval, workerData: data, name: "health-checks" });
     let settle!: () => void;
     ready = new Promise<void>((resolve) => (settle = resolve));
@@ -140,6 +152,7 @@ export function createCheckWorkerHost({
         // back when their leases run out.
         const { resolve, results, started } = running;
         running = null;
+        loopDelay?.stop();
         resolve({ claimed: results.length, results, errors: 1, durationMs: Math.round(performance.now() - started), interrupted: true });
       }
       if (stopping) return;
@@ -174,6 +187,7 @@ export function createCheckWorkerHost({
       const w = worker;
       return new Promise<SweepSummary>((resolve, reject) => {
         running = { id, results: [], started: performance.now(), resolve, reject };
+        loopDelay?.start();
         w.postMessage({ type: "sweep", id, initial } satisfies ToWorker);
       });
     },

@@ -12,6 +12,7 @@ import { createVault } from "../domain/vault/vault.ts";
 import { outboundFetch } from "../http/outbound.ts";
 import type { Realtime } from "../realtime/pubsub.ts";
 import type { CheckResult } from "../domain/health/check-integration.ts";
+import { readLoopDelay } from "./loop-governor.ts";
 import { runSweep, type Claimed, type SweepStop, type SweepSummary } from "./health-scheduler.ts";
 import type { FromWorker, ToWorker, WorkerData } from "./check-worker-host.ts";
 
@@ -36,7 +37,9 @@ import type { FromWorker, ToWorker, WorkerData } from "./check-worker-host.ts";
 const WORKER_NICE = 0;
 
 const port = parentPort!;
-const { env, encryptionKeys, allowHttp } = workerData as WorkerData;
+const { env, encryptionKeys, allowHttp, loopDelay } = workerData as WorkerData;
+// The serving thread's event-loop delay, shared while a sweep runs (HEALTH_CHECK_MAX_LOOP_DELAY_MS set).
+const servingLoopDelay = loopDelay ? readLoopDelay(loopDelay) : undefined;
 const post = (message: FromWorker) => port.postMessage(message);
 
 // Log lines go to the serving thread's logger (its destination and redaction).
@@ -112,7 +115,10 @@ async function sweep(id: number, initial: Claimed[] | undefined): Promise<void> 
       services,
       metrics,
       stop,
-      governed: false,
+      // This thread's checks do not hold the serving loop, but they take CPU it may need: with
+      // HEALTH_CHECK_MAX_LOOP_DELAY_MS they yield when the serving thread's loop is late.
+      governed: servingLoopDelay !== undefined,
+      loopDelayMs: servingLoopDelay,
       initial,
       onWritten: (written) => {
         for (const r of written) results.push(r);

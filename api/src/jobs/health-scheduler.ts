@@ -107,13 +107,16 @@ export async function runSweep({
   governed = true,
   onWritten,
   initial,
+  loopDelayMs,
 }: {
   services: SchedulerServices;
   metrics?: Pick<Metrics, "checkCompleted">;
   runCheck?: (claimed: Claimed, provider: CatalogProvider) => Promise<CheckResult | void>;
   stop?: SweepStop;
-  /** The loop governor (HEALTH_CHECK_MAX_LOOP_DELAY_MS) only means something on the serving thread. */
+  /** Whether the loop governor (HEALTH_CHECK_MAX_LOOP_DELAY_MS) sets the concurrency. */
   governed?: boolean;
+  /** The delay the governor watches: the serving thread's, read from a worker; this thread's own without. */
+  loopDelayMs?: () => number;
   /** Each group of results as it is written (the check worker posts them back as it goes). */
   onWritten?: (results: CheckResult[]) => void;
   /** Rows the caller already claimed for this sweep (the serving thread's first claim, handed to the worker). */
@@ -224,7 +227,7 @@ export async function runSweep({
     }
   }
 
-  const governor = createLoopGovernor({ max: concurrency, targetMs: governed ? env.HEALTH_CHECK_MAX_LOOP_DELAY_MS : 0 });
+  const governor = createLoopGovernor({ max: concurrency, targetMs: governed ? env.HEALTH_CHECK_MAX_LOOP_DELAY_MS : 0, delayMs: loopDelayMs });
   governor.start();
   try {
     await Promise.all(Array.from({ length: concurrency }, (_, n) => worker(n)));

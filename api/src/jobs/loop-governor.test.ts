@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createLoopGovernor } from "./loop-governor.ts";
+import { Worker } from "node:worker_threads";
+import { createLoopDelayShare, createLoopGovernor, readLoopDelay } from "./loop-governor.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function block(ms: number): void {
@@ -37,5 +38,37 @@ describe("the sweep's loop governor", () => {
     await sleep(120);
     expect(governor.allowed).toBe(16);
     governor.stop();
+  });
+
+  it("can watch another thread's loop: the serving thread shares its delay, a worker thread reads it", async () => {
+    const share = createLoopDelayShare(100);
+    share.start();
+    // The reader as the check worker has it: another thread, reading the same memory.
+    const reader = new Worker(
+      `const { parentPort, workerData } = require("node:worker_threads");
+       const view = new Int32Array(workerData);
+       parentPort.on("message", () => parentPort.postMessage(Atomics.load(view, 0) / 1000));`,
+      { eval: true, workerData: share.buffer },
+    );
+    const ask = () => new Promise<number>((resolve) => (reader.once("message", resolve), reader.postMessage("read")));
+    const governor = createLoopGovernor({ max: 16, targetMs: 40, windowMs: 100, delayMs: readLoopDelay(share.buffer) });
+    governor.start();
+    try {
+      let seen = 0;
+      for (let i = 0; i < 6; i++) {
+        block(100);
+        await sleep(5);
+        seen = Math.max(seen, await ask());
+      }
+      // What the worker reads is this loop's lateness, and a governor reading it backs off.
+      expect(seen).toBeGreaterThan(40);
+      expect(governor.allowed).toBeLessThan(16);
+      share.stop();
+      expect(await ask()).toBe(0);
+    } finally {
+      governor.stop();
+      share.stop();
+      await reader.terminate();
+    }
   });
 });

@@ -6,12 +6,30 @@ import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
  * the loop is late (p99 over `targetMs` in the last window) the allowance halves, and while it
  * is well on time (under half the target) it grows by one, up to `max` (additive increase,
  * multiplicative decrease). A sweep on an idle process runs at full concurrency.
+ *
+ * The loop watched is this thread's, unless `delayMs` reads another's: checks in the worker
+ * thread (check-worker.ts) do not hold the serving loop, but on a small machine they take the
+ * CPU it needs, so they are governed by the serving thread's delay, which it shares through
+ * `createLoopDelayShare`.
  */
 export type LoopGovernor = { readonly allowed: number; start(): void; stop(): void };
 
-export function createLoopGovernor({ max, targetMs, windowMs = 250, min = 1 }: { max: number; targetMs: number; windowMs?: number; min?: number }): LoopGovernor {
+export function createLoopGovernor({
+  max,
+  targetMs,
+  windowMs = 250,
+  min = 1,
+  delayMs,
+}: {
+  max: number;
+  targetMs: number;
+  windowMs?: number;
+  min?: number;
+  /** The p99 delay in ms of the loop to watch over the last window; this thread's own without. */
+  delayMs?: () => number;
+}): LoopGovernor {
   let allowed = max;
-  let histogram: IntervalHistogram | null = null;
+  let own: LoopDelayWindow | null = null;
   let timer: NodeJS.Timeout | null = null;
   return {
     get allowed() {
@@ -19,11 +37,10 @@ export function createLoopGovernor({ max, targetMs, windowMs = 250, min = 1 }: {
     },
     start() {
       if (timer || targetMs <= 0) return; // 0 turns the governor off: always `max`
-      histogram = monitorEventLoopDelay({ resolution: 5 });
-      histogram.enable();
+      if (!delayMs) own = loopDelayWindow();
+      const read = delayMs ?? own!.take;
       timer = setInterval(() => {
-        const p99 = histogram!.percentile(99) / 1e6;
-        histogram!.reset();
+        const p99 = read();
         if (p99 > targetMs) allowed = Math.max(min, Math.floor(allowed / 2));
         else if (p99 < targetMs / 2) allowed = Math.min(max, allowed + 1);
       }, windowMs);
@@ -32,9 +49,63 @@ export function createLoopGovernor({ max, targetMs, windowMs = 250, min = 1 }: {
     stop() {
       if (timer) clearInterval(timer);
       timer = null;
-      histogram?.disable();
-      histogram = null;
+      own?.stop();
+      own = null;
       allowed = max;
     },
   };
+}
+
+type LoopDelayWindow = { take(): number; stop(): void };
+
+/** This thread's loop delay, p99 in ms since the last `take`. */
+function loopDelayWindow(): LoopDelayWindow {
+  const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  return {
+    take() {
+      const p99 = histogram.percentile(99) / 1e6;
+      histogram.reset();
+      return p99;
+    },
+    stop() {
+      histogram.disable();
+    },
+  };
+}
+
+/**
+ * This thread's loop delay, made readable by another thread: while started, the p99 of every
+ * `windowMs` window is written (in µs) to `buffer`, which the other thread reads with
+ * `readLoopDelay`. Started only while a sweep runs (the monitor wakes the loop every 5 ms).
+ */
+export type LoopDelayShare = { readonly buffer: SharedArrayBuffer; start(): void; stop(): void };
+
+export function createLoopDelayShare(windowMs = 250): LoopDelayShare {
+  const buffer = new SharedArrayBuffer(4);
+  const view = new Int32Array(buffer);
+  let window: LoopDelayWindow | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  return {
+    buffer,
+    start() {
+      if (timer) return;
+      window = loopDelayWindow();
+      timer = setInterval(() => Atomics.store(view, 0, Math.min(2 ** 31 - 1, Math.round(window!.take() * 1000))), windowMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      window?.stop();
+      window = null;
+      Atomics.store(view, 0, 0);
+    },
+  };
+}
+
+/** The reader of a `LoopDelayShare`'s buffer: the shared loop's latest p99 in ms. */
+export function readLoopDelay(buffer: SharedArrayBuffer): () => number {
+  const view = new Int32Array(buffer);
+  return () => Atomics.load(view, 0) / 1000;
 }

@@ -102,11 +102,14 @@ export async function benchEventLoop(
  * every 500 ms and autocannon reads the dashboard's small workspace (8 connections of load).
  * The serving thread's delay is what the dashboard feels; the worker's own loop is not measured.
  */
+/** thread / inline: HEALTH_CHECK_WORKER; governed: thread with HEALTH_CHECK_MAX_LOOP_DELAY_MS=20; none: no sweep. */
+export type OffLoopMode = "thread" | "governed" | "inline" | "none";
+
 export async function benchChecksOffLoop(
   ctx: RunContext,
   app: Host & { url: string },
-  input: { small: { cookie: string; workspaceId: string }; /** the dashboard's first-page request */ readBody: string; sweep: Connection[]; mode: "thread" | "inline" | "none"; seconds?: number },
-): Promise<EldResult & { mode: "thread" | "inline" | "none"; checkedTwice: number; checkedOnce: number; sweepSeconds: number; readP99: number }> {
+  input: { small: { cookie: string; workspaceId: string }; /** the dashboard's first-page request */ readBody: string; sweep: Connection[]; mode: OffLoopMode; seconds?: number },
+): Promise<EldResult & { mode: OffLoopMode; checkedTwice: number; checkedOnce: number; sweepSeconds: number; readP99: number }> {
   await setFaults(ctx.emulator, { slack: { mode: "slow", delayMs: 20 } });
   // A sweep with nothing due first, as a scheduler's start does: the worker thread is up (and
   // the serving thread's sweep path warm) before the window opens.
@@ -151,7 +154,13 @@ export async function benchChecksOffLoop(
     label:
       input.mode === "none"
         ? "1,000 subscribers + dashboard read, no sweep (the floor of the two rows above)"
-        : `${input.sweep.length.toLocaleString("en")}-connection sweep + 1,000 subscribers + dashboard read, checks ${input.mode === "thread" ? "off the loop (HEALTH_CHECK_WORKER=thread)" : "on the serving loop (HEALTH_CHECK_WORKER=inline, before)"}`,
+        : `${input.sweep.length.toLocaleString("en")}-connection sweep + 1,000 subscribers + dashboard read, checks ${
+            input.mode === "thread"
+              ? "off the loop (HEALTH_CHECK_WORKER=thread)"
+              : input.mode === "governed"
+                ? "off the loop, yielding to the serving loop (HEALTH_CHECK_WORKER=thread, HEALTH_CHECK_MAX_LOOP_DELAY_MS=20)"
+                : "on the serving loop (HEALTH_CHECK_WORKER=inline, before)"
+          }`,
     mode: input.mode,
     p50: eld.p50,
     p99: eld.p99,
