@@ -58,7 +58,10 @@ const ROTATING_LIFETIME_SECONDS = 43_200;
 // errors channel_not_found, not_in_channel, missing_scope (chat:write), invalid_auth, no_text,
 // all with HTTP 200) and https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks
 // (POST JSON {text, blocks} to https://hooks.slack.com/services/T…/B…/…; answers 200 "ok";
-// errors as text with 400 invalid_payload / no_text, 403 action_prohibited, 404 no_service).
+// errors as text with 400 invalid_payload / no_text, 403 action_prohibited, 404 no_service;
+// Slack's changelog of 2016-05-17 adds 404 channel_not_found, 410 channel_is_archived and 500
+// rollup_error). The emulator answers the ones a sandbox can cause (no_service, invalid_payload);
+// the others are doc fixtures (providers/fixtures/slack.ts, hook*) sent by send-fixtures.test.ts.
 // Each of the emulator's workspaces has three channels; the bot is a member of #general and #alerts only.
 const CHANNELS = [
   { id: "C0GENERAL", name: "general", member: true },
