@@ -59,7 +59,7 @@ export type ProxyCallResult = {
   closed: { proxied: LoadResult; direct: LoadResult };
   /** requests/s of the fixed-rate rounds (both sides) */
   rate: number;
-  fixed: { proxied: LoadResult; direct: LoadResult };
+  fixed: { proxied: LoadResult; direct: LoadResult; /** hosts/bare-proxy-host.ts at the same rate: the extra hop alone (a reference) */ bare?: LoadResult };
   /** Calls the emulator counted during the proxied rounds, against the answers the client got. */
   reached: { emulator: number; answered: number };
   /** The app process's CPU per proxied call over the closed-loop rounds (ms). */
@@ -190,7 +190,13 @@ export async function benchProxy(
         let appCpuUs = 0;
         let emulatorCpuUs = 0;
         let appLoop: ProxyCallResult["appLoop"];
-        const run = async (side: "proxied" | "direct", seconds: number, rate?: number, count = true) => {
+        // The reference: a bare pass-through in front of the same emulator path (fixed rate only).
+        const barePort = await freePort();
+        const bare = await startHost(`bare-proxy-${c.provider}`, "bare-proxy-host.ts", { PORT: String(barePort), TARGET: directUrl.slice(0, directUrl.length - c.path.length), TOKEN: token.access_token });
+        ctx.hosts.add(bare);
+        const bareUrl = `http://127.0.0.1:${barePort}/proxy/${conn.id}/${c.path}`;
+        const run = async (side: "proxied" | "direct" | "bare", seconds: number, rate?: number, count = true) => {
+          if (side === "bare") return load({ url: bareUrl, method: "GET", headers: {}, connections: options.connections, seconds, rate });
           if (side === "direct") {
             if (!rate && count) await ctx.emulator.call("cpuMark");
             const r = await load({ url: directUrl, method: "GET", headers: directHeaders, connections: options.connections, seconds, rate });
@@ -235,7 +241,17 @@ export async function benchProxy(
         // A rate both sides sustain: half of what the proxy served in the closed loop.
         const rate = Math.max(10, Math.floor(closed.proxied.rps / 2 / 10) * 10);
         log(`  ${c.name}: closed loop ${closed.proxied.rps.toFixed(0)} vs ${closed.direct.rps.toFixed(0)} req/s (${(closed.proxied.rps / closed.direct.rps).toFixed(2)}x), p99 ${closed.proxied.p99.toFixed(1)} vs ${closed.direct.p99.toFixed(1)} ms; now at ${rate} req/s`);
-        const fixed = await rounds(rate);
+        const fixed: ProxyCallResult["fixed"] = await rounds(rate);
+        {
+          const answer = await fetch(bareUrl);
+          if (!isDeepStrictEqual(await answer.json(), db)) throw new Error(`${c.name}: the bare pass-through answers differently`);
+          await run("bare", options.warmupSeconds, rate);
+          const b: LoadResult[] = [];
+          for (let r = 0; r < options.rounds; r++) b.push(await run("bare", options.seconds, rate));
+          fixed.bare = combine(b);
+          ctx.hosts.delete(bare);
+          await bare.stop();
+        }
         // On failures, what a few calls answer now (the bench reports it rather than guessing).
         const failed: string[] = [];
         if ([closed.proxied, closed.direct, fixed.proxied, fixed.direct].some((r) => r.non2xx + r.errors > 0)) {
@@ -248,7 +264,7 @@ export async function benchProxy(
         for (const [label, r] of Object.entries({ "closed proxied": closed.proxied, "closed direct": closed.direct, "fixed proxied": fixed.proxied, "fixed direct": fixed.direct })) {
           if (r.non2xx + r.errors > 0) throw new Error(`${c.name}: failed requests (${label}: ${r.non2xx} non-2xx, ${r.errors} errors; statuses ${JSON.stringify(r.statuses)})${failed.length ? `; a failed answer: ${failed.join(" | ")}` : ""}`);
         }
-        log(`  ${c.name}: at ${rate} req/s p99 ${fixed.proxied.p99.toFixed(1)} vs ${fixed.direct.p99.toFixed(1)} ms (${(fixed.proxied.p99 / fixed.direct.p99).toFixed(2)}x), p50 ${fixed.proxied.p50.toFixed(1)} vs ${fixed.direct.p50.toFixed(1)} ms; the app's event-loop delay p99 ${appLoop?.p99.toFixed(1)} ms (max ${appLoop?.max.toFixed(1)}), GC ${appLoop?.gcCount} pauses, longest ${appLoop?.gcMaxMs.toFixed(1)} ms, CPU ${appLoop?.cpuPercent.toFixed(0)}% of a core; load average ${loadavg()[0]!.toFixed(1)}`);
+        log(`  ${c.name}: at ${rate} req/s p99 ${fixed.proxied.p99.toFixed(1)} vs ${fixed.direct.p99.toFixed(1)} ms (${(fixed.proxied.p99 / fixed.direct.p99).toFixed(2)}x), p50 ${fixed.proxied.p50.toFixed(1)} vs ${fixed.direct.p50.toFixed(1)} ms; a bare pass-through p99 ${fixed.bare?.p99.toFixed(1)} ms, p50 ${fixed.bare?.p50.toFixed(1)} ms; the app's event-loop delay p99 ${appLoop?.p99.toFixed(1)} ms (max ${appLoop?.max.toFixed(1)}), GC ${appLoop?.gcCount} pauses, longest ${appLoop?.gcMaxMs.toFixed(1)} ms, CPU ${appLoop?.cpuPercent.toFixed(0)}% of a core; load average ${loadavg()[0]!.toFixed(1)}`);
         if (options.profileDir) {
           const dir = join(options.profileDir, `${c.provider}-${c.delayMs ?? 0}`);
           mkdirSync(dir, { recursive: true });
