@@ -39,6 +39,19 @@ describe("shared subscription executions", () => {
     for (const r of await Promise.all(pending)) expect(r).toEqual({ done: false, value: result });
   });
 
+  it("peek finds the running group by an equal key, with the group's own key and arguments, until it ends", async () => {
+    const shared = new SharedSubscriptions();
+    const { args } = controlledSource();
+    const key = ["w-1", "owner", "", "{}", "subscription { healthStatus { integrationId } }"].join("\u0000");
+    expect(shared.peek(key)).toBeUndefined();
+    const member = shared.join(key, args);
+    const running = shared.peek(["w-1", "owner", "", "{}", "subscription { healthStatus { integrationId } }"].join("\u0000"));
+    expect(running?.key).toBe(key);
+    expect(running?.args).toBe(args);
+    await member.return!();
+    expect(shared.peek(key)).toBeUndefined();
+  });
+
   it("a member leaving does not end the others; the last one leaving stops the execution", async () => {
     const shared = new SharedSubscriptions();
     const ended: string[] = [];

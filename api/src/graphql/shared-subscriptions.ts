@@ -17,6 +17,9 @@ export type SharedArgs = { start: () => Promise<SubscriptionSource> | Subscripti
 
 type Item = { value: ExecutionResult } | { error: unknown } | { done: true };
 
+/** A running group as a new subscriber sees it: its key (the one string all members share) and its arguments. */
+export type RunningGroup = { readonly key: string; readonly args: SharedArgs };
+
 /** Members served per event-loop turn when an event goes to many subscribers. */
 export const BROADCAST_SLICE = 250;
 
@@ -201,9 +204,12 @@ class Group {
 export class SharedSubscriptions {
   private readonly groups = new Map<string, Group>();
 
-  /** The running group's arguments for this key, if any: a new subscriber with the same key joins it without parsing or validating again. */
-  peek(key: string): SharedArgs | undefined {
-    return this.groups.get(key)?.args;
+  /**
+   * The running group for this key, if any: a new subscriber with the same key joins it without
+   * parsing or validating again, and keeps the group's key string instead of its own copy.
+   */
+  peek(key: string): RunningGroup | undefined {
+    return this.groups.get(key);
   }
 
   /**

@@ -18,7 +18,7 @@ import { SharedSubscriptions, canonicalJson, type SharedArgs, type SubscriptionS
  * viewer again for every operation; not the upgrade request), the viewer as last resolved, its
  * place in the connection registry and its open operations.
  */
-type Extra = { request?: IncomingMessage; credentials?: Credentials; viewer?: Viewer; lease?: ConnectionLease; operations?: Set<string> };
+type Extra = { request?: IncomingMessage; credentials?: Credentials; viewer?: Viewer; lease?: ConnectionLease; operations?: number };
 type Credentials = { authorization?: string; cookie?: string; address?: string };
 type SocketContext = WsContext<Record<string, unknown> | undefined, Extra & { socket: import("ws").WebSocket }>;
 
@@ -36,6 +36,28 @@ type SharedRoot = { shared: { key: string; args: SharedArgs; send: (payloadJson:
  */
 function shareKey(viewer: Viewer, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }): string {
   return [viewer.workspaceId, viewer.role, payload.operationName ?? "", canonicalJson(payload.variables ?? {}), payload.query].join("\u0000");
+}
+
+/**
+ * Writes a shared result to one socket as graphql-transport-ws's `next` message, the payload
+ * serialised once per group (graphql-ws would serialise it per subscriber); once the socket is
+ * closing (an access change), nothing more is written. Made here rather than inline so that each
+ * subscriber's function holds only its socket and id (not onSubscribe's scope), and the message's
+ * head is joined at each send instead of kept as a string per subscriber.
+ */
+function sendTo(socket: import("ws").WebSocket, id: string): (payloadJson: string) => void {
+  return (payloadJson) => {
+    if (socket.readyState === socket.OPEN) socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payloadJson}}`);
+  };
+}
+
+/**
+ * The open operations of a socket are a count, not a set of ids: graphql-ws already refuses a
+ * duplicate id, and calls onComplete once for each operation whose onSubscribe returned arguments
+ * (one that returns errors uncounts itself, and gets no onComplete).
+ */
+function uncount(extra: Extra): void {
+  extra.operations = (extra.operations ?? 1) - 1;
 }
 
 function isGraphQLErrorLike(error: unknown): boolean {
@@ -86,6 +108,8 @@ export function createWebSocketServer({ env, services, yoga, connections }: { en
   const { metrics } = services;
   const maxSubscriptions = env.MAX_SUBSCRIPTIONS_PER_SOCKET;
   metrics.countSubscriptionExecutionsWith(() => shared.stats().groups);
+  // One function for every member's end, rather than a closure per subscriber.
+  const subscriptionClosed = () => metrics.subscriptionClosed();
 
   // At connection_init a bad key counts toward the address's throttle; re-checks of an open
   // socket do not (a key revoked meanwhile is not a guess).
@@ -128,7 +152,7 @@ export function createWebSocketServer({ env, services, yoga, connections }: { en
       return null;
     }
     if (!sameAuthority(previous, viewer)) {
-      if ((ctx.extra.operations?.size ?? 0) > 1) {
+      if ((ctx.extra.operations ?? 0) > 1) {
         lease.end(ENDINGS.roleChanged);
         return null;
       }
@@ -178,39 +202,38 @@ export function createWebSocketServer({ env, services, yoga, connections }: { en
         if (!("shared" in root)) return root.subscribe(args) as never;
         // Every subscriber is counted here, not in the resolver: the resolver runs once per group.
         metrics.subscriptionOpened();
-        return shared.join(root.shared.key, root.shared.args, () => metrics.subscriptionClosed(), root.shared.send) as never;
+        return shared.join(root.shared.key, root.shared.args, subscriptionClosed, root.shared.send) as never;
       },
-      onComplete: (ctx, id) => {
-        ctx.extra.operations?.delete(id);
-      },
+      onComplete: (ctx) => uncount(ctx.extra),
       onSubscribe: async (ctx, id, payload) => {
-        // Counted before anything is awaited, so a burst of messages cannot slip past the cap.
-        const operations = (ctx.extra.operations ??= new Set());
-        if (operations.size >= maxSubscriptions) {
+        // Counted before anything is awaited, so a burst of messages cannot slip past the cap. No
+        // closure made in this scope captures the socket or its extra: a group's `start` (below)
+        // outlives the socket that started it.
+        const extra = ctx.extra;
+        if ((extra.operations ?? 0) >= maxSubscriptions) {
           return [createGraphQLError(`At most ${maxSubscriptions} subscriptions may be open at once on one connection.`, { extensions: { code: "TOO_MANY_OPERATIONS", limit: maxSubscriptions } })];
         }
-        operations.add(id);
+        extra.operations = (extra.operations ?? 0) + 1;
         const viewer = await viewerForOperation(ctx as SocketContext);
         if (viewer === "unavailable" || !viewer) {
-          operations.delete(id);
+          uncount(extra);
           return viewer === "unavailable"
             ? [createGraphQLError("Could not check your access just now; try again.", { extensions: { code: "UNAVAILABLE" } })]
             : [createGraphQLError("This connection's access has ended.", { extensions: { code: "UNAUTHENTICATED" } })];
         }
         const key = shareKey(viewer, payload);
-        // A shared result is written to this socket as graphql-transport-ws's `next` message with
-        // the payload serialised once per group (graphql-ws would serialise it per subscriber).
-        // Once the socket is closing (an access change), nothing more is written.
-        const socket = ctx.extra.socket;
-        const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-        const send = (payloadJson: string) => {
-          if (socket.readyState === socket.OPEN) socket.send(prefix + payloadJson + "}");
-        };
+        const send = sendTo(extra.socket, id);
         const running = shared.peek(key);
         if (running) {
           // The same subscription for the same scope already runs: its document passed parse and
-          // validation (the limits) already, so this subscriber only joins it.
-          return { schema: running.schema, document: running.document, operationName: payload.operationName, variableValues: payload.variables, contextValue: null, rootValue: { shared: { key, args: running, send } } satisfies SharedRoot };
+          // validation (the limits) already, so this subscriber only joins it. graphql-ws keeps
+          // this subscriber's message for as long as it runs: its query text, equal to the one the
+          // group parsed (the key contains it), is swapped for that string, and the group's key
+          // is kept instead of this one, so an idle subscriber holds no copy of either.
+          const body = running.args.document.loc?.source.body;
+          if (body !== undefined && body === payload.query) (payload as { query: string }).query = body;
+          const { schema, document } = running.args;
+          return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: null, rootValue: { shared: { key: running.key, args: running.args, send } } satisfies SharedRoot };
         }
         // Only what the context needs: a shared execution may outlive this socket, and must not
         // keep it (or its request) alive.
@@ -222,7 +245,7 @@ export function createWebSocketServer({ env, services, yoga, connections }: { en
           const document = parse(payload.query);
           const errors = validate(schema, document);
           if (errors.length > 0) {
-            operations.delete(id);
+            uncount(extra);
             return errors;
           }
           const args = { schema, document, operationName: payload.operationName, variableValues: payload.variables };
@@ -241,7 +264,7 @@ export function createWebSocketServer({ env, services, yoga, connections }: { en
           }
           return { ...args, contextValue: await contextFactory(), rootValue: { execute, subscribe } };
         } catch (error) {
-          operations.delete(id);
+          uncount(extra);
           return [error instanceof GraphQLError || isGraphQLErrorLike(error) ? (error as GraphQLError) : createGraphQLError("Could not start the operation")];
         }
       },

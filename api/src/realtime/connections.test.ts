@@ -119,6 +119,19 @@ describe("the connection registry", () => {
     await registry.close();
   });
 
+  it("a lease's place is counted under its principal as it is now, through updates and its release", async () => {
+    const { registry, open } = setup(3);
+    const lease = open("a", alice)!;
+    lease.update(aliceKey);
+    expect(lease.viewer).toBe(aliceKey);
+    expect(registry.count(alice)).toBe(0);
+    expect(registry.count(aliceKey)).toBe(1);
+    lease.release();
+    expect(registry.count(aliceKey)).toBe(0);
+    expect(registry.stats()).toEqual({ connections: 0, websockets: 0, streams: 0, principals: 0 });
+    await registry.close();
+  });
+
   it("the periodic re-check ends expired sessions, revoked keys, removed members and changed roles in a few queries", async () => {
     const future = new Date(Date.now() + 60_000);
     const past = new Date(Date.now() - 1000);

@@ -48,11 +48,15 @@ export type ConnectionLease = {
 
 export type ConnectionKind = "websocket" | "sse";
 
+/**
+ * The registry's record of a connection, handed to the transport as its lease. One exists per
+ * open socket or stream (thousands of idle dashboards), so it is a plain class instance: no
+ * closures or accessors of its own, and the principal is derived from the viewer when needed
+ * rather than kept as another string.
+ */
 type Entry = {
   kind: ConnectionKind;
   viewer: Viewer;
-  /** The limit key: a user's sessions together, or one API key. */
-  principal: string;
   /** When the viewer was last resolved (a re-check started earlier does not judge it). */
   resolvedAt: number;
   ended: boolean;
@@ -144,7 +148,7 @@ export function createConnectionRegistry({
     entry.ended = true;
     entries.delete(entry);
     unindexEntry(entry);
-    count(entry.principal, -1);
+    count(principalOf(entry.viewer), -1);
   };
   const end = (entry: Entry, ending: Ending) => {
     if (entry.ended) return;
@@ -156,6 +160,40 @@ export function createConnectionRegistry({
     }
   };
 
+  // Declared here for the registry's indexes and counts; its methods live on the prototype.
+  class Lease implements Entry, ConnectionLease {
+    resolvedAt = Date.now();
+    ended = false;
+
+    constructor(
+      readonly kind: ConnectionKind,
+      public viewer: Viewer,
+      readonly onEnd: (ending: Ending) => void,
+    ) {}
+
+    update(next: Viewer): void {
+      if (this.ended) return;
+      const previous = principalOf(this.viewer);
+      unindexEntry(this);
+      this.viewer = next;
+      this.resolvedAt = Date.now();
+      indexEntry(this);
+      const nextPrincipal = principalOf(next);
+      if (nextPrincipal !== previous) {
+        count(previous, -1);
+        count(nextPrincipal, 1);
+      }
+    }
+
+    end(ending: Ending): void {
+      end(this, ending);
+    }
+
+    release(): void {
+      release(this);
+    }
+  }
+
   /**
    * Registers a connection for `viewer`, or returns null when its principal already holds
    * `maxPerPrincipal` of them (the caller refuses: close 4429, HTTP 429). `onEnd` is called at
@@ -165,34 +203,11 @@ export function createConnectionRegistry({
   function open(viewer: Viewer, kind: ConnectionKind, onEnd: (ending: Ending) => void): ConnectionLease | null {
     const principal = principalOf(viewer);
     if ((counts.get(principal) ?? 0) >= maxPerPrincipal) return null;
-    const entry: Entry = { kind, viewer, principal, resolvedAt: Date.now(), ended: false, onEnd };
+    const entry = new Lease(kind, viewer, onEnd);
     entries.add(entry);
     indexEntry(entry);
     count(principal, 1);
-    return {
-      kind,
-      get viewer() {
-        return entry.viewer;
-      },
-      get ended() {
-        return entry.ended;
-      },
-      update(next: Viewer) {
-        if (entry.ended) return;
-        unindexEntry(entry);
-        entry.viewer = next;
-        entry.resolvedAt = Date.now();
-        indexEntry(entry);
-        const nextPrincipal = principalOf(next);
-        if (nextPrincipal !== entry.principal) {
-          count(entry.principal, -1);
-          count(nextPrincipal, 1);
-          entry.principal = nextPrincipal;
-        }
-      },
-      end: (ending: Ending) => end(entry, ending),
-      release: () => release(entry),
-    };
+    return entry;
   }
 
   /** Ends every connection the change concerns; returns how many. */
