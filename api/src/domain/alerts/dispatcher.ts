@@ -34,14 +34,11 @@ export async function deliverAlert(
   const now = options.now ?? new Date();
   if (!channel) return null; // deleted, with its deliveries
   const tried = channel.enabled || options.allowDisabled ? await sendAlert(services, channel, delivery, { lookup: options.lookup, now }) : null;
-  const outcome: DeliveryOutcome = !tried
-    ? { status: "failed", responseStatus: null, lastError: "the channel is disabled", nextAttemptAt: null }
-    : !tried.ok && tried.permanent
-      ? // Slack said the same message can never get through as things are (a removed webhook or
-        // channel, a revoked token): retrying on the backoff would only repeat the refusal. The
-        // reason says what to change; "Send test alert" tries again after the change.
-        { status: "failed", responseStatus: tried.responseStatus, lastError: tried.error, nextAttemptAt: null }
-      : outcomeOf(tried, delivery.attempts, env, now);
+  // A failure Slack documents as final (`permanent`) fails at once in outcomeOf: retrying on the
+  // backoff would only repeat the refusal; the reason says what to change.
+  const outcome: DeliveryOutcome = tried
+    ? outcomeOf(tried, delivery.attempts, env, now)
+    : { status: "failed", responseStatus: null, lastError: "the channel is disabled", nextAttemptAt: null };
   const { count } = await prisma.alertDelivery.updateMany({
     where: { id: delivery.id, status: "pending", attempts: delivery.attempts },
     data: { ...outcome, durationMs: tried?.durationMs ?? null, deliveredAt: outcome.status === "delivered" ? new Date() : null },

@@ -43,14 +43,8 @@ export type AlertChannelRow = {
   enabled: boolean;
 };
 
-export type AlertAttempt = AttemptResult & {
-  durationMs: number | null;
-  /**
-   * Slack answered with an error that trying again cannot fix (a removed channel or webhook, a
-   * revoked token): only a change by an admin can. Absent when a retry may succeed.
-   */
-  permanent?: true;
-};
+/** `permanent` (AttemptResult): Slack answered with an error only an admin's change can fix (a removed channel or webhook, a revoked token). */
+export type AlertAttempt = AttemptResult & { durationMs: number | null };
 
 /** Where a channel's incoming-webhook URL is sealed. */
 export function webhookUrlSealedFor(channelId: string) {

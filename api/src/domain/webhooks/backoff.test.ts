@@ -25,6 +25,8 @@ describe("webhook retry schedule", () => {
     expect(outcomeOf(failure, 1, { WEBHOOK_MAX_ATTEMPTS: 3 }, now, () => 0.5)).toEqual({ status: "pending", responseStatus: 503, lastError: "HTTP 503", nextAttemptAt: new Date(now.getTime() + 5000) });
     expect(outcomeOf({ ...failure, retryAfterMs: 60_000 }, 1, { WEBHOOK_MAX_ATTEMPTS: 3 }, now, () => 0.5).nextAttemptAt).toEqual(new Date(now.getTime() + 60_000));
     expect(outcomeOf(failure, 3, { WEBHOOK_MAX_ATTEMPTS: 3 }, now)).toMatchObject({ status: "failed", nextAttemptAt: null });
+    // A failure the receiver documents as final fails on the first attempt, with its reason.
+    expect(outcomeOf({ ...failure, responseStatus: 404, error: "channel_not_found", permanent: true }, 1, { WEBHOOK_MAX_ATTEMPTS: 3 }, now)).toEqual({ status: "failed", responseStatus: 404, lastError: "channel_not_found", nextAttemptAt: null });
     expect(outcomeOf({ ok: true, responseStatus: 204, error: null, retryAfterMs: null }, 2, { WEBHOOK_MAX_ATTEMPTS: 3 }, now)).toMatchObject({ status: "delivered" });
   });
 });

@@ -44,7 +44,14 @@ export function claimLeaseMs(env: Pick<Env, "WEBHOOK_TIMEOUT_MS">): number {
  * response headers (in the delivery row and the server log). Never the receiver's body: the log is shown to workspace admins, and
  * with the body a webhook would be a way to read whatever answers at its URL.
  */
-export type AttemptResult = { ok: boolean; responseStatus: number | null; error: string | null; retryAfterMs: number | null };
+export type AttemptResult = {
+  ok: boolean;
+  responseStatus: number | null;
+  error: string | null;
+  retryAfterMs: number | null;
+  /** The receiver said trying again cannot help (Slack's documented final errors): failed at once. */
+  permanent?: true;
+};
 
 type Attempt = AttemptResult & { durationMs?: number; responseHeaders?: Record<string, string | string[] | undefined> };
 
@@ -96,7 +103,7 @@ async function attempt(services: DeliveryServices, delivery: ClaimedDelivery, en
 /** What an attempt leads to: delivered, another try later, or given up. */
 export function outcomeOf(result: AttemptResult, attempts: number, env: Pick<Env, "WEBHOOK_MAX_ATTEMPTS">, now: Date, random?: () => number): DeliveryOutcome {
   if (result.ok) return { status: "delivered", responseStatus: result.responseStatus, lastError: null, nextAttemptAt: null };
-  if (attempts >= env.WEBHOOK_MAX_ATTEMPTS) return { status: "failed", responseStatus: result.responseStatus, lastError: result.error, nextAttemptAt: null };
+  if (attempts >= env.WEBHOOK_MAX_ATTEMPTS || result.permanent) return { status: "failed", responseStatus: result.responseStatus, lastError: result.error, nextAttemptAt: null };
   const delay = Math.max(backoffDelayMs(attempts, random), result.retryAfterMs ?? 0);
   return { status: "pending", responseStatus: result.responseStatus, lastError: result.error, nextAttemptAt: new Date(now.getTime() + delay) };
 }
