@@ -65,8 +65,12 @@ export const envSchema = z
     HEALTH_RETRY_INTERVAL_SECONDS: int(30, 5),
     /** Checks run at once per process; bounds outbound sockets and database connections. */
     HEALTH_CHECK_CONCURRENCY: int(16, 1, 1000),
-    // Sweeps back off while the event loop's p99 delay is over this (ms); 0 (default) = never.
-    HEALTH_CHECK_MAX_LOOP_DELAY_MS: int(0, 0, 10_000),
+    /**
+     * Sweeps back off while the serving thread's event-loop p99 delay is over this (ms), so checks
+     * do not take the CPU that answers people (jobs/loop-governor.ts); a check that confirms a
+     * failure, or is a whole interval late, is never held back. 0 = never back off.
+     */
+    HEALTH_CHECK_MAX_LOOP_DELAY_MS: int(20, 0, 10_000),
     HEALTH_SCHEDULER: bool("on"),
     /** Where a sweep's checks run: a worker thread with its own pool (default with DATABASE_URL), or the serving thread (always on the embedded database). */
     HEALTH_CHECK_WORKER: z.enum(["thread", "inline"]).optional(),

@@ -276,8 +276,8 @@ async function main() {
       // worker thread vs on the serving thread, in the same run.
       log(`6. event-loop delay: a ${sweepConns.length.toLocaleString("en")}-connection sweep with checks off the loop vs inline`);
       results.eld ??= [];
-      for (const mode of ["thread", "governed", "inline", "none"] as const) {
-        const env = { thread: { HEALTH_CHECK_WORKER: "thread" }, governed: { HEALTH_CHECK_WORKER: "thread", HEALTH_CHECK_MAX_LOOP_DELAY_MS: "20" }, inline: { HEALTH_CHECK_WORKER: "inline" }, none: {} }[mode];
+      for (const mode of ["thread", "eager", "inline", "none"] as const) {
+        const env = { thread: { HEALTH_CHECK_WORKER: "thread" }, eager: { HEALTH_CHECK_WORKER: "thread", HEALTH_CHECK_MAX_LOOP_DELAY_MS: "0" }, inline: { HEALTH_CHECK_WORKER: "inline", HEALTH_CHECK_MAX_LOOP_DELAY_MS: "0" }, none: {} }[mode];
         const host = await ctx.startApp(`offloop-${mode}`, env);
         const r = await benchChecksOffLoop(ctx, host, { small: who!, readBody: reads.small, sweep: sweepConns, mode, seconds: 30 });
         log(`  ${mode}: p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, ${r.swept} swept in ${r.sweepSeconds} s (${r.checkedOnce} once, ${r.checkedTwice} twice), ${r.reads} reads (p99 ${r.readP99.toFixed(1)} ms), ${r.events} events, app CPU ${r.cpuPercent.toFixed(0)}%`);

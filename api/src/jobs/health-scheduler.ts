@@ -24,7 +24,8 @@ import { checkWorkerMode, createCheckWorkerHost, type CheckWorkerMode } from "./
 // loop that answers HTTP and WebSocket traffic; its events and metrics are posted back and
 // published here. The embedded database keeps checks on the serving thread.
 
-export type Claimed = HealthRow;
+/** A claimed row: what a check needs, and when it came due (this process's clock, from Postgres's `now()` at the claim). */
+export type Claimed = HealthRow & { dueAt?: number };
 export type SchedulerServices = RefreshServices & { env: Env; prisma: PrismaClient; catalog: CatalogProvider[]; logger: Logger };
 export type SweepSummary = {
   claimed: number;
@@ -47,7 +48,7 @@ export type HealthScheduler = {
 };
 
 export async function claimDue(prisma: PrismaClient, { limit, leaseSeconds }: { limit: number; leaseSeconds: number }): Promise<Claimed[]> {
-  return prisma.$queryRaw<Claimed[]>`
+  const rows = await prisma.$queryRaw<(HealthRow & { overdueMs: number })[]>`
     UPDATE "integration" SET "healthLeaseUntil" = now() + make_interval(secs => ${leaseSeconds}::int)
     WHERE id IN (
       SELECT id FROM "integration"
@@ -58,7 +59,21 @@ export async function claimDue(prisma: PrismaClient, { limit, leaseSeconds }: { 
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     )
-    RETURNING ${Prisma.raw(HEALTH_ROW_COLUMNS)}`;
+    RETURNING ${Prisma.raw(HEALTH_ROW_COLUMNS)}, (extract(epoch FROM now() - "nextHealthCheckAt") * 1000)::float8 AS "overdueMs"`;
+  // How late each row is, by the database's clock, made a due time on this process's clock.
+  const now = Date.now();
+  return rows.map(({ overdueMs, ...row }) => ({ ...row, dueAt: now - overdueMs }));
+}
+
+/**
+ * Whether the loop governor may hold a claimed row back. It may not when the check confirms a
+ * failure (a retry after HEALTH_RETRY_INTERVAL_SECONDS: an outage must turn UNHEALTHY on time)
+ * or when the row is already a whole interval late: a busy serving thread may spread a sweep
+ * over up to one interval, never let a connection go unchecked for longer than two.
+ */
+export function mayHoldBack(row: Claimed, intervalSeconds: number, now = Date.now()): boolean {
+  if (row.consecutiveFailures > 0) return false;
+  return row.dueAt === undefined || now - row.dueAt < intervalSeconds * 1000;
 }
 
 /**
@@ -208,11 +223,12 @@ export async function runSweep({
     }
   }
 
-  // Worker n only takes a row while the governor allows n or more checks at once.
+  // Worker n only takes a row while the governor allows more than n checks at once, or the next
+  // row may not wait (mayHoldBack).
   async function worker(n: number): Promise<void> {
     for (;;) {
       if (stop.requested) return;
-      if (n >= governor.allowed && !(exhausted && queue.length === 0)) {
+      if (n >= governor.allowed && !(exhausted && queue.length === 0) && (queue.length === 0 || mayHoldBack(queue[0]!, env.HEALTH_CHECK_INTERVAL_SECONDS))) {
         await new Promise((resolve) => setTimeout(resolve, 25));
         continue;
       }

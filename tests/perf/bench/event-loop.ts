@@ -102,8 +102,12 @@ export async function benchEventLoop(
  * every 500 ms and autocannon reads the dashboard's small workspace (8 connections of load).
  * The serving thread's delay is what the dashboard feels; the worker's own loop is not measured.
  */
-/** thread / inline: HEALTH_CHECK_WORKER; governed: thread with HEALTH_CHECK_MAX_LOOP_DELAY_MS=20; none: no sweep. */
-export type OffLoopMode = "thread" | "governed" | "inline" | "none";
+/**
+ * thread: the defaults (worker thread, yielding while the serving loop is late); eager: the worker
+ * thread never yielding (HEALTH_CHECK_MAX_LOOP_DELAY_MS=0, the default before 2026-12-06 17:00);
+ * inline: on the serving thread, never yielding (before issue 14); none: no sweep.
+ */
+export type OffLoopMode = "thread" | "eager" | "inline" | "none";
 
 export async function benchChecksOffLoop(
   ctx: RunContext,
@@ -156,10 +160,10 @@ export async function benchChecksOffLoop(
         ? "1,000 subscribers + dashboard read, no sweep (the floor of the two rows above)"
         : `${input.sweep.length.toLocaleString("en")}-connection sweep + 1,000 subscribers + dashboard read, checks ${
             input.mode === "thread"
-              ? "off the loop (HEALTH_CHECK_WORKER=thread)"
-              : input.mode === "governed"
-                ? "off the loop, yielding to the serving loop (HEALTH_CHECK_WORKER=thread, HEALTH_CHECK_MAX_LOOP_DELAY_MS=20)"
-                : "on the serving loop (HEALTH_CHECK_WORKER=inline, before)"
+              ? "off the loop, yielding while the serving loop is late (the defaults: HEALTH_CHECK_WORKER=thread, HEALTH_CHECK_MAX_LOOP_DELAY_MS=20)"
+              : input.mode === "eager"
+                ? "off the loop, never yielding (HEALTH_CHECK_WORKER=thread, HEALTH_CHECK_MAX_LOOP_DELAY_MS=0, the default before)"
+                : "on the serving loop, never yielding (HEALTH_CHECK_WORKER=inline, HEALTH_CHECK_MAX_LOOP_DELAY_MS=0, before issue 14)"
           }`,
     mode: input.mode,
     p50: eld.p50,
