@@ -14,8 +14,15 @@ const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 20_000 };
 export type Queryable = {
   /** Runs SQL text that may hold several statements (migration files), outside Prisma. */
   exec(sql: string): Promise<void>;
-  /** A parameterised query outside Prisma, for the migration runner and readiness checks. */
-  query<T extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * A parameterised query outside Prisma (the migration runner, readiness checks, hot paths).
+   * With `prepared`, Postgres parses and plans it once per connection and reuses the plan (a
+   * named prepared statement): for a hot statement with joins, planning costs several times its
+   * execution (the proxy's key statement: 0.5 ms planned, 0.07 ms run). The name must be unique
+   * to its SQL text. Behind PgBouncer in transaction mode this needs its `max_prepared_statements`.
+   * The embedded database ignores it.
+   */
+  query<T extends Record<string, unknown>>(sql: string, params?: unknown[], options?: { prepared?: string }): Promise<T[]>;
 };
 
 export type Database = Queryable & {
@@ -62,7 +69,8 @@ async function createPostgres(url: string, options: DatabaseOptions): Promise<Da
   lockPool.on("error", () => {});
   const onClient = (client: pg.PoolClient) => ({
     exec: async (sql: string) => void (await client.query(sql)),
-    query: async <T,>(sql: string, params?: unknown[]) => (await client.query(sql, params as unknown[])).rows as T[],
+    query: async <T,>(sql: string, params?: unknown[], options?: { prepared?: string }) =>
+      (await client.query(options?.prepared ? { name: options.prepared, text: sql, values: params } : { text: sql, values: params })).rows as T[],
   });
   const prisma = withQueryLog(
     new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS, log: options.onQuery ? [{ emit: "event", level: "query" }] : [] }),
@@ -74,8 +82,8 @@ async function createPostgres(url: string, options: DatabaseOptions): Promise<Da
     async exec(sql) {
       await pool.query(sql);
     },
-    async query(sql, params) {
-      const result = await pool.query(sql, params as unknown[]);
+    async query(sql, params, options) {
+      const result = await pool.query(options?.prepared ? { name: options.prepared, text: sql, values: params } : { text: sql, values: params });
       return result.rows;
     },
     async withSession(fn) {
