@@ -25,6 +25,7 @@ import { createConnectionRegistry } from "./realtime/connections.ts";
 import { healthz, readyz } from "./http/probes.ts";
 import { createMetrics, serveMetrics, type Metrics } from "./http/metrics.ts";
 import { createHealthScheduler, type HealthScheduler, type SweepSummary } from "./jobs/health-scheduler.ts";
+import { noteRequest } from "./jobs/loop-governor.ts";
 import { pruneHistory } from "./jobs/prune-history.ts";
 import cron from "node-cron";
 import { createWebhookDispatcher, type WebhookDispatcher } from "./domain/webhooks/index.ts";
@@ -160,6 +161,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // proxies) say: the auth library and every throttle read only this.
     req.headers[CLIENT_ADDRESS_HEADER] = clientAddress(req, trustedProxies);
     const path = (req.url ?? "/").split("?")[0]!;
+    // The sweep yields to people's requests (jobs/loop-governor.ts), not to the sandbox's own
+    // provider calls, probes or scrapes.
+    if (!path.startsWith("/sandbox") && path !== "/healthz" && path !== "/readyz" && path !== "/metrics") noteRequest();
     const started = performance.now();
     // Invitation links carry their token in the path: logged as /invite/:token.
     const logged = path.replace(/^\/invite\/[^/]+/, "/invite/:token");

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { noteRequest } from "../jobs/loop-governor.ts";
 import type { Duplex } from "node:stream";
 import { GraphQLError, getOperationAST, type ExecutionArgs } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
@@ -166,6 +167,7 @@ export function createWebSocketServer({ env, services, yoga, connections }: { en
     {
       connectionInitWaitTimeout: 10_000,
       onConnect: async (ctx) => {
+        noteRequest(); // a person's request: sweeps yield to it (jobs/loop-governor.ts)
         const credentials = credentialsOf(ctx.extra.request!, ctx.connectionParams ?? {});
         // The upgrade request is not kept: an idle socket should not hold its headers and parser
         // state (thousands of open dashboards); the credentials are all it needs.
@@ -210,6 +212,7 @@ export function createWebSocketServer({ env, services, yoga, connections }: { en
         // closure made in this scope captures the socket or its extra: a group's `start` (below)
         // outlives the socket that started it.
         const extra = ctx.extra;
+        noteRequest();
         if ((extra.operations ?? 0) >= maxSubscriptions) {
           return [createGraphQLError(`At most ${maxSubscriptions} subscriptions may be open at once on one connection.`, { extensions: { code: "TOO_MANY_OPERATIONS", limit: maxSubscriptions } })];
         }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Worker } from "node:worker_threads";
-import { createLoopDelayShare, createLoopGovernor, readLoopDelay } from "./loop-governor.ts";
+import { createLoopDelayShare, createLoopGovernor, noteRequest, readLoopDelay } from "./loop-governor.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function block(ms: number): void {
@@ -14,8 +14,10 @@ describe("the sweep's loop governor", () => {
     governor.start();
     try {
       expect(governor.allowed).toBe(16);
-      // Hold the loop for 100 ms at a time for a while: every window sees a late loop.
+      // Hold the loop for 100 ms at a time for a while, with requests coming in: every window
+      // sees a late loop that someone is waiting on.
       for (let i = 0; i < 10; i++) {
+        noteRequest();
         block(100);
         await sleep(5);
       }
@@ -26,6 +28,29 @@ describe("the sweep's loop governor", () => {
       // An idle loop: the allowance climbs back, one step per window.
       await sleep(100 * 20);
       expect(governor.allowed).toBeGreaterThan(throttled);
+    } finally {
+      governor.stop();
+    }
+  });
+
+  it("does not slow the checks for a late loop nobody is asking anything of", async () => {
+    const governor = createLoopGovernor({ max: 16, targetMs: 40, windowMs: 100 });
+    governor.start();
+    try {
+      for (let i = 0; i < 10; i++) {
+        block(100);
+        await sleep(5);
+      }
+      await sleep(120);
+      expect(governor.allowed).toBe(16);
+      // The same late loop with a request in it: now it backs off.
+      for (let i = 0; i < 4; i++) {
+        noteRequest();
+        block(100);
+        await sleep(5);
+      }
+      await sleep(120);
+      expect(governor.allowed).toBeLessThan(16);
     } finally {
       governor.stop();
     }
@@ -56,6 +81,7 @@ describe("the sweep's loop governor", () => {
     try {
       let seen = 0;
       for (let i = 0; i < 6; i++) {
+        noteRequest();
         block(100);
         await sleep(5);
         seen = Math.max(seen, await ask());

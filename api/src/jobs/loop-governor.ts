@@ -3,9 +3,10 @@ import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 /**
  * How many health checks may run at once, adjusted to the event loop's delay: a sweep shares
  * its process's one JavaScript thread with the dashboard's requests and subscriptions, so when
- * the loop is late (p99 over `targetMs` in the last window) the allowance halves, and while it
- * is well on time (under half the target) it grows by one, up to `max` (additive increase,
- * multiplicative decrease). A sweep on an idle process runs at full concurrency.
+ * the loop is late (p99 over `targetMs` in the last window) while it answers requests
+ * (`noteRequest`), the allowance halves, and while it is well on time (under half the target) or
+ * nobody asked anything, it grows by one, up to `max` (additive increase, multiplicative
+ * decrease). A sweep on a process nobody is using runs at full concurrency.
  *
  * The loop watched is this thread's, unless `delayMs` reads another's: checks in the worker
  * thread (check-worker.ts) do not hold the serving loop, but on a small machine they take the
@@ -56,17 +57,33 @@ export function createLoopGovernor({
   };
 }
 
+/**
+ * Requests that people (or their services) sent this thread: GraphQL, WebSocket subscriptions,
+ * sign-in, pages, the proxy (app.ts and graphql/ws.ts call `noteRequest`; the sandbox's
+ * emulators, probes and metrics scrapes do not count). A late loop in a window when nobody asked
+ * anything delays no one's answer, so the governor does not slow the checks for it: on a small
+ * machine the sweep alone makes an idle serving loop late (the checks, Postgres and the providers
+ * take the cores), and backing off then would only make the sweep slower.
+ */
+let requests = 0;
+export function noteRequest(): void {
+  requests++;
+}
+
 type LoopDelayWindow = { take(): number; stop(): void };
 
-/** This thread's loop delay, p99 in ms since the last `take`. */
+/** This thread's loop delay, p99 in ms since the last `take`; 0 when no request came meanwhile. */
 function loopDelayWindow(): LoopDelayWindow {
   const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
+  let seen = requests;
   return {
     take() {
       const p99 = histogram.percentile(99) / 1e6;
       histogram.reset();
-      return p99;
+      const asked = requests !== seen;
+      seen = requests;
+      return asked ? p99 : 0;
     },
     stop() {
       histogram.disable();
