@@ -31,8 +31,34 @@ export function uuidv7(now = Date.now()): string {
 /** Writes the probes' results; returns the ids of the integrations that were written. */
 export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promise<Set<string>> {
   if (probes.length === 0) return new Set();
-  const rows = await prisma.$queryRaw<{ integrationId: string }[]>(writeChecksStatement(probes));
+  const statement = writeChecksStatement(probes);
+  const rows = await againOnDeadlock(() => prisma.$queryRaw<{ integrationId: string }[]>(statement));
   return new Set(rows.map((r) => r.integrationId));
+}
+
+/**
+ * Two writers whose batches share connections (replicas, the check worker beside the serving
+ * thread's manual checks and proxy traffic) lock those connections' rows, incidents and rollup
+ * buckets in the order the plan visits them, which need not be the same in both: Postgres then
+ * aborts one of the two statements ("deadlock detected", SQLSTATE 40P01; seen in CI on
+ * 2026-12-06 with two writers of the rollups test). The aborted statement wrote nothing (it is one
+ * statement, atomic) and its partner has finished by the time Postgres answers, so it is sent
+ * again, at most twice more.
+ */
+export async function againOnDeadlock<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= attempts || !isDeadlock(error)) throw error;
+    }
+  }
+}
+
+function isDeadlock(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const meta = (error as { meta?: unknown }).meta;
+  return /\b40P01\b|deadlock detected/.test(error.message) || (meta !== undefined && JSON.stringify(meta).includes("40P01"));
 }
 
 // Strings a provider wrote (its error text in a message or a step) may hold what Postgres's jsonb
