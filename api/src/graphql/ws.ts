@@ -1,5 +1,4 @@
 import type { IncomingMessage } from "node:http";
-import { noteRequest } from "../jobs/loop-governor.ts";
 import type { Duplex } from "node:stream";
 import { GraphQLError, getOperationAST, type ExecutionArgs } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
@@ -9,6 +8,7 @@ import type { Context as WsContext } from "graphql-ws";
 import type { Env } from "../env.ts";
 import { resolveViewer, type Viewer } from "../auth/viewer.ts";
 import { CLIENT_ADDRESS_HEADER } from "../auth/client-address.ts";
+import { noteRequest } from "../jobs/loop-governor.ts";
 import { CLOSE_TOO_MANY, ENDINGS, type ConnectionLease, type ConnectionRegistry, type Ending } from "../realtime/connections.ts";
 import type { Services } from "./context.ts";
 import { GRAPHQL_PATH, type GraphQLServer } from "./yoga.ts";

@@ -42,8 +42,8 @@ export async function writeChecks(prisma: PrismaClient, probes: Probe[]): Promis
  * buckets in the order the plan visits them, which need not be the same in both: Postgres then
  * aborts one of the two statements ("deadlock detected", SQLSTATE 40P01; seen in CI on
  * 2026-12-06 with two writers of the rollups test). The aborted statement wrote nothing (it is one
- * statement, atomic) and its partner has finished by the time Postgres answers, so it is sent
- * again, at most twice more.
+ * statement, atomic) and its partner goes on once it is aborted, so it is sent again (waiting
+ * for the partner's locks this time), at most twice more.
  */
 export async function againOnDeadlock<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
