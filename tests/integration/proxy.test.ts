@@ -454,6 +454,29 @@ describe.skipIf(!(await requirePostgres()))("the proxy: /proxy/{integrationId}/{
     expect((await fetch(`${t.url}/proxy/${ids.hubspot}/account-info/v3/details`, { headers: { authorization: "Bearer sb_not_a_key" } })).status).toBe(401);
   });
 
+  it("twenty concurrent calls with a key never used write its lastRequest once, not once per call", async () => {
+    const key = await createKey(owner.cookie, "fresh", ["PROXY"]);
+    // Counts the rows each UPDATE of api_key really changes (an AFTER ... FOR EACH ROW trigger).
+    const db = t.app.db;
+    await db.exec(`CREATE TABLE IF NOT EXISTS test_key_writes (id text, at timestamptz DEFAULT now());
+      CREATE OR REPLACE FUNCTION test_count_key_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO test_key_writes (id) VALUES (NEW.id); RETURN NEW; END $$;
+      DROP TRIGGER IF EXISTS test_count_key_write ON "api_key";
+      CREATE TRIGGER test_count_key_write AFTER UPDATE ON "api_key" FOR EACH ROW EXECUTE FUNCTION test_count_key_write();`);
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${t.url}/proxy/${ids.google}/oauth2/v3/userinfo`, { headers: { authorization: `Bearer ${key}` } })));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+      const row = await db.prisma.apikey.findFirstOrThrow({ where: { name: "fresh" }, select: { id: true, lastRequest: true } });
+      await expect.poll(async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM test_key_writes WHERE id = $1`, [row.id]))[0]!.n, { timeout: 3000 }).toBe(1);
+      // And not again within the minute.
+      await Promise.all(Array.from({ length: 5 }, () => fetch(`${t.url}/proxy/${ids.google}/oauth2/v3/userinfo`, { headers: { authorization: `Bearer ${key}` } })));
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM test_key_writes WHERE id = $1`, [row.id]))[0]!.n).toBe(1);
+      expect((await db.prisma.apikey.findUniqueOrThrow({ where: { id: row.id } })).lastRequest).not.toBeNull();
+    } finally {
+      await db.exec(`DROP TRIGGER IF EXISTS test_count_key_write ON "api_key"`);
+    }
+  });
+
   it("a connection that is not connected answers 409 with a reason, and nothing is sent", async () => {
     const id = await seedLocal(owner.workspaceId, "gone");
     await t.app.db.prisma.integration.update({ where: { id }, data: { status: "DISCONNECTED" } });

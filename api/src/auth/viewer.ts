@@ -208,6 +208,29 @@ export function verifySignedCookie(raw: string | undefined, secret: string): str
 /** How often a key's lastRequest (Settings' "last used") is written: at most once a minute per key. */
 const LAST_USED_EVERY_MS = 60_000;
 
+/** Keys whose lastRequest this process is writing, or wrote less than LAST_USED_EVERY_MS ago. */
+const lastUsedWrites = new Map<string, number>();
+
+/**
+ * Writes a key's lastRequest once, however many calls read the stale value meanwhile: every
+ * call that arrives before the write commits sees the old time, and each used to send its own
+ * UPDATE of the same row, which Postgres runs one after another on the row's lock, each holding
+ * a connection of the pool the proxy's key statement needs (found 2026-12-06: crowds of proxied
+ * calls waiting 15-50 ms for their key statement). The UPDATE also skips a row another replica
+ * has just written.
+ */
+function noteKeyUsed(prisma: PrismaClient, id: string): void {
+  const now = Date.now();
+  const last = lastUsedWrites.get(id);
+  if (last !== undefined && now - last < LAST_USED_EVERY_MS) return;
+  lastUsedWrites.set(id, now);
+  // Forget keys not written for a while (revoked keys, keys no longer used here).
+  if (lastUsedWrites.size > 10_000) for (const [key, at] of lastUsedWrites) if (now - at >= LAST_USED_EVERY_MS) lastUsedWrites.delete(key);
+  void prisma.apikey
+    .updateMany({ where: { id, OR: [{ lastRequest: null }, { lastRequest: { lt: new Date(now - LAST_USED_EVERY_MS / 2) } }] }, data: { lastRequest: new Date(now) } })
+    .catch(() => lastUsedWrites.delete(id));
+}
+
 /**
  * An API key on the hot path, like the session cookie below: the key is hashed as the api-key
  * plugin hashes it (SHA-256, base64url without padding: its `defaultKeyHasher`) and ONE query
@@ -254,9 +277,7 @@ export async function viewerFromApiKeyRow({ auth, prisma, key, row }: { auth: Au
   // the key (auth/api-keys.ts), never from its metadata, which a client could once write. A key
   // acts with at most its creator's current role in the workspace, and dies with the membership.
   if (!row.userId || !isRoleName(row.keyRole) || !isRoleName(row.memberRole)) return null;
-  if (!row.lastRequest || Date.now() - row.lastRequest.getTime() > LAST_USED_EVERY_MS) {
-    void prisma.apikey.updateMany({ where: { id: row.id }, data: { lastRequest: new Date() } }).catch(() => {});
-  }
+  if (!row.lastRequest || Date.now() - row.lastRequest.getTime() > LAST_USED_EVERY_MS) noteKeyUsed(prisma, row.id);
   const role = weaker(row.keyRole, row.memberRole);
   return { userId: row.userId, workspaceId: row.workspaceId, role, via: "apiKey", apiKeyId: row.id, keyPermissions: effectivePermissions(row.access, role) };
 }
