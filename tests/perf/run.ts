@@ -218,7 +218,7 @@ async function main() {
       const { connections, streamMB, readerMBps } = SIZES.proxy;
       log(`9. the provider proxy: proxied vs direct calls to the emulator; ${streamMB} MB through it to a reader at ${readerMBps} MB/s`);
       const profileDir = profile ? join(ctx.dir, "prof-proxy") : undefined;
-      results.proxy = await benchProxy(ctx, { connections, seconds: 5, rounds: 2, warmupSeconds: 2, streamBytes: streamMB * 1024 * 1024, readerRate: readerMBps * 1024 * 1024, log, profileDir });
+      results.proxy = await benchProxy(ctx, { connections, seconds: 5, rounds: 2, fixedRounds: 4, warmupSeconds: 2, streamBytes: streamMB * 1024 * 1024, readerRate: readerMBps * 1024 * 1024, log, profileDir });
       Object.assign(results.profiles, results.proxy.profiles ?? {});
     }
     const who = small ? { cookie: small.cookie, workspaceId: small.workspace.workspaceId } : null;
@@ -334,7 +334,7 @@ if (args.includes("--report-only")) {
       JSON.stringify({
         ...results,
         read: results.read?.map((c) => ({ ...c, system: noLatencies(c.system), baseline: noLatencies(c.baseline) })),
-        proxy: results.proxy && { ...results.proxy, calls: results.proxy.calls.map((c) => ({ ...c, closed: { proxied: noLatencies(c.closed.proxied), direct: noLatencies(c.closed.direct) }, fixed: { proxied: noLatencies(c.fixed.proxied), direct: noLatencies(c.fixed.direct) } })) },
+        proxy: results.proxy && { ...results.proxy, calls: results.proxy.calls.map((c) => ({ ...c, closed: { proxied: noLatencies(c.closed.proxied), direct: noLatencies(c.closed.direct), ...(c.closed.bare ? { bare: noLatencies(c.closed.bare) } : {}) }, fixed: { proxied: noLatencies(c.fixed.proxied), direct: noLatencies(c.fixed.direct), ...(c.fixed.bare ? { bare: noLatencies(c.fixed.bare) } : {}) } })) },
       }),
     );
 }

@@ -114,7 +114,17 @@ export async function startHost(name: string, file: string, env: Record<string, 
 export function serveIpc(own: Record<string, (args: any) => unknown>, onStop: () => Promise<void>): void {
   // Every host can profile its CPU over a measurement window (start-up excluded), for --profile.
   let inspector: Session | null = null;
+  let cpuMark = process.cpuUsage();
   const handlers: Record<string, (args: any) => unknown> = {
+    cpuMark: () => {
+      cpuMark = process.cpuUsage();
+      return true;
+    },
+    /** CPU microseconds (user + system) of this process since cpuMark. */
+    cpuSince: () => {
+      const d = process.cpuUsage(cpuMark);
+      return d.user + d.system;
+    },
     profileStart: async () => {
       inspector = new Session();
       inspector.connect();

@@ -100,7 +100,9 @@ export async function createRunContext(options: { /** Slack grants and tokens th
       killAll();
       await db.close().catch(() => {});
       await tdb.drop().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
+      // PERF_KEEP=1 keeps the run's folder (catalogs, logs, --profile's .cpuprofile files).
+      if (process.env.PERF_KEEP) console.log(`kept ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
     },
   };
   return ctx;
