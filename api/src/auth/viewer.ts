@@ -215,9 +215,9 @@ const lastUsedWrites = new Map<string, number>();
  * Writes a key's lastRequest once, however many calls read the stale value meanwhile: every
  * call that arrives before the write commits sees the old time, and each used to send its own
  * UPDATE of the same row, which Postgres runs one after another on the row's lock, each holding
- * a connection of the pool the proxy's key statement needs (found 2026-12-06: crowds of proxied
- * calls waiting 15-50 ms for their key statement). The UPDATE also skips a row another replica
- * has just written.
+ * a connection of the pool the proxy's key statement also needs (tests/integration/proxy.test.ts:
+ * twenty concurrent calls with a new key wrote the row twice before). The UPDATE also skips a
+ * row another replica has just written.
  */
 function noteKeyUsed(prisma: PrismaClient, id: string): void {
   const now = Date.now();
