@@ -27,6 +27,33 @@ describe("log redaction", () => {
     expect(out).toContain("[redacted]");
     expect(out).toContain("ECONNREFUSED");
   });
+
+  it("at any depth, in arrays, in errors and their causes, without changing the caller's objects", () => {
+    const { logger, text } = capture();
+    const deep = { a: { b: { c: { d: { e: { refresh_token: "RT-DEEP" }, list: [{ authorization: "Bearer KEY-LIST" }, "plain"] } } } } };
+    const cause = Object.assign(new Error("token endpoint said no"), { response: { body: { access_token: "AT-CAUSE" } } });
+    const err = Object.assign(new TypeError("refresh failed", { cause }), { code: "invalid_grant", client_secret: "CS-ERR", status: 400 });
+    const cycle: Record<string, unknown> = { name: "loop", password: "PW-CYCLE" };
+    cycle.self = cycle;
+    logger.info(deep, "deep");
+    logger.error({ err }, "error");
+    logger.info({ cycle }, "cycle");
+    logger.child({ component: "test", token: "T-BINDING" }).info({ ok: true }, "child");
+    const out = text();
+    for (const secret of ["RT-DEEP", "KEY-LIST", "AT-CAUSE", "CS-ERR", "PW-CYCLE", "T-BINDING"]) expect(out).not.toContain(secret);
+    const lines = out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
+    expect(lines[0]!.a.b.c.d.list).toEqual([{ authorization: "[redacted]" }, "plain"]);
+    // The error renders as pino renders errors: its type, message, stack and fields, the cause too.
+    expect(lines[1]!.err).toMatchObject({ type: "TypeError", message: "refresh failed: token endpoint said no", code: "invalid_grant", status: 400, client_secret: "[redacted]" });
+    expect(lines[1]!.err.stack).toContain("refresh failed");
+    expect(JSON.stringify(lines[1]!.err)).toContain("token endpoint said no");
+    expect(lines[3]).toMatchObject({ component: "test", token: "[redacted]", ok: true });
+    // Nothing the caller holds was changed.
+    expect(deep.a.b.c.d.e.refresh_token).toBe("RT-DEEP");
+    expect((err as unknown as { client_secret: string }).client_secret).toBe("CS-ERR");
+    expect(err.cause).toBe(cause);
+    expect(cycle.password).toBe("PW-CYCLE");
+  });
 });
 
 const enabled = await requirePostgres();
