@@ -180,7 +180,9 @@ export async function benchProxy(
     // Default limits (PROXY_MAX_CONCURRENT_PER_CONNECTION 50). Until 2026-12-06 this run lifted
     // it: calls whose client left while the key was checked (autocannon ends a round with calls
     // in flight) kept their slot for good; fixed and tested in tests/integration/proxy.test.ts.
-    const app = await ctx.startApp("proxy", { PROVIDERS_FILE: catalogFile });
+    // LOG_LEVEL as deployed (PERF_PROXY_LOG_LEVEL, default info: a line per proxied call, issue
+    // 15 item 6), written to a file as a deployment's log collector would take it off a pipe.
+    const app = await ctx.startApp("proxy", { PROVIDERS_FILE: catalogFile, LOG_LEVEL: process.env.PERF_PROXY_LOG_LEVEL ?? "info" }, { stdoutFile: join(ctx.dir, "proxy-app.log") });
     try {
       const proxyKey = await app.call<string>("apiKey", { userId: ws!.ownerId, workspaceId: ws!.workspaceId, permissions: ["proxy"] });
       const credentialsKey = await app.call<string>("apiKey", { userId: ws!.ownerId, workspaceId: ws!.workspaceId, permissions: ["credentials"] });

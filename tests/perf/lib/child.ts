@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { openSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 
@@ -28,13 +28,13 @@ export function killAll(): void {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 }
 
-export async function startHost(name: string, file: string, env: Record<string, string>, options: { timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<Host> {
+export async function startHost(name: string, file: string, env: Record<string, string>, options: { timeoutMs?: number; nodeArgs?: string[]; /** The host's stdout (its log lines) to this file instead of a pipe this process reads. */ stdoutFile?: string } = {}): Promise<Host> {
   // `--import tsx` resolves from the api package (cwd), which has tsx; --expose-gc lets hosts
   // measure heap after a full collection.
   const child = spawn(process.execPath, ["--expose-gc", "--max-old-space-size=4096", ...(options.nodeArgs ?? []), "--import", "tsx", join(root, "tests/perf/hosts", file)], {
     cwd: join(root, "api"),
     env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
+    stdio: ["ignore", options.stdoutFile ? openSync(options.stdoutFile, "a") : "pipe", "pipe", "ipc"],
   });
   running.add(child);
   let err = "";
@@ -42,7 +42,7 @@ export async function startHost(name: string, file: string, env: Record<string, 
     err += c;
     if (err.length > 200_000) err = err.slice(-100_000);
   });
-  child.stdout!.on("data", (c) => process.env.PERF_VERBOSE && process.stdout.write(`[${name}] ${c}`));
+  child.stdout?.on("data", (c) => process.env.PERF_VERBOSE && process.stdout.write(`[${name}] ${c}`));
   const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   let nextId = 1;
   let exited = false;

@@ -24,7 +24,7 @@ export type RunContext = {
   /** Slack tokens the emulator started with (options.bulkSlack), for connections written in bulk. */
   bulkSlackTokens: IssuedTokens[];
   /** Starts one app replica in its own process. */
-  startApp(name: string, env?: Record<string, string>, options?: { nodeArgs?: string[] }): Promise<Host & { url: string; origin: string }>;
+  startApp(name: string, env?: Record<string, string>, options?: { nodeArgs?: string[]; stdoutFile?: string }): Promise<Host & { url: string; origin: string }>;
   hosts: Set<Host>;
   close(): Promise<void>;
 };
