@@ -29,7 +29,7 @@ const SECRET_KEYS = [
 
 const SECRET = new Set(SECRET_KEYS);
 const CENSOR = "[redacted]";
-/** Nesting the scan follows (the path list it replaced reached three levels). */
+/** Nesting the scan follows (the path list it replaced reached three levels); deeper objects are left out, never logged unscanned. */
 const MAX_DEPTH = 8;
 
 /**
@@ -45,21 +45,27 @@ const MAX_DEPTH = 8;
  * a proxied call, which logs one line. A scan of a few keys costs ~1 µs and reaches deeper.
  */
 export function redactSecrets<T>(value: T): T {
-  return scan(value, 0, new Set()) as T;
+  return scan(value, 0, { seen: new Set(), left: MAX_OBJECTS }) as T;
 }
 
-function scan(value: unknown, depth: number, seen: Set<object>): unknown {
-  if (value === null || typeof value !== "object" || depth > MAX_DEPTH) return value;
+/** Objects one log line's scan visits at most; past it, objects are left out (never logged unscanned). */
+const MAX_OBJECTS = 5000;
+
+function scan(value: unknown, depth: number, walk: { seen: Set<object>; left: number }): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth > MAX_DEPTH) return "[too deep to log]";
+  const { seen } = walk;
   // An object that contains itself: the copy must not lead back to the original's secrets.
   if (seen.has(value)) return "[Circular]";
   if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof RegExp || value instanceof URL) return value;
+  if (--walk.left < 0) return "[too large to log]";
   seen.add(value);
   const record = value as unknown as Record<string, unknown>;
   try {
     if (Array.isArray(value)) {
       let copy: unknown[] | null = null;
       for (let i = 0; i < value.length; i++) {
-        const next = scan(value[i], depth + 1, seen);
+        const next = scan(value[i], depth + 1, walk);
         if (next !== value[i]) (copy ??= value.slice())[i] = next;
       }
       return copy ?? value;
@@ -70,7 +76,7 @@ function scan(value: unknown, depth: number, seen: Set<object>): unknown {
     let changed: Map<string, unknown> | null = null;
     for (const key of keys) {
       const current = record[key];
-      const next = SECRET.has(key) && current !== undefined ? CENSOR : scan(current, depth + 1, seen);
+      const next = SECRET.has(key) && current !== undefined ? CENSOR : scan(current, depth + 1, walk);
       if (next !== current) (changed ??= new Map()).set(key, next);
     }
     if (!changed) return value;

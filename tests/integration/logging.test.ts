@@ -39,8 +39,14 @@ describe("log redaction", () => {
     logger.error({ err }, "error");
     logger.info({ cycle }, "cycle");
     logger.child({ component: "test", token: "T-BINDING" }).info({ ok: true }, "child");
+    // Past the scan's depth or size, objects are left out rather than logged unscanned.
+    let nested: Record<string, unknown> = { password: "PW-TOO-DEEP" };
+    for (let i = 0; i < 12; i++) nested = { inner: nested };
+    logger.info({ nested, wide: Array.from({ length: 6000 }, (_, i) => ({ i, secret: `S-WIDE-${i}` })) }, "too much");
     const out = text();
-    for (const secret of ["RT-DEEP", "KEY-LIST", "AT-CAUSE", "CS-ERR", "PW-CYCLE", "T-BINDING"]) expect(out).not.toContain(secret);
+    for (const secret of ["RT-DEEP", "KEY-LIST", "AT-CAUSE", "CS-ERR", "PW-CYCLE", "T-BINDING", "PW-TOO-DEEP", "S-WIDE-"]) expect(out).not.toContain(secret);
+    expect(out).toContain("[too deep to log]");
+    expect(out).toContain("[too large to log]");
     const lines = out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
     expect(lines[0]!.a.b.c.d.list).toEqual([{ authorization: "[redacted]" }, "plain"]);
     // The error renders as pino renders errors: its type, message, stack and fields, the cause too.
