@@ -218,12 +218,6 @@ async function main() {
       const { connections, streamMB, readerMBps } = SIZES.proxy;
       log(`9. the provider proxy: proxied vs direct calls to the emulator; ${streamMB} MB through it to a reader at ${readerMBps} MB/s`);
       const profileDir = profile ? join(ctx.dir, "prof-proxy") : undefined;
-      // The seeding before it (millions of history rows for benchmark 8, 21,000 connections)
-      // leaves Postgres with dirty buffers for its next timed checkpoint to write out. In the full
-      // run of 2026-12-06 20:07 UTC that checkpoint began (20:13:35) as the proxy's fixed-rate
-      // rounds did, and they stalled: p99 82 ms against 24.7 direct (1.08x in the run before).
-      // Written out first, so the measurement starts from a quiet server.
-      await ctx.db.exec("CHECKPOINT").catch((error: unknown) => log(`CHECKPOINT refused (${(error as Error).message}): the proxy's latency may include Postgres writing out the seeding`));
       results.proxy = await benchProxy(ctx, { connections, seconds: 5, rounds: 2, fixedRounds: 4, warmupSeconds: 2, streamBytes: streamMB * 1024 * 1024, readerRate: readerMBps * 1024 * 1024, log, profileDir });
       Object.assign(results.profiles, results.proxy.profiles ?? {});
     }
