@@ -5,13 +5,12 @@ import { PerformanceObserver, monitorEventLoopDelay, type IntervalHistogram } fr
 import { parseEnv } from "@switchboard/api/env";
 import { buildApp } from "@switchboard/api/app";
 import { createWorkspaceApiKey } from "@switchboard/api/auth/api-keys";
-import { serveIpc } from "../lib/child.ts";
+import { markCpu, serveIpc } from "../lib/child.ts";
 
 const env = parseEnv(process.env);
 const app = await buildApp({ env });
 await app.listen(env.PORT, "127.0.0.1");
 
-let cpuMark = process.cpuUsage();
 let eld: IntervalHistogram | null = null;
 // Garbage-collector pauses during an eldStart/eldStop window (the main thread stops for them).
 let gcPauses: number[] | null = null;
@@ -32,17 +31,9 @@ serveIpc(
       (globalThis as { gc?: () => void }).gc?.();
       return process.memoryUsage().heapUsed;
     },
-    cpuMark: () => {
-      cpuMark = process.cpuUsage();
-      return true;
-    },
-    /** CPU microseconds (user + system) of this process since the last mark or publish. */
-    cpuSince: () => {
-      const d = process.cpuUsage(cpuMark);
-      return d.user + d.system;
-    },
+    // cpuSince (lib/child.ts) counts from here too.
     publish: ({ workspaceId, event }: { workspaceId: string; event: Record<string, unknown> }) => {
-      cpuMark = process.cpuUsage();
+      markCpu();
       const t0 = performance.timeOrigin + performance.now();
       app.realtime.publish("health:workspace", workspaceId, event as never);
       return { t0 };

@@ -23,18 +23,12 @@ const server = createServer((req, res) => {
 // Thousands of keep-alive sockets from several replicas; no idle cut-off during a run.
 server.keepAliveTimeout = 60_000;
 await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-let cpuMark = process.cpuUsage();
 
 serveIpc(
   {
     setFault: ({ provider, fault }) => sandbox.setFault(provider, fault),
     setOptions: ({ provider, options }) => sandbox.setOptions(provider, options),
     stats: () => ({ slack: sandbox.stats("slack"), hubspot: sandbox.stats("hubspot"), google: sandbox.stats("google"), salesforce: sandbox.stats("salesforce") }),
-    cpuMark: () => void (cpuMark = process.cpuUsage()),
-    cpuSince: () => {
-      const d = process.cpuUsage(cpuMark);
-      return d.user + d.system;
-    },
   },
   async () => {
     server.closeAllConnections();

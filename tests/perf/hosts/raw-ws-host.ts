@@ -2,14 +2,13 @@
 // every open socket. No protocol, no authentication, no GraphQL execution.
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
-import { serveIpc } from "../lib/child.ts";
+import { markCpu, serveIpc } from "../lib/child.ts";
 
 const port = Number(process.env.PORT);
 const server = createServer((_req, res) => void res.writeHead(404).end());
 const wss = new WebSocketServer({ server, path: "/graphql" });
 wss.on("connection", (ws) => ws.on("message", () => {}));
 await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-let cpuMark = process.cpuUsage();
 
 serveIpc(
   {
@@ -19,13 +18,9 @@ serveIpc(
       return process.memoryUsage().heapUsed;
     },
     clients: () => wss.clients.size,
-    cpuMark: () => void (cpuMark = process.cpuUsage()),
-    cpuSince: () => {
-      const d = process.cpuUsage(cpuMark);
-      return d.user + d.system;
-    },
+    // cpuSince (lib/child.ts) counts from here too.
     broadcast: ({ message }: { message: string }) => {
-      cpuMark = process.cpuUsage();
+      markCpu();
       const t0 = performance.timeOrigin + performance.now();
       for (const ws of wss.clients) ws.send(message);
       return { t0 };

@@ -111,18 +111,23 @@ export async function startHost(name: string, file: string, env: Record<string, 
 }
 
 /** The child side: serve `handlers` over IPC, announce `ready`, exit on "stop". */
+let cpuMarked = process.cpuUsage();
+/** Starts this process's CPU count over (the cpuMark command, and hosts whose commands start a measurement). */
+export function markCpu(): void {
+  cpuMarked = process.cpuUsage();
+}
+
 export function serveIpc(own: Record<string, (args: any) => unknown>, onStop: () => Promise<void>): void {
   // Every host can profile its CPU over a measurement window (start-up excluded), for --profile.
   let inspector: Session | null = null;
-  let cpuMark = process.cpuUsage();
   const handlers: Record<string, (args: any) => unknown> = {
     cpuMark: () => {
-      cpuMark = process.cpuUsage();
+      markCpu();
       return true;
     },
-    /** CPU microseconds (user + system) of this process since cpuMark. */
+    /** CPU microseconds (user + system) of this process since the last mark. */
     cpuSince: () => {
-      const d = process.cpuUsage(cpuMark);
+      const d = process.cpuUsage(cpuMarked);
       return d.user + d.system;
     },
     profileStart: async () => {
