@@ -234,7 +234,7 @@ export function renderReport(r: Results, sizes: Record<string, unknown>): { tabl
   const list = rows(r);
   const md: string[] = [];
   md.push("# Performance", "");
-  md.push("Every figure below is a ratio against the simplest program that does the same work, measured in the same run on the same machine, because these machines are shared and absolute times drift. Written by the benchmark suite (`tests/perf/`); do not edit by hand, run it again.", "");
+  md.push("Every figure below is a ratio against the simplest program that does the same work, measured in the same run on the same machine, because these machines are shared and absolute times drift. The HTTP load comes from a process of its own (`tests/perf/hosts/load-host.ts`), not from the runner, whose heap holds the seeded data. Written by the benchmark suite (`tests/perf/`); do not edit by hand, run it again.", "");
   md.push("```sh", `${COMMAND}            # everything, about ${Math.round((r.seconds ?? 0) / 60)} minutes here; rewrites this file`, `${COMMAND} --profile  # the same, plus CPU profiles of the product processes (evidence below)`, `${COMMAND} --only=read,page,proxy  # a subset (writes tests/perf/.last-partial.md instead)`, "tests/node_modules/.bin/vitest run --config tests/perf/vitest.config.ts  # benchmark 2 as a test", "```", "");
   md.push(`Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on a shared 2-core machine (Node ${process.version}, PostgreSQL and Redis local), ${r.seconds ?? "?"} s for the whole run.`, "");
   md.push("| benchmark | system | baseline | ratio | target | met? |", "|---|---|---|---|---|---|");

@@ -7,6 +7,7 @@ import { parseEncryptionKeys } from "@switchboard/api/secrets";
 import { freePort, testSecrets } from "../../support/app.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/postgres.ts";
 import { killAll, startHost, type Host } from "./child.ts";
+import { stopLoadHost } from "./load.ts";
 import { openMigrated, writeBulkSlackState, writeCatalog, type IssuedTokens } from "./seed.ts";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -97,6 +98,7 @@ export async function createRunContext(options: { /** Slack grants and tokens th
     },
     async close() {
       for (const host of [...hosts].reverse()) await host.stop().catch(() => {});
+      await stopLoadHost().catch(() => {});
       killAll();
       await db.close().catch(() => {});
       await tdb.drop().catch(() => {});

@@ -1,15 +1,26 @@
 import { Agent, request } from "node:http";
 // @ts-expect-error autocannon ships no types
 import autocannon from "autocannon";
+import { startHost, type Host } from "./child.ts";
 import { percentile } from "./stats.ts";
 
-export type LoadResult = { latencies: number[]; seconds: number; rps: number; p50: number; p95: number; p99: number; requests: number; non2xx: number; errors: number; bytesPerRequest: number; /** answers by HTTP status */ statuses?: Record<string, number> };
+export type LoadResult = {
+  latencies: number[];
+  seconds: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  bytesPerRequest: number;
+  /** answers by HTTP status */ statuses?: Record<string, number>;
+  /** The load generator's own event-loop delay during the load (ms): a client that stalls charges its stall to the server it measures. */
+  client?: { loopP99: number; loopMax: number };
+};
 
-/**
- * HTTP load: closed loop with autocannon (each connection sends its next request when the last
- * answer arrives), or, with `rate`, open loop at evenly spaced times (openLoop below).
- */
-export function load(options: {
+export type LoadOptions = {
   url: string;
   /** POST unless given (GET: no body). */
   method?: string;
@@ -20,9 +31,41 @@ export function load(options: {
   connections: number;
   seconds: number;
   /** a fixed number of requests instead of a duration (slow answers) */ amount?: number;
-  /** Requests per second over all connections (autocannon's overallRate); unset: as fast as answers come back. */
+  /** Requests per second over all connections, open loop (openLoop below); unset: as fast as answers come back. */
   rate?: number;
-}): Promise<LoadResult> {
+};
+
+/**
+ * HTTP load, generated in a process of its own (hosts/load-host.ts, started on first use and
+ * shared by the run): closed loop with autocannon, or, with `rate`, open loop at evenly spaced
+ * times. Not in the runner: its heap holds every benchmark's seeded rows and tokens, and its
+ * major collections (20–40 ms, found 2026-12-06 with a trace of its GC beside each call's
+ * latency) paused the client mid-round. An open-loop client paused for 30 ms then sends the calls
+ * that fell due together, and the side that happened to be measured took a 100 ms tail that was
+ * the client's (benchmark 9's p99 at 2.2x and 3.4x after benchmark 1's seeding with the client
+ * here, 1.09x with it in its own process).
+ */
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  loadHost ??= startHost("load", "load-host.ts", {});
+  const host = await loadHost;
+  // At most 10 minutes of load per call (the longest benchmark round is far shorter).
+  return host.call<LoadResult>("load", options, 600_000);
+}
+
+let loadHost: Promise<Host> | null = null;
+
+/** Stops the load generator's process (the run's end; a later load() starts a new one). */
+export async function stopLoadHost(): Promise<void> {
+  const host = loadHost;
+  loadHost = null;
+  if (host) await (await host).stop();
+}
+
+/**
+ * HTTP load in this process (the load host's side): closed loop with autocannon (each
+ * connection sends its next request when the last answer arrives), or, with `rate`, open loop.
+ */
+export function loadHere(options: LoadOptions): Promise<LoadResult> {
   if (options.rate) return openLoop({ ...options, rate: options.rate });
   const method = options.method ?? "POST";
   const bodies = method === "GET" || method === "HEAD" ? [undefined] : (options.bodies ?? [options.body!]);
@@ -88,6 +131,8 @@ export function combine(runs: LoadResult[]): LoadResult {
       for (const [k, v] of Object.entries(r.statuses ?? {})) a[k] = (a[k] ?? 0) + v;
       return a;
     }, {}),
+    // The worst round's client delay.
+    ...(runs.some((r) => r.client) ? { client: { loopP99: Math.max(...runs.map((r) => r.client?.loopP99 ?? 0)), loopMax: Math.max(...runs.map((r) => r.client?.loopMax ?? 0)) } } : {}),
   };
 }
 
