@@ -11,6 +11,17 @@ import { DATA_FILES, PRIVATE_FILE_MODE, ensurePrivateDir } from "../data-dir.ts"
 // is the right trade. Nothing here holds a transaction across a provider call.
 const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 20_000 };
 
+// An idle pooled connection stays open 5 minutes, as Prisma's own pool kept it before driver
+// adapters (v6 `max_idle_connection_lifetime`, 300 s; v7 hands pooling to `pg`, whose
+// `idleTimeoutMillis` is 10 s: the v7 defaults table of
+// https://www.prisma.io/docs/orm/prisma-client/setup-and-configuration/databases-connections/connection-pool). With 10 s,
+// a pool serving steady traffic closed the connections it did not need every few seconds and
+// opened them again for the next small burst: a new Postgres backend (a process started,
+// authenticated, its caches cold) and the hot prepared statements planned again, 10–50 ms for
+// the calls that waited on it (seen 2026-12-06 as the proxy's p99 in benchmark 9, with
+// Postgres's log_connections showing connections opened and closed inside every round).
+const POOL_IDLE_MS = 300_000;
+
 export type Queryable = {
   /** Runs SQL text that may hold several statements (migration files), outside Prisma. */
   exec(sql: string): Promise<void>;
@@ -61,9 +72,9 @@ function withQueryLog(prisma: PrismaClient, onQuery?: (sql: string) => void): Pr
 }
 
 async function createPostgres(url: string, options: DatabaseOptions): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, idleTimeoutMillis: POOL_IDLE_MS });
   // Lock waits are bounded: a lock nobody releases fails the waiter after 30 s, not forever.
-  const lockPool = new pg.Pool({ connectionString: url, max: Math.max(2, Math.ceil((options.poolSize ?? 10) / 2)), options: "-c lock_timeout=30000" });
+  const lockPool = new pg.Pool({ connectionString: url, max: Math.max(2, Math.ceil((options.poolSize ?? 10) / 2)), idleTimeoutMillis: POOL_IDLE_MS, options: "-c lock_timeout=30000" });
   // A dropped idle connection (database restart) must not crash the process.
   pool.on("error", () => {});
   lockPool.on("error", () => {});
