@@ -12,9 +12,7 @@ serveIpc(
       const eld = monitorEventLoopDelay({ resolution: 1 });
       eld.enable();
       try {
-        const result = await loadHere(options);
-        eld.disable();
-        return { ...result, client: { loopP99: eld.percentile(99) / 1e6, loopMax: eld.max / 1e6 } };
+        return { ...(await loadHere(options)), client: { loopP99: eld.percentile(99) / 1e6, loopMax: eld.max / 1e6 } };
       } finally {
         eld.disable();
       }
