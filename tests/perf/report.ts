@@ -173,11 +173,16 @@ export function rows(r: Results): Row[] {
     const rps = c.closed.proxied.rps / c.closed.direct.rps;
     const p99 = c.closed.proxied.p99 / c.closed.direct.p99;
     const fixed = c.fixed.proxied.p99 / c.fixed.direct.p99;
-    out.push({ benchmark: `9. proxy, ${c.name}, proxied vs direct: requests/s (closed loop, ${c.connections} connections)`, system: n(c.closed.proxied.rps), baseline: `${n(c.closed.direct.rps)} (direct)`, ratio: x(rps), target: "≥ 0.8x", met: rps >= 0.8 });
+    // Issue 15 item 7's targets are judged against a provider some distance away (the cases with
+    // delayMs). Against an in-memory answer no proxy meets them on this machine (the bare
+    // pass-through does not: its rows below), so those rows are the proxy's own cost, for reference.
+    const judged = c.delayMs > 0;
+    const instant = judged ? "" : " (the emulator answering at once: the proxy's own cost, for reference)";
+    out.push({ benchmark: `9. proxy, ${c.name}, proxied vs direct: requests/s (closed loop, ${c.connections} connections)${instant}`, system: n(c.closed.proxied.rps), baseline: `${n(c.closed.direct.rps)} (direct)`, ratio: x(rps), target: judged ? "≥ 0.8x" : "reference", met: judged ? rps >= 0.8 : null });
     // The added latency is judged where both sides get the same calls at the same times (open
     // loop); in the closed loop each side sets its own pace, so its latency is connections /
     // requests/s, judged by the row above (shown for reference).
-    out.push({ benchmark: `9. proxy, ${c.name}, proxied vs direct: p99 at a fixed ${n(c.rate, 0)} requests/s (open loop, evenly spaced: the added latency)`, system: `${n(c.fixed.proxied.p99)} ms`, baseline: `${n(c.fixed.direct.p99)} ms (direct)`, ratio: x(fixed), target: "≤ 1.3x", met: fixed <= 1.3 });
+    out.push({ benchmark: `9. proxy, ${c.name}, proxied vs direct: p99 at a fixed ${n(c.rate, 0)} requests/s (open loop, evenly spaced: the added latency)${instant}`, system: `${n(c.fixed.proxied.p99)} ms`, baseline: `${n(c.fixed.direct.p99)} ms (direct)`, ratio: x(fixed), target: judged ? "≤ 1.3x" : "reference", met: judged ? fixed <= 1.3 : null });
     out.push({ benchmark: `9. proxy, ${c.name}, proxied vs direct: p99 in the closed loop (each side at its own capacity), for reference`, system: `${n(c.closed.proxied.p99)} ms`, baseline: `${n(c.closed.direct.p99)} ms (direct)`, ratio: x(p99), target: "reference", met: null });
     if (c.fixed.bare)
       out.push({

@@ -51,6 +51,11 @@ export const PROXY_CALL_CASES: ProxyCallCase[] = [
   // emulator"): a real provider is at least that far away, and then a call's time is mostly the
   // provider's, not the CPU of either side.
   { provider: "slack", name: "Slack auth.test (GET), the emulator answering after 20 ms", path: "auth.test", delayMs: 20 },
+  // And Google's userinfo 20 ms away: the other relay path (the answer streamed through, not
+  // read first), so the judged cases cover both (issue 15 item 7, decided 2026-12-07: the targets
+  // are judged against a provider some distance away; the cases above, an in-memory answer, are
+  // the proxy's own cost, reported beside the bare pass-through's).
+  { provider: "google", name: "Google userinfo (GET), the emulator answering after 20 ms", path: "oauth2/v3/userinfo", delayMs: 20 },
 ];
 
 export type ProxyCallResult = {
