@@ -10,7 +10,7 @@ import { startHost, type Host } from "../lib/child.ts";
 import type { RunContext } from "../lib/context.ts";
 import { combine, load, type LoadResult } from "../lib/load.ts";
 import { CHUNK, patternChunk } from "../lib/pattern.ts";
-import { comparePerRequest, formatSummary, summarizeProfiles } from "../lib/profile.ts";
+import { comparePerRequest, formatAllocations, formatSummary, summarizeProfiles } from "../lib/profile.ts";
 import { insertConnections, insertIntegrations, issueSandboxTokens, seedWorkspaces, writeCatalog, type SandboxProvider } from "../lib/seed.ts";
 import { percentile, sleep } from "../lib/stats.ts";
 
@@ -327,6 +327,10 @@ export async function benchProxy(
           await app.call("profileStart");
           const prox = await run("proxied", options.seconds, undefined, false);
           await app.call("profileStop", { file: join(dir, "app.cpuprofile") });
+          // Allocations per call, garbage included: how often the young generation is collected.
+          await app.call("heapProfileStart");
+          const heapRun = await run("proxied", options.seconds, undefined, false);
+          await app.call("heapProfileStop", { file: join(dir, "app.heapprofile") });
           await emulator.call("profileStart");
           const dir2 = await run("direct", options.seconds, undefined, false);
           await emulator.call("profileStop", { file: join(dir, "emulator.cpuprofile") });
@@ -334,7 +338,8 @@ export async function benchProxy(
             { label: "app", summary: summarizeProfiles(dir, 14, (f) => f === "app.cpuprofile"), requests: prox.requests },
             { label: "emulator", summary: summarizeProfiles(dir, 14, (f) => f === "emulator.cpuprofile"), requests: dir2.requests },
           ) + "\n" + formatSummary(summarizeProfiles(dir, 14, (f) => f === "app.cpuprofile"));
-          log(`profile: ${c.name}\n${out.profiles[`9. proxy, ${c.name}: the app per proxied call vs the emulator per direct call`]}`);
+          out.profiles[`9. proxy, ${c.name}: what the app allocates per proxied call`] = formatAllocations(join(dir, "app.heapprofile"), heapRun.requests);
+          log(`profile: ${c.name}\n${out.profiles[`9. proxy, ${c.name}: the app per proxied call vs the emulator per direct call`]}\n${out.profiles[`9. proxy, ${c.name}: what the app allocates per proxied call`]}`);
         }
         out.calls.push({
           name: c.name,

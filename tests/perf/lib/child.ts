@@ -145,6 +145,21 @@ export function serveIpc(own: Record<string, (args: any) => unknown>, onStop: ()
       inspector = null;
       return true;
     },
+    /** Allocation sampling (garbage included): where a request's allocations come from. */
+    heapProfileStart: async () => {
+      inspector = new Session();
+      inspector.connect();
+      await inspector.post("HeapProfiler.enable");
+      await inspector.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      return true;
+    },
+    heapProfileStop: async ({ file }: { file: string }) => {
+      const { profile } = await inspector!.post("HeapProfiler.stopSampling");
+      writeFileSync(file, JSON.stringify(profile));
+      inspector!.disconnect();
+      inspector = null;
+      return true;
+    },
     ...own,
   };
   process.on("message", async (m: any) => {

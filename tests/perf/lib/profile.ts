@@ -74,3 +74,29 @@ export function comparePerRequest(a: { label: string; summary: ProfileSummary; r
     ...rows.map((r) => `  ${r.name.slice(0, 40).padEnd(40)} ${r.a.toFixed(3).padStart(10)} ${r.b.toFixed(3).padStart(10)}`),
   ].join("\n");
 }
+
+type HeapNode = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: HeapNode[] };
+
+/**
+ * A sampling heap profile (HeapProfiler.startSampling with collected objects included, lib/child.ts
+ * heapProfileStart): bytes allocated per request, garbage included, by package and by function.
+ * What a request allocates decides how often the young generation is collected.
+ */
+export function formatAllocations(file: string, requests: number, top = 12): string {
+  const { head } = JSON.parse(readFileSync(file, "utf8")) as { head: HeapNode };
+  const byPackage = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapNode) => {
+    const pkg = bucket(node.callFrame.url);
+    const fn = `${node.callFrame.functionName || "(anonymous)"} (${pkg}${node.callFrame.url ? `:${node.callFrame.lineNumber + 1}` : ""})`;
+    total += node.selfSize;
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + node.selfSize);
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + node.selfSize);
+    node.children.forEach(walk);
+  };
+  walk(head);
+  const kb = (bytes: number) => `${(bytes / 1024 / Math.max(1, requests)).toFixed(2).padStart(6)} KB`;
+  const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, bytes]) => `  ${kb(bytes)}  ${name}`);
+  return [`Allocated per request (sampled, garbage included): ${kb(total).trim()} (${requests} requests)`, "by package / source folder:", ...list(byPackage), "by function (self):", ...list(byFunction)].join("\n");
+}
