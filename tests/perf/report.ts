@@ -13,6 +13,8 @@ import { findings } from "./findings.ts";
 export const COMMAND = "api/node_modules/.bin/tsx tests/perf/run.ts";
 
 export type Results = {
+  /** When the run ended (epoch ms): --report-only renders the run's time, not its own. */
+  finishedAt?: number;
   read?: ReadResult[];
   readQueryIsWeb?: boolean;
   sql?: SqlCountRow[];
@@ -32,6 +34,9 @@ export type Row = { benchmark: string; system: string; baseline: string; ratio: 
 
 const n = (x: number, d = 1) => (Number.isFinite(x) ? x.toLocaleString("en", { maximumFractionDigits: d, minimumFractionDigits: 0 }) : "n/a");
 const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : "n/a");
+
+/** A growth with its sign: "+1.2", "−9.2" (the peak can be under the idle peak when pages went back to the OS). */
+const signed = (v: number): string => `${v < 0 ? "−" : "+"}${n(Math.abs(v))}`;
 
 export function rows(r: Results): Row[] {
   const out: Row[] = [];
@@ -217,7 +222,7 @@ export function rows(r: Results): Row[] {
     const all = s.status === 200 && s.received === s.bytes && s.digestOk;
     out.push({
       benchmark: `9. proxy, a ${n(s.bytes / 1024 / 1024, 0)} MB answer (${s.framing === "length" ? "Content-Length" : "chunked"}) read at ${n(s.readerRate / 1024 / 1024, 0)} MB/s: the app's peak growth over idle; bytes received`,
-      system: `rss +${n(growth / 1024 / 1024)} MB, heap +${n((s.peak.heapUsed - s.idle.heapUsed) / 1024 / 1024)} MB; ${n(s.received, 0)} bytes${all ? ", digest equal" : s.digestOk ? "" : ", digest DIFFERS"}`,
+      system: `rss ${signed(growth / 1024 / 1024)} MB, heap ${signed((s.peak.heapUsed - s.idle.heapUsed) / 1024 / 1024)} MB; ${n(s.received, 0)} bytes${all ? ", digest equal" : s.digestOk ? "" : ", digest DIFFERS"}`,
       baseline: `idle rss ${n(s.idle.rss / 1024 / 1024)} MB, heap ${n(s.idle.heapUsed / 1024 / 1024)} MB`,
       ratio: "n/a",
       target: `< 32 MB; ${n(s.bytes, 0)} bytes`,
@@ -241,7 +246,7 @@ export function renderReport(r: Results, sizes: Record<string, unknown>): { tabl
   md.push("# Performance", "");
   md.push("Every figure below is a ratio against the simplest program that does the same work, measured in the same run on the same machine, because these machines are shared and absolute times drift. The HTTP load comes from a process of its own (`tests/perf/hosts/load-host.ts`), not from the runner, whose heap holds the seeded data. Written by the benchmark suite (`tests/perf/`); do not edit by hand, run it again.", "");
   md.push("```sh", `${COMMAND}            # everything, about ${Math.round((r.seconds ?? 0) / 60)} minutes here; rewrites this file`, `${COMMAND} --profile  # the same, plus CPU profiles of the product processes (evidence below)`, `${COMMAND} --only=read,page,proxy  # a subset (writes tests/perf/.last-partial.md instead)`, "tests/node_modules/.bin/vitest run --config tests/perf/vitest.config.ts  # benchmark 2 as a test", "```", "");
-  md.push(`Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on a shared 2-core machine (Node ${process.version}, PostgreSQL and Redis local), ${r.seconds ?? "?"} s for the whole run.`, "");
+  md.push(`Measured ${new Date(r.finishedAt ?? Date.now()).toISOString().slice(0, 16).replace("T", " ")} UTC on a shared 2-core machine (Node ${process.version}, PostgreSQL and Redis local), ${r.seconds ?? "?"} s for the whole run.`, "");
   md.push("| benchmark | system | baseline | ratio | target | met? |", "|---|---|---|---|---|---|");
   for (const row of list) md.push(`| ${row.benchmark} | ${row.system} | ${row.baseline} | ${row.ratio} | ${row.target} | ${row.met === null ? "–" : row.met ? "yes" : "**no**"} |`);
   md.push("", findings(r, sizes));

@@ -66,6 +66,8 @@ type Results = {
   proxy?: ProxyResult;
   profiles: Record<string, string>;
   seconds?: number;
+  /** When the run ended (epoch ms; report.ts prints it). */
+  finishedAt?: number;
 };
 const results: Results = { profiles: {} };
 let current: RunContext | null = null;
@@ -327,6 +329,7 @@ if (args.includes("--report-only")) {
     killAll();
   }
   results.seconds = Math.round((Date.now() - started) / 1000);
+  results.finishedAt = Date.now();
   const noLatencies = (l: { latencies: number[] }) => ({ ...l, latencies: [] });
   if (everything)
     writeFileSync(
