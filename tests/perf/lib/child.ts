@@ -118,8 +118,21 @@ export function markCpu(): void {
 }
 
 export function serveIpc(own: Record<string, (args: any) => unknown>, onStop: () => Promise<void>): void {
-  // Every host can profile its CPU over a measurement window (start-up excluded), for --profile.
+  // Every host can profile its CPU or sample its allocations over a measurement window (start-up
+  // excluded), for --profile.
   let inspector: Session | null = null;
+  const open = (): Session => {
+    inspector = new Session();
+    inspector.connect();
+    return inspector;
+  };
+  /** Writes a profile the inspector returned and ends the session. */
+  const save = (file: string, profile: unknown): true => {
+    writeFileSync(file, JSON.stringify(profile));
+    inspector!.disconnect();
+    inspector = null;
+    return true;
+  };
   const handlers: Record<string, (args: any) => unknown> = {
     cpuMark: () => {
       markCpu();
@@ -131,35 +144,21 @@ export function serveIpc(own: Record<string, (args: any) => unknown>, onStop: ()
       return d.user + d.system;
     },
     profileStart: async () => {
-      inspector = new Session();
-      inspector.connect();
-      await inspector.post("Profiler.enable");
-      await inspector.post("Profiler.setSamplingInterval", { interval: 250 });
-      await inspector.post("Profiler.start");
+      const session = open();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.setSamplingInterval", { interval: 250 });
+      await session.post("Profiler.start");
       return true;
     },
-    profileStop: async ({ file }: { file: string }) => {
-      const { profile } = await inspector!.post("Profiler.stop");
-      writeFileSync(file, JSON.stringify(profile));
-      inspector!.disconnect();
-      inspector = null;
-      return true;
-    },
+    profileStop: async ({ file }: { file: string }) => save(file, (await inspector!.post("Profiler.stop")).profile),
     /** Allocation sampling (garbage included): where a request's allocations come from. */
     heapProfileStart: async () => {
-      inspector = new Session();
-      inspector.connect();
-      await inspector.post("HeapProfiler.enable");
-      await inspector.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      const session = open();
+      await session.post("HeapProfiler.enable");
+      await session.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
       return true;
     },
-    heapProfileStop: async ({ file }: { file: string }) => {
-      const { profile } = await inspector!.post("HeapProfiler.stopSampling");
-      writeFileSync(file, JSON.stringify(profile));
-      inspector!.disconnect();
-      inspector = null;
-      return true;
-    },
+    heapProfileStop: async ({ file }: { file: string }) => save(file, (await inspector!.post("HeapProfiler.stopSampling")).profile),
     ...own,
   };
   process.on("message", async (m: any) => {
